@@ -1,0 +1,15 @@
+DROP TABLE audit_log;
+DROP TABLE idempotency_keys;
+DROP TABLE purchase_qualifications;
+DROP TABLE purchase_lines;
+DROP TABLE purchases;
+DROP TABLE supplier_tags;
+DROP TABLE suppliers;
+DROP TABLE ledger_heads;
+DROP TABLE schools;
+DROP TABLE targets;
+DROP TABLE api_tokens;
+DROP TABLE users;
+DROP TABLE county_designations;
+DROP TABLE counties;
+DROP TABLE prefectures;

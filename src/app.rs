@@ -1,0 +1,110 @@
+//! Builds the actix `App` (used by `main` and by the tests) and the OpenAPI document.
+
+use std::sync::{Arc, OnceLock};
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::{App, web};
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::JwtKeys;
+use crate::db::Db;
+use crate::http::{self, fallback};
+
+/// Shared state of the running service.
+pub struct AppState {
+    pub db: Db,
+    pub keys: JwtKeys,
+}
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::builder().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "canteen-ledger",
+        description = "Procurement ledger of school canteens in Guizhou's school–farm linkage programme (校农结合), \
+                       and the share of canteen food bought from poverty-area suppliers against the 50% target.\n\n\
+                       Money is exact: amounts are decimal strings in yuan (2 places; unit prices 4). \
+                       Errors are RFC 9457 `application/problem+json` with a stable `type` URI.",
+        license(name = "MIT")
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "auth", description = "Login, identity, accounts and integration tokens"),
+        (name = "reference", description = "Prefectures, counties and poverty designations"),
+        (name = "schools", description = "School canteens and their ledger chains"),
+        (name = "suppliers", description = "Suppliers and their tags"),
+        (name = "purchases", description = "The append-only purchase ledger"),
+        (name = "reports", description = "Shares against the target"),
+        (name = "health", description = "Liveness, readiness, metrics"),
+    )
+)]
+pub struct ApiDoc;
+
+/// The application and its OpenAPI document.
+pub fn build(
+    state: web::Data<AppState>,
+) -> (
+    App<
+        impl ServiceFactory<ServiceRequest, Config = (), Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error, InitError = ()>,
+    >,
+    utoipa::openapi::OpenApi,
+) {
+    let routes: fallback::RouteTable = Arc::new(OnceLock::new());
+    let app = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .app_data(state)
+        .app_data(http::query_config())
+        .app_data(http::path_config())
+        .app_data(web::Data::new(routes.clone()));
+    let (app, doc) = mount(app).split_for_parts();
+    let _ = routes.set(fallback::table_from(&doc));
+    let app = app
+        .wrap(actix_web::middleware::Logger::new("%a \"%r\" %s %b %Dms"))
+        .service(SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", doc.clone()))
+        .default_service(web::to(fallback::not_routed));
+    (app, doc)
+}
+
+/// Every `/api/v1` route. Registered with `.service(..)` only, so each appears in the
+/// OpenAPI document.
+fn mount<T>(app: utoipa_actix_web::UtoipaApp<T>) -> utoipa_actix_web::UtoipaApp<T>
+where
+    T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
+{
+    app.service(
+        utoipa_actix_web::scope("/api/v1")
+            .configure(http::accounts::configure)
+            .configure(http::reference::configure)
+            .configure(http::schools::configure)
+            .configure(http::suppliers::configure)
+            .configure(http::purchases::configure)
+            .configure(http::reports::configure),
+    )
+    .configure(http::health::configure)
+}
+
+/// The OpenAPI document alone (no state, no database): for `canteen-ledger openapi`.
+pub fn document() -> utoipa::openapi::OpenApi {
+    mount(App::new().into_utoipa_app().openapi(ApiDoc::openapi())).split_for_parts().1
+}
+
+/// The OpenAPI document as pretty JSON (what `openapi/openapi.json` holds).
+pub fn openapi_json(doc: &utoipa::openapi::OpenApi) -> anyhow::Result<String> {
+    Ok(format!("{}\n", doc.to_pretty_json()?))
+}

@@ -1,0 +1,248 @@
+//! Database access: one connection type for both backends, a scheme-checked pool, the
+//! async bridge (`Db::run`), write transactions and migrations.
+//! May depend on `error` (to map pool exhaustion to 503); never on `http` or `service`.
+
+pub mod repo;
+pub mod schema;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use actix_web::web;
+use anyhow::Context as _;
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::prelude::*;
+use diesel::r2d2::{self, ManageConnection, Pool};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::error::ApiError;
+
+/// One connection type for both backends; queries written against it compile for both.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Pg(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+/// Which database a URL names. Only explicit schemes (or a plain file path for SQLite)
+/// are accepted: a typo must not silently create a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Backend {
+    Postgres(String),
+    /// Path of the SQLite database file.
+    Sqlite(PathBuf),
+}
+
+impl Backend {
+    /// `postgres://` / `postgresql://` → PostgreSQL; `sqlite://PATH` or a plain path
+    /// (no `scheme://`) → SQLite; anything else is refused with a clear message.
+    pub fn from_url(url: &str) -> anyhow::Result<Self> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres(url.to_owned()))
+        } else if let Some(path) = url.strip_prefix("sqlite://") {
+            if path.is_empty() || path == ":memory:" {
+                anyhow::bail!("sqlite:// needs a file path (an in-memory database cannot be shared by a pool)");
+            }
+            Ok(Self::Sqlite(PathBuf::from(path)))
+        } else if url.contains("://") || url.trim().is_empty() {
+            anyhow::bail!("unsupported DATABASE_URL {:?}: use postgres://…, postgresql://…, sqlite://PATH or a file path", redact(url))
+        } else {
+            Ok(Self::Sqlite(PathBuf::from(url)))
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Postgres(_) => "postgresql",
+            Self::Sqlite(_) => "sqlite",
+        }
+    }
+
+    /// The SQLite file, if this is SQLite.
+    pub fn sqlite_path(&self) -> Option<&Path> {
+        match self {
+            Self::Sqlite(p) => Some(p),
+            Self::Postgres(_) => None,
+        }
+    }
+}
+
+/// Hides a password in a URL before it is printed.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.find('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}://***{}", &url[..s], &url[at..]),
+        _ => url.to_owned(),
+    }
+}
+
+/// Per-connection SQLite settings: they do not persist, so every new connection gets them.
+/// `synchronous = FULL`: an acknowledged purchase must survive power loss.
+const SQLITE_PRAGMAS: &str = "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA synchronous = FULL;";
+
+/// r2d2 manager that opens the backend chosen from the URL, never by trial.
+#[derive(Debug)]
+pub struct Manager {
+    backend: Backend,
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConn, Self::Error> {
+        match &self.backend {
+            Backend::Postgres(url) => Ok(DbConn::Pg(PgConnection::establish(url)?)),
+            Backend::Sqlite(path) => {
+                let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
+                conn.batch_execute(SQLITE_PRAGMAS).map_err(r2d2::Error::QueryError)?;
+                Ok(DbConn::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), Self::Error> {
+        conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConn) -> bool {
+        false
+    }
+}
+
+/// The connection pool plus the backend it talks to.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool<Manager>,
+    backend: Backend,
+}
+
+impl Db {
+    /// Opens a pool; `timeout` bounds how long a request waits for a connection (then 503).
+    pub fn connect(url: &str, max_size: u32, timeout: Duration) -> anyhow::Result<Self> {
+        let backend = Backend::from_url(url)?;
+        let pool = Pool::builder()
+            .max_size(max_size)
+            .min_idle(Some(1))
+            .connection_timeout(timeout)
+            .build(Manager { backend: backend.clone() })
+            .with_context(|| format!("cannot connect to the {} database", backend.name()))?;
+        Ok(Self { pool, backend })
+    }
+
+    pub fn backend(&self) -> &Backend {
+        &self.backend
+    }
+
+    /// A connection for synchronous callers (CLI, start-up, tests).
+    pub fn get(&self) -> anyhow::Result<r2d2::PooledConnection<Manager>> {
+        self.pool.get().context("no database connection available")
+    }
+
+    /// Runs `f` with one pooled connection on actix's blocking thread pool.
+    /// `pool.get()` blocks too, so it happens inside the closure, never on the async worker.
+    pub async fn run<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        web::block(move || {
+            let mut conn = pool.get().map_err(|_| ApiError::Unavailable)?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("blocking task failed: {e}")))?
+    }
+
+    /// Pool statistics for `/metrics`.
+    pub fn pool_state(&self) -> (u32, u32) {
+        let s = self.pool.state();
+        (s.connections, s.idle_connections)
+    }
+}
+
+/// Runs `f` in a write transaction. On SQLite it starts with `BEGIN IMMEDIATE`, so the
+/// write lock is taken up front and a concurrent writer waits (busy timeout) instead of
+/// failing with `SQLITE_BUSY` when a read transaction tries to upgrade.
+pub fn write_tx<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    match conn {
+        DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
+        DbConn::Pg(c) => AnsiTransactionManager::begin_transaction(c)?,
+    }
+    let result = f(conn);
+    let end = match (&result, &mut *conn) {
+        (Ok(_), DbConn::Sqlite(c)) => AnsiTransactionManager::commit_transaction(c),
+        (Ok(_), DbConn::Pg(c)) => AnsiTransactionManager::commit_transaction(c),
+        (Err(_), DbConn::Sqlite(c)) => AnsiTransactionManager::rollback_transaction(c),
+        (Err(_), DbConn::Pg(c)) => AnsiTransactionManager::rollback_transaction(c),
+    };
+    match (result, end) {
+        (Ok(v), Ok(())) => Ok(v),
+        (Ok(_), Err(e)) => Err(e.into()),
+        (Err(e), _) => Err(e),
+    }
+}
+
+const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+
+/// Applies pending migrations for whichever backend `conn` is; returns how many ran.
+pub fn migrate(conn: &mut DbConn) -> anyhow::Result<usize> {
+    let applied = match conn {
+        DbConn::Pg(c) => c.run_pending_migrations(POSTGRES).map(|v| v.len()),
+        DbConn::Sqlite(c) => {
+            // WAL is a persistent property of the file: set once, here.
+            c.batch_execute("PRAGMA journal_mode = WAL;")?;
+            c.run_pending_migrations(SQLITE).map(|v| v.len())
+        }
+    }
+    .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
+    Ok(applied)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn every_migration_exists_for_both_backends_with_the_same_version() {
+        let versions = |dir: &str| {
+            std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect::<BTreeSet<_>>()
+        };
+        let pg = versions("migrations/postgres");
+        assert!(!pg.is_empty());
+        assert_eq!(pg, versions("migrations/sqlite"));
+        for v in &pg {
+            for file in ["up.sql", "down.sql"] {
+                assert!(Path::new(&format!("migrations/sqlite/{v}/{file}")).exists(), "{v}/{file}");
+                assert!(Path::new(&format!("migrations/postgres/{v}/{file}")).exists(), "{v}/{file}");
+            }
+        }
+    }
+
+    #[test]
+    fn database_urls_are_dispatched_by_explicit_scheme() {
+        assert_eq!(
+            Backend::from_url("postgres://root@127.0.0.1/test").unwrap(),
+            Backend::Postgres("postgres://root@127.0.0.1/test".into())
+        );
+        assert!(matches!(Backend::from_url("postgresql://h/db").unwrap(), Backend::Postgres(_)));
+        assert_eq!(Backend::from_url("sqlite://x.db").unwrap(), Backend::Sqlite("x.db".into()));
+        assert_eq!(Backend::from_url("data/x.db").unwrap(), Backend::Sqlite("data/x.db".into()));
+        assert!(Backend::from_url("mysql://root@h/db").is_err());
+        assert!(Backend::from_url("postgress://h/db").is_err());
+        assert!(Backend::from_url("sqlite://:memory:").is_err());
+        assert!(Backend::from_url("").is_err());
+    }
+
+    #[test]
+    fn refused_urls_do_not_echo_passwords() {
+        let err = Backend::from_url("mysql://u:secret@h/db").unwrap_err().to_string();
+        assert!(!err.contains("secret"), "{err}");
+    }
+}

@@ -1,0 +1,13 @@
+//! Persistence only: each function takes `&mut DbConn`, returns `QueryResult`, and never
+//! touches the pool, the clock or HTTP types. Imports only `db`.
+
+pub mod audit;
+pub mod idempotency;
+pub mod purchases;
+pub mod reference;
+pub mod reports;
+pub mod schools;
+pub mod suppliers;
+pub mod targets;
+pub mod tokens;
+pub mod users;

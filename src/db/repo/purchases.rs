@@ -1,0 +1,217 @@
+//! The ledger: purchases (entries and voids), their lines, and their derived
+//! qualification. Rows here are only ever inserted, except qualifications.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use crate::db::DbConn;
+use crate::db::schema::{purchase_lines, purchase_qualifications, purchases};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = purchases)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub struct PurchaseRow {
+    pub id: String,
+    pub school_id: String,
+    pub county_code: String,
+    pub supplier_id: String,
+    pub purchase_date: NaiveDate,
+    pub invoice_no: Option<String>,
+    pub kind: String,
+    pub voids_id: Option<String>,
+    pub void_reason: Option<String>,
+    pub total_fen: i64,
+    pub seq: i64,
+    pub prev_hash: String,
+    pub hash: String,
+    pub recorded_by: String,
+    pub recorded_at: NaiveDateTime,
+    pub idempotency_key: Option<String>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = purchase_lines)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub struct LineRow {
+    pub purchase_id: String,
+    pub line_no: i32,
+    pub category: String,
+    pub description: String,
+    pub quantity_milli: i64,
+    pub unit: String,
+    pub unit_price_e4: i64,
+    pub amount_fen: i64,
+    pub mass_mg: Option<i64>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = purchase_qualifications)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub struct QualificationRow {
+    pub purchase_id: String,
+    pub class: String,
+    pub tag: Option<String>,
+    pub policy_version: String,
+    pub evaluated_at: NaiveDateTime,
+}
+
+/// A purchase with its lines, qualification and (for entries) the void that reversed it.
+#[derive(Debug, Clone)]
+pub struct FullPurchase {
+    pub purchase: PurchaseRow,
+    pub lines: Vec<LineRow>,
+    pub qualification: Option<QualificationRow>,
+    pub voided_by: Option<PurchaseRow>,
+}
+
+/// Filters for listing purchases; `None` means "any".
+#[derive(Debug, Clone, Default)]
+pub struct PurchaseFilter {
+    pub school_ids: Option<Vec<String>>,
+    pub county_code: Option<String>,
+    pub prefecture_counties: Option<Vec<String>>,
+    pub supplier_id: Option<String>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub after_id: Option<String>,
+    pub limit: i64,
+}
+
+pub fn insert(conn: &mut DbConn, row: &PurchaseRow, lines: &[LineRow], q: &QualificationRow) -> QueryResult<()> {
+    diesel::insert_into(purchases::table).values(row).execute(conn)?;
+    for line in lines {
+        diesel::insert_into(purchase_lines::table).values(line).execute(conn)?;
+    }
+    diesel::insert_into(purchase_qualifications::table).values(q).execute(conn).map(drop)
+}
+
+pub fn find_row(conn: &mut DbConn, id: &str) -> QueryResult<Option<PurchaseRow>> {
+    purchases::table.find(id).select(PurchaseRow::as_select()).first(conn).optional()
+}
+
+pub fn lines_of(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<LineRow>> {
+    purchase_lines::table
+        .filter(purchase_lines::purchase_id.eq_any(ids))
+        .order((purchase_lines::purchase_id, purchase_lines::line_no))
+        .select(LineRow::as_select())
+        .load(conn)
+}
+
+/// The void entry that reverses `id`, if any.
+pub fn void_of(conn: &mut DbConn, id: &str) -> QueryResult<Option<PurchaseRow>> {
+    purchases::table.filter(purchases::voids_id.eq(id)).select(PurchaseRow::as_select()).first(conn).optional()
+}
+
+pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<FullPurchase>> {
+    let Some(purchase) = find_row(conn, id)? else { return Ok(None) };
+    let mut full = hydrate(conn, vec![purchase])?;
+    Ok(full.pop())
+}
+
+/// Loads lines, qualifications and voids for a page of purchases (three queries).
+pub fn hydrate(conn: &mut DbConn, rows: Vec<PurchaseRow>) -> QueryResult<Vec<FullPurchase>> {
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let mut lines = lines_of(conn, &ids)?;
+    let quals: Vec<QualificationRow> = purchase_qualifications::table
+        .filter(purchase_qualifications::purchase_id.eq_any(&ids))
+        .select(QualificationRow::as_select())
+        .load(conn)?;
+    let voids: Vec<PurchaseRow> = purchases::table.filter(purchases::voids_id.eq_any(&ids)).select(PurchaseRow::as_select()).load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|purchase| {
+            let (mine, rest): (Vec<_>, Vec<_>) = lines.drain(..).partition(|l| l.purchase_id == purchase.id);
+            lines = rest;
+            FullPurchase {
+                qualification: quals.iter().find(|q| q.purchase_id == purchase.id).cloned(),
+                voided_by: voids.iter().find(|v| v.voids_id.as_deref() == Some(purchase.id.as_str())).cloned(),
+                lines: mine,
+                purchase,
+            }
+        })
+        .collect())
+}
+
+pub fn list(conn: &mut DbConn, f: &PurchaseFilter) -> QueryResult<Vec<PurchaseRow>> {
+    let mut q = purchases::table.select(PurchaseRow::as_select()).order(purchases::id).into_boxed();
+    if let Some(ids) = &f.school_ids {
+        q = q.filter(purchases::school_id.eq_any(ids.clone()));
+    }
+    if let Some(c) = &f.county_code {
+        q = q.filter(purchases::county_code.eq(c.clone()));
+    }
+    if let Some(cs) = &f.prefecture_counties {
+        q = q.filter(purchases::county_code.eq_any(cs.clone()));
+    }
+    if let Some(s) = &f.supplier_id {
+        q = q.filter(purchases::supplier_id.eq(s.clone()));
+    }
+    if let Some(from) = f.from {
+        q = q.filter(purchases::purchase_date.ge(from));
+    }
+    if let Some(to) = f.to {
+        q = q.filter(purchases::purchase_date.le(to));
+    }
+    if let Some(after) = &f.after_id {
+        q = q.filter(purchases::id.gt(after.clone()));
+    }
+    q.limit(f.limit).load(conn)
+}
+
+/// A school's whole chain in `seq` order, with lines.
+pub fn chain_of(conn: &mut DbConn, school_id: &str) -> QueryResult<Vec<(PurchaseRow, Vec<LineRow>)>> {
+    let rows: Vec<PurchaseRow> =
+        purchases::table.filter(purchases::school_id.eq(school_id)).order(purchases::seq).select(PurchaseRow::as_select()).load(conn)?;
+    let lines: Vec<LineRow> = purchase_lines::table
+        .inner_join(purchases::table)
+        .filter(purchases::school_id.eq(school_id))
+        .order((purchases::seq, purchase_lines::line_no))
+        .select(LineRow::as_select())
+        .load(conn)?;
+    let mut it = lines.into_iter().peekable();
+    Ok(rows
+        .into_iter()
+        .map(|p| {
+            let mut mine = Vec::new();
+            while let Some(l) = it.next_if(|l| l.purchase_id == p.id) {
+                mine.push(l);
+            }
+            (p, mine)
+        })
+        .collect())
+}
+
+/// `(purchase id, supplier id, purchase date, class, tag)`.
+pub type QualificationFact = (String, String, NaiveDate, String, Option<String>);
+
+/// `(purchase id, supplier id, purchase date, current class, current tag)` of every ledger entry
+/// (entries and voids) from these suppliers, for re-evaluation.
+pub fn qualifications_of_suppliers(conn: &mut DbConn, supplier_ids: &[String]) -> QueryResult<Vec<QualificationFact>> {
+    purchases::table
+        .inner_join(purchase_qualifications::table)
+        .filter(purchases::supplier_id.eq_any(supplier_ids))
+        .select((
+            purchases::id,
+            purchases::supplier_id,
+            purchases::purchase_date,
+            purchase_qualifications::class,
+            purchase_qualifications::tag,
+        ))
+        .load(conn)
+}
+
+pub fn set_qualification(conn: &mut DbConn, q: &QualificationRow) -> QueryResult<()> {
+    diesel::update(purchase_qualifications::table.find(&q.purchase_id))
+        .set((
+            purchase_qualifications::class.eq(&q.class),
+            purchase_qualifications::tag.eq(&q.tag),
+            purchase_qualifications::policy_version.eq(&q.policy_version),
+            purchase_qualifications::evaluated_at.eq(q.evaluated_at),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
+    purchases::table.count().get_result(conn)
+}

@@ -1,0 +1,97 @@
+//! Report facts computed straight from the ledger with plain SQL aggregation: per school
+//! (and optionally per day), category and qualification, the summed amount and mass,
+//! and the net number of purchases. Voids carry negated lines, so plain sums are net.
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Date, Nullable, Text};
+
+use crate::db::DbConn;
+
+/// Which schools a report covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScopeFilter {
+    Province,
+    Prefecture(String),
+    County(String),
+    School(String),
+}
+
+impl ScopeFilter {
+    /// SQL predicate on `p` (purchases) and its single bind value.
+    fn predicate(&self) -> (&'static str, Option<&str>) {
+        match self {
+            Self::Province => ("", None),
+            Self::Prefecture(c) => (" AND p.county_code IN (SELECT code FROM counties WHERE prefecture_code = $3)", Some(c)),
+            Self::County(c) => (" AND p.county_code = $3", Some(c)),
+            Self::School(s) => (" AND p.school_id = $3", Some(s)),
+        }
+    }
+}
+
+/// Summed amount and mass for one school × (day) × category × qualification.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct FactRow {
+    #[diesel(sql_type = Text)]
+    pub school_id: String,
+    #[diesel(sql_type = Nullable<Date>)]
+    pub day: Option<NaiveDate>,
+    #[diesel(sql_type = Text)]
+    pub category: String,
+    #[diesel(sql_type = Text)]
+    pub class: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub tag: Option<String>,
+    #[diesel(sql_type = BigInt)]
+    pub amount_fen: i64,
+    #[diesel(sql_type = BigInt)]
+    pub mass_mg: i64,
+}
+
+/// Net purchases (entries minus voids) for one school × (day).
+#[derive(Debug, Clone, QueryableByName)]
+pub struct CountRow {
+    #[diesel(sql_type = Text)]
+    pub school_id: String,
+    #[diesel(sql_type = Nullable<Date>)]
+    pub day: Option<NaiveDate>,
+    #[diesel(sql_type = BigInt)]
+    pub purchases: i64,
+}
+
+/// Ledger facts for `scope` between `from` and `to` inclusive; grouped by day too when
+/// `by_day`.
+pub fn facts(conn: &mut DbConn, scope: &ScopeFilter, from: NaiveDate, to: NaiveDate, by_day: bool) -> QueryResult<Vec<FactRow>> {
+    let (pred, bind) = scope.predicate();
+    let (day_sel, day_group) = if by_day { ("p.purchase_date", ", p.purchase_date") } else { ("NULL", "") };
+    let sql = format!(
+        "SELECT p.school_id AS school_id, {day_sel} AS day, l.category AS category, q.class AS class, q.tag AS tag, \
+         CAST(SUM(l.amount_fen) AS BIGINT) AS amount_fen, CAST(COALESCE(SUM(l.mass_mg), 0) AS BIGINT) AS mass_mg \
+         FROM purchase_lines l JOIN purchases p ON p.id = l.purchase_id \
+         JOIN purchase_qualifications q ON q.purchase_id = p.id \
+         WHERE p.purchase_date >= $1 AND p.purchase_date <= $2{pred} \
+         GROUP BY p.school_id{day_group}, l.category, q.class, q.tag"
+    );
+    let q = diesel::sql_query(sql).bind::<Date, _>(from).bind::<Date, _>(to);
+    match bind {
+        Some(b) => q.bind::<Text, _>(b).load(conn),
+        None => q.load(conn),
+    }
+}
+
+/// Net purchase counts for `scope` between `from` and `to`.
+pub fn counts(conn: &mut DbConn, scope: &ScopeFilter, from: NaiveDate, to: NaiveDate, by_day: bool) -> QueryResult<Vec<CountRow>> {
+    let (pred, bind) = scope.predicate();
+    let (day_sel, day_group) = if by_day { ("p.purchase_date", ", p.purchase_date") } else { ("NULL", "") };
+    let sql = format!(
+        "SELECT p.school_id AS school_id, {day_sel} AS day, \
+         CAST(SUM(CASE WHEN p.kind = 'void' THEN -1 ELSE 1 END) AS BIGINT) AS purchases \
+         FROM purchases p WHERE p.purchase_date >= $1 AND p.purchase_date <= $2{pred} \
+         GROUP BY p.school_id{day_group}"
+    );
+    let q = diesel::sql_query(sql).bind::<Date, _>(from).bind::<Date, _>(to);
+    match bind {
+        Some(b) => q.bind::<Text, _>(b).load(conn),
+        None => q.load(conn),
+    }
+}

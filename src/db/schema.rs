@@ -1,0 +1,214 @@
+//! Diesel table definitions, written by hand with types both backends share
+//! (`diesel print-schema` differs per backend). Must match `migrations/*/`.
+
+diesel::table! {
+    prefectures (code) {
+        code -> Text,
+        name_zh -> Text,
+        name_en -> Text,
+        kind -> Text,
+    }
+}
+
+diesel::table! {
+    counties (code) {
+        code -> Text,
+        prefecture_code -> Text,
+        name_zh -> Text,
+        name_en -> Text,
+        kind -> Text,
+        poverty_county_2019 -> Bool,
+        deep_poverty -> Text,
+        exit_year -> Nullable<Integer>,
+        source_note -> Text,
+    }
+}
+
+diesel::table! {
+    county_designations (id) {
+        id -> Text,
+        county_code -> Text,
+        valid_from -> Date,
+        valid_to -> Date,
+        note -> Text,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        username -> Text,
+        password_hash -> Text,
+        role -> Text,
+        scope -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    api_tokens (jti) {
+        jti -> Text,
+        subject -> Text,
+        role -> Text,
+        scope -> Nullable<Text>,
+        label -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    targets (year) {
+        year -> Integer,
+        numerator -> BigInt,
+        denominator -> BigInt,
+        set_by -> Text,
+        set_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    schools (id) {
+        id -> Text,
+        county_code -> Text,
+        name -> Text,
+        code -> Nullable<Text>,
+        students -> Nullable<Integer>,
+        address -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ledger_heads (school_id) {
+        school_id -> Text,
+        seq -> BigInt,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    suppliers (id) {
+        id -> Text,
+        name -> Text,
+        kind -> Text,
+        origin_county_code -> Text,
+        registration_ref -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    supplier_tags (id) {
+        id -> Text,
+        supplier_id -> Text,
+        tag -> Text,
+        status -> Text,
+        valid_from -> Date,
+        valid_to -> Nullable<Date>,
+        evidence -> Text,
+        declared_by -> Text,
+        declared_at -> Timestamp,
+        reviewed_by -> Nullable<Text>,
+        reviewed_at -> Nullable<Timestamp>,
+        review_note -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    purchases (id) {
+        id -> Text,
+        school_id -> Text,
+        county_code -> Text,
+        supplier_id -> Text,
+        purchase_date -> Date,
+        invoice_no -> Nullable<Text>,
+        kind -> Text,
+        voids_id -> Nullable<Text>,
+        void_reason -> Nullable<Text>,
+        total_fen -> BigInt,
+        seq -> BigInt,
+        prev_hash -> Text,
+        hash -> Text,
+        recorded_by -> Text,
+        recorded_at -> Timestamp,
+        idempotency_key -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    purchase_lines (purchase_id, line_no) {
+        purchase_id -> Text,
+        line_no -> Integer,
+        category -> Text,
+        description -> Text,
+        quantity_milli -> BigInt,
+        unit -> Text,
+        unit_price_e4 -> BigInt,
+        amount_fen -> BigInt,
+        mass_mg -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    purchase_qualifications (purchase_id) {
+        purchase_id -> Text,
+        class -> Text,
+        tag -> Nullable<Text>,
+        policy_version -> Text,
+        evaluated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (school_id, idem_key) {
+        school_id -> Text,
+        idem_key -> Text,
+        request_hash -> Text,
+        request_body -> Text,
+        response_status -> Integer,
+        response_body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> Text,
+        at -> Timestamp,
+        actor -> Text,
+        action -> Text,
+        subject_type -> Text,
+        subject_id -> Text,
+        before_json -> Nullable<Text>,
+        after_json -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(counties -> prefectures (prefecture_code));
+diesel::joinable!(county_designations -> counties (county_code));
+diesel::joinable!(schools -> counties (county_code));
+diesel::joinable!(supplier_tags -> suppliers (supplier_id));
+diesel::joinable!(purchase_lines -> purchases (purchase_id));
+diesel::joinable!(purchase_qualifications -> purchases (purchase_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    prefectures,
+    counties,
+    county_designations,
+    users,
+    api_tokens,
+    targets,
+    schools,
+    ledger_heads,
+    suppliers,
+    supplier_tags,
+    purchases,
+    purchase_lines,
+    purchase_qualifications,
+    idempotency_keys,
+    audit_log,
+);

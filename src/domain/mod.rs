@@ -1,0 +1,68 @@
+//! Pure business rules: money, units, periods, qualification, shares, the purchase draft
+//! and the ledger hash chain. No diesel, no actix, no clock, no I/O; imports nothing
+//! from the rest of the crate. (Vocabularies derive serde/utoipa so the wire format and
+//! the OpenAPI enums come from this single definition.)
+
+pub mod catalog;
+pub mod ledger;
+pub mod money;
+pub mod period;
+pub mod purchase;
+pub mod qualification;
+pub mod shares;
+
+use rust_decimal::Decimal;
+
+/// A broken domain rule. `code()` is the stable `FieldError.code` clients switch on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DomainError {
+    #[error("amount must not be negative")]
+    NegativeAmount,
+    #[error("at most {max_places} decimal places are allowed")]
+    TooPrecise { max_places: u32 },
+    #[error("value is too large")]
+    Overflow,
+    #[error("quantity must be greater than zero")]
+    NonPositiveQuantity,
+    #[error("amount disagrees with quantity × unit price by more than 0.01 (expected {expected})")]
+    AmountMismatch { expected: Decimal },
+    #[error("unknown period {0:?}: use YYYY, YYYY-Qn, YYYY-MM, YYYY-MM-H1, YYYY-MM-H2 or YYYY-spring")]
+    BadPeriod(String),
+    #[error("`from` must not be after `to`")]
+    InvertedRange,
+    #[error("target must be a fraction between 0 and 1 with a positive denominator")]
+    BadTarget,
+    #[error("purchase date is in the future")]
+    DateInFuture,
+    #[error("purchase date is before 2014-01-01, when the programme's records start")]
+    DateTooEarly,
+    #[error("a purchase needs at least one line")]
+    NoLines,
+    #[error("a purchase has at most {max} lines")]
+    TooManyLines { max: usize },
+    #[error("must not be blank")]
+    Blank,
+    #[error("validity must not end before it starts")]
+    InvertedValidity,
+}
+
+impl DomainError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NegativeAmount => "negative_amount",
+            Self::TooPrecise { .. } => "too_precise",
+            Self::Overflow => "too_large",
+            Self::NonPositiveQuantity => "non_positive_quantity",
+            Self::AmountMismatch { .. } => "amount_mismatch",
+            Self::BadPeriod(_) => "bad_period",
+            Self::InvertedRange => "inverted_range",
+            Self::BadTarget => "bad_target",
+            Self::DateInFuture => "date_in_future",
+            Self::DateTooEarly => "date_too_early",
+            Self::NoLines => "no_lines",
+            Self::TooManyLines { .. } => "too_many_lines",
+            Self::Blank => "blank",
+            Self::InvertedValidity => "inverted_validity",
+        }
+    }
+}

@@ -1,0 +1,181 @@
+//! The one error type of the service and its RFC 9457 `application/problem+json` form.
+//! Every client-caused error is a 4xx with a stable `type` URI; `Internal` is the only
+//! variant whose text is not sent (it is logged with its cause chain).
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpResponse, ResponseError};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::domain::DomainError;
+
+/// Prefix of every problem `type` URI; the suffix is the variant's stable slug.
+pub const PROBLEM_TYPE_PREFIX: &str = "urn:canteen-ledger:problem:";
+
+/// An RFC 9457 problem document.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Problem {
+    /// Stable URI naming the problem type, e.g. `urn:canteen-ledger:problem:validation`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Short, human-readable summary of the problem type.
+    pub title: String,
+    /// The HTTP status code.
+    pub status: u16,
+    /// Explanation specific to this occurrence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// Offending fields, for validation and conflict problems.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+/// One offending field of a request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct FieldError {
+    /// Path of the field, e.g. `lines[0].unit_price` or the header `Idempotency-Key`.
+    pub field: String,
+    /// Stable snake_case code clients can switch on.
+    pub code: String,
+    /// Human-readable explanation.
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { field: field.into(), code: code.into(), message: message.into() }
+    }
+
+    /// A domain rule broken by `field`.
+    pub fn domain(field: impl Into<String>, err: &DomainError) -> Self {
+        Self::new(field, err.code(), err.to_string())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("the request is invalid")]
+    Validation(Vec<FieldError>),
+    #[error("missing or invalid credentials")]
+    Unauthorized,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{detail}")]
+    Conflict { slug: &'static str, detail: String, errors: Vec<FieldError> },
+    #[error("the request body is larger than {0} bytes")]
+    PayloadTooLarge(usize),
+    #[error("the database is busy; retry shortly")]
+    Unavailable,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl ApiError {
+    /// A 422 with one offending field.
+    pub fn field(field: impl Into<String>, code: &str, message: impl Into<String>) -> Self {
+        Self::Validation(vec![FieldError::new(field, code, message)])
+    }
+
+    /// A 422 for a broken domain rule on `field`.
+    pub fn domain(field: impl Into<String>, err: &DomainError) -> Self {
+        Self::Validation(vec![FieldError::domain(field, err)])
+    }
+
+    pub fn conflict(slug: &'static str, detail: impl Into<String>) -> Self {
+        Self::Conflict { slug, detail: detail.into(), errors: Vec::new() }
+    }
+
+    /// Stable kebab-case name of the problem type.
+    pub fn slug(&self) -> &'static str {
+        match self {
+            Self::BadRequest(_) => "bad-request",
+            Self::Validation(_) => "validation",
+            Self::Unauthorized => "unauthorized",
+            Self::Forbidden(_) => "forbidden",
+            Self::NotFound(_) => "not-found",
+            Self::Conflict { slug, .. } => slug,
+            Self::PayloadTooLarge(_) => "payload-too-large",
+            Self::Unavailable => "unavailable",
+            Self::Internal(_) => "internal",
+        }
+    }
+}
+
+/// Builds a problem response; shared by `ApiError` and the fallback handlers.
+pub fn problem_response(status: StatusCode, slug: &str, detail: Option<String>, errors: Vec<FieldError>) -> HttpResponse {
+    let problem = Problem {
+        kind: format!("{PROBLEM_TYPE_PREFIX}{slug}"),
+        title: status.canonical_reason().unwrap_or("Error").to_owned(),
+        status: status.as_u16(),
+        detail,
+        errors,
+    };
+    HttpResponse::build(status)
+        .insert_header((header::CONTENT_TYPE, "application/problem+json"))
+        .body(serde_json::to_string(&problem).unwrap_or_default())
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let detail = match self {
+            Self::Internal(err) => {
+                log::error!("internal error: {err:?}");
+                None
+            }
+            other => Some(other.to_string()),
+        };
+        let errors = match self {
+            Self::Validation(f) => f.clone(),
+            Self::Conflict { errors, .. } => errors.clone(),
+            _ => Vec::new(),
+        };
+        let mut res = problem_response(self.status_code(), self.slug(), detail, errors);
+        if let Self::Unavailable = self {
+            res.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+        }
+        if let Self::Unauthorized = self {
+            res.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+        }
+        res
+    }
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(err: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match err {
+            Error::NotFound => Self::NotFound("resource"),
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+                Self::conflict("conflict", "a resource with the same identity already exists")
+            }
+            // SQLite reports a busy database as a plain error after busy_timeout.
+            Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => Self::Unavailable,
+            Error::DatabaseError(_, ref info) if info.message().contains("database is locked") => Self::Unavailable,
+            other => Self::Internal(other.into()),
+        }
+    }
+}
+
+impl From<r2d2::Error> for ApiError {
+    fn from(_: r2d2::Error) -> Self {
+        Self::Unavailable
+    }
+}

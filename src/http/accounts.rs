@@ -1,0 +1,250 @@
+//! Login, the caller's identity, and account/token administration.
+
+use actix_web::{HttpResponse, get, post, web};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use super::body::JsonBody;
+use crate::app::AppState;
+use crate::auth::{AuthUser, Role};
+use crate::error::{ApiError, Problem};
+use crate::service::accounts;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(create_token).service(get_me).service(create_user).service(mint_integration_token).service(revoke_integration_token);
+}
+
+/// Username and password.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenRequest {
+    #[schema(min_length = 1, max_length = 100, example = "admin")]
+    pub username: String,
+    #[schema(min_length = 1, max_length = 200)]
+    pub password: String,
+}
+
+/// A bearer token.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenResponse {
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds until the token expires.
+    pub expires_in: i64,
+}
+
+/// Exchange a username and password for a bearer token (JWT, HS256).
+#[utoipa::path(
+    tag = "auth",
+    request_body = TokenRequest,
+    responses(
+        (status = 200, description = "Signed in", body = TokenResponse),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Wrong username or password", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Missing or unknown fields", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[post("/auth/token")]
+pub async fn create_token(state: web::Data<AppState>, body: JsonBody<TokenRequest>) -> Result<HttpResponse, ApiError> {
+    let req = body.value;
+    let st = state.clone();
+    let (token, expires_in, _) =
+        state.db.run(move |conn| accounts::login(conn, &st.keys, &req.username, &req.password, chrono::Utc::now().timestamp())).await?;
+    Ok(HttpResponse::Ok().json(TokenResponse { access_token: token, token_type: "Bearer".into(), expires_in }))
+}
+
+/// Who the caller is.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeResponse {
+    /// Token subject: a user id, or `token:JTI` for integration tokens.
+    pub subject: String,
+    /// `admin`, `province`, `prefecture`, `county`, `canteen` or `supplier`.
+    pub role: String,
+    /// Division code, school id or supplier id the role is scoped to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// `session` (password login) or `integration` (minted, revocable).
+    pub token_kind: String,
+}
+
+/// The caller's identity, role and scope.
+#[utoipa::path(
+    tag = "auth",
+    responses(
+        (status = 200, description = "The caller", body = MeResponse),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+)]
+#[get("/me")]
+pub async fn get_me(user: AuthUser) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(MeResponse {
+        subject: user.id.clone(),
+        role: user.role.name().into(),
+        scope: user.role.scope().map(str::to_owned),
+        token_kind: match user.kind {
+            crate::auth::TokenKind::Session => "session".into(),
+            crate::auth::TokenKind::Integration => "integration".into(),
+        },
+    }))
+}
+
+/// A new account.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUserRequest {
+    #[schema(pattern = r"^[A-Za-z0-9_.@-]{3,64}$", example = "nanming-bureau")]
+    pub username: String,
+    #[schema(min_length = 12, max_length = 200)]
+    pub password: String,
+    /// `admin`, `province`, `prefecture:CODE`, `county:CODE`, `canteen:SCHOOL_ID` or `supplier:SUPPLIER_ID`.
+    #[schema(
+        pattern = r"^(admin|province|(prefecture|county):[0-9]{6}|(canteen|supplier):[0-9a-fA-F-]{1,64})$",
+        example = "county:520102"
+    )]
+    pub role: String,
+}
+
+/// An account.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserResponse {
+    pub id: String,
+    pub username: String,
+    pub role: String,
+}
+
+fn parse_role(text: &str) -> Result<Role, ApiError> {
+    Role::parse(text).ok_or_else(|| {
+        ApiError::field("role", "bad_role", "use admin, province, prefecture:CODE, county:CODE, canteen:SCHOOL_ID or supplier:SUPPLIER_ID")
+    })
+}
+
+fn require_admin(user: &AuthUser) -> Result<(), ApiError> {
+    match user.role {
+        Role::Admin => Ok(()),
+        _ => Err(ApiError::Forbidden("only an administrator may do this".into())),
+    }
+}
+
+/// Create an account (admin only).
+#[utoipa::path(
+    tag = "auth",
+    request_body = CreateUserRequest,
+    responses(
+        (status = 201, description = "Account created", body = UserResponse),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Username taken", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields or unknown scope", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+)]
+#[post("/users")]
+pub async fn create_user(state: web::Data<AppState>, user: AuthUser, body: JsonBody<CreateUserRequest>) -> Result<HttpResponse, ApiError> {
+    require_admin(&user)?;
+    let req = body.value;
+    let role = parse_role(&req.role)?;
+    if req.password.chars().count() < 12 {
+        return Err(ApiError::field("password", "too_short", "passwords have at least 12 characters"));
+    }
+    let row = state.db.run(move |conn| accounts::add_user(conn, &user.actor(), &req.username, &req.password, &role)).await?;
+    let role = accounts::role_of(&row).map(|r| r.to_string()).unwrap_or_default();
+    Ok(HttpResponse::Created().json(UserResponse { id: row.id, username: row.username, role }))
+}
+
+/// An integration token to mint.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MintTokenRequest {
+    /// The role the token carries, e.g. `canteen:SCHOOL_ID` or `supplier:SUPPLIER_ID`.
+    #[schema(pattern = r"^(admin|province|(prefecture|county):[0-9]{6}|(canteen|supplier):[0-9a-fA-F-]{1,64})$")]
+    pub role: String,
+    /// What the token is for (shown in listings and audit).
+    #[schema(min_length = 1, max_length = 200, example = "canteen app, kitchen tablet")]
+    pub label: String,
+    /// Lifetime in days (1–1825, default 365).
+    #[schema(minimum = 1, maximum = 1825)]
+    pub days: Option<i64>,
+}
+
+/// A minted integration token: shown once.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MintedTokenResponse {
+    pub jti: String,
+    pub access_token: String,
+    pub role: String,
+    pub label: String,
+    pub expires_at: chrono::NaiveDateTime,
+}
+
+/// Mint a long-lived, revocable integration token (admin only).
+#[utoipa::path(
+    tag = "auth",
+    request_body = MintTokenRequest,
+    responses(
+        (status = 201, description = "Token minted", body = MintedTokenResponse),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields or unknown scope", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+)]
+#[post("/tokens")]
+pub async fn mint_integration_token(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    body: JsonBody<MintTokenRequest>,
+) -> Result<HttpResponse, ApiError> {
+    require_admin(&user)?;
+    let req = body.value;
+    let role = parse_role(&req.role)?;
+    let days = req.days.unwrap_or(365);
+    if !(1..=1825).contains(&days) {
+        return Err(ApiError::field("days", "out_of_range", "days must be between 1 and 1825"));
+    }
+    let st = state.clone();
+    let (token, row) = state
+        .db
+        .run(move |conn| accounts::mint_token(conn, &st.keys, &user.actor(), &role, &req.label, days, crate::service::now()))
+        .await?;
+    let role = match &row.scope {
+        Some(s) => format!("{}:{s}", row.role),
+        None => row.role.clone(),
+    };
+    Ok(HttpResponse::Created().json(MintedTokenResponse {
+        jti: row.jti,
+        access_token: token,
+        role,
+        label: row.label,
+        expires_at: row.expires_at,
+    }))
+}
+
+/// Revoke an integration token by its `jti` (admin only).
+#[utoipa::path(
+    tag = "auth",
+    params(("jti" = String, Path, description = "The token's id")),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such active token", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+)]
+#[post("/tokens/{jti}/revoke")]
+pub async fn revoke_integration_token(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    jti: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    require_admin(&user)?;
+    let jti = jti.into_inner();
+    state.db.run(move |conn| accounts::revoke_token(conn, &user.actor(), &jti)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

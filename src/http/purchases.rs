@@ -1,0 +1,378 @@
+//! The purchase ledger: record (idempotent), list, read, void. The ledger is append-only:
+//! PUT, PATCH and DELETE answer 405.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use super::body::JsonBody;
+use super::dto::{kg, yuan};
+use super::{Page, PageQuery, paginate};
+use crate::app::AppState;
+use crate::auth::AuthUser;
+use crate::db::repo::purchases::{FullPurchase, LineRow};
+use crate::domain::catalog::{Category, Tag, Unit};
+use crate::domain::purchase::{self, RawLine};
+use crate::error::{ApiError, FieldError, Problem};
+use crate::service::purchases::{self as service, IdempotentRequest, NewPurchase, Recorded};
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list_purchases).service(create_purchase).service(get_purchase).service(void_purchase);
+}
+
+/// Header carrying the client's idempotency key.
+pub const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
+/// Header set on a replayed response.
+pub const IDEMPOTENT_REPLAYED: &str = "Idempotent-Replayed";
+
+/// One line of a purchase as sent.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LineRequest {
+    pub category: Category,
+    #[schema(min_length = 1, max_length = 200, example = "大白菜")]
+    pub description: String,
+    /// Positive, at most 3 decimal places, as a string.
+    #[schema(value_type = String, pattern = r"^(?!0*(\.0*)?$)[0-9]{1,9}(\.[0-9]{1,3})?$", example = "25.5")]
+    pub quantity: Decimal,
+    pub unit: Unit,
+    /// Yuan per unit, at most 4 decimal places, as a string.
+    #[schema(value_type = String, pattern = r"^[0-9]{1,11}(\.[0-9]{1,4})?$", example = "1.80")]
+    pub unit_price: Decimal,
+    /// Yuan, at most 2 places. Optional: the ledger stores quantity × unit price rounded
+    /// half away from zero to the fen; a sent amount more than 0.01 off is a 422.
+    #[schema(value_type = Option<String>, pattern = r"^[0-9]{1,15}(\.[0-9]{1,2})?$", example = "45.90")]
+    pub amount: Option<Decimal>,
+}
+
+/// A purchase to record.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreatePurchaseRequest {
+    /// The caller's own school.
+    #[schema(min_length = 1, max_length = 64)]
+    pub school_id: String,
+    #[schema(min_length = 1, max_length = 64)]
+    pub supplier_id: String,
+    /// Business date: not in the future (China Standard Time), not before 2014-01-01.
+    pub purchase_date: NaiveDate,
+    #[schema(max_length = 64)]
+    pub invoice_no: Option<String>,
+    #[schema(min_items = 1, max_items = 200)]
+    pub lines: Vec<LineRequest>,
+}
+
+/// A stored line.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct LineResponse {
+    pub line_no: i32,
+    pub category: Category,
+    pub description: String,
+    /// Negative on a void entry.
+    #[schema(value_type = String, example = "25.500")]
+    pub quantity: Decimal,
+    pub unit: Unit,
+    #[schema(value_type = String, example = "1.8000")]
+    pub unit_price: Decimal,
+    #[schema(value_type = String, example = "45.90")]
+    pub amount: Decimal,
+    /// Mass in kg for mass units (斤 = 0.5 kg, 两 = 50 g), absent otherwise.
+    #[schema(value_type = Option<String>, example = "12.750")]
+    pub weight_kg: Option<Decimal>,
+}
+
+/// How a purchase counts toward the target.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct QualificationResponse {
+    /// `qualifying` (counts), `pending` (a declared tag awaits verification) or `none`.
+    #[schema(pattern = "^(qualifying|pending|none)$")]
+    pub class: String,
+    /// The tag it is attributed to, if any.
+    pub tag: Option<Tag>,
+    /// Policy version applied, e.g. `gz-2019`.
+    pub policy: String,
+}
+
+/// A ledger entry.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PurchaseResponse {
+    pub id: String,
+    /// `entry` (a purchase) or `void` (a reversal of one).
+    #[schema(pattern = "^(entry|void)$")]
+    pub kind: String,
+    /// For entries: `active`, or `voided` once reversed.
+    #[schema(pattern = "^(active|voided|reversal)$")]
+    pub status: String,
+    pub school_id: String,
+    pub county_code: String,
+    pub supplier_id: String,
+    pub purchase_date: NaiveDate,
+    pub invoice_no: Option<String>,
+    /// Yuan; negative on a void entry.
+    #[schema(value_type = String, example = "45.90")]
+    pub total: Decimal,
+    pub lines: Vec<LineResponse>,
+    pub qualification: QualificationResponse,
+    /// For a void entry: the purchase it reverses.
+    pub voids_id: Option<String>,
+    pub void_reason: Option<String>,
+    /// For a voided entry: the void entry.
+    pub voided_by: Option<String>,
+    /// Position in the school's hash chain.
+    pub seq: i64,
+    pub prev_hash: String,
+    pub hash: String,
+    pub recorded_by: String,
+    pub recorded_at: chrono::NaiveDateTime,
+}
+
+fn line(l: LineRow) -> LineResponse {
+    LineResponse {
+        line_no: l.line_no,
+        category: Category::parse(&l.category).unwrap_or(Category::Other),
+        description: l.description,
+        quantity: Decimal::new(l.quantity_milli, 3),
+        unit: Unit::parse(&l.unit).unwrap_or(Unit::Piece),
+        unit_price: Decimal::new(l.unit_price_e4, 4),
+        amount: yuan(l.amount_fen),
+        weight_kg: l.mass_mg.map(kg),
+    }
+}
+
+impl From<FullPurchase> for PurchaseResponse {
+    fn from(f: FullPurchase) -> Self {
+        let p = f.purchase;
+        let q = f.qualification;
+        let status = match (p.kind.as_str(), &f.voided_by) {
+            ("void", _) => "reversal",
+            (_, Some(_)) => "voided",
+            _ => "active",
+        };
+        Self {
+            status: status.into(),
+            qualification: QualificationResponse {
+                class: q.as_ref().map_or("none".into(), |q| q.class.clone()),
+                tag: q.as_ref().and_then(|q| q.tag.as_deref()).and_then(Tag::parse),
+                policy: q.map(|q| q.policy_version).unwrap_or_default(),
+            },
+            voided_by: f.voided_by.map(|v| v.id),
+            lines: f.lines.into_iter().map(line).collect(),
+            total: yuan(p.total_fen),
+            id: p.id,
+            kind: p.kind,
+            school_id: p.school_id,
+            county_code: p.county_code,
+            supplier_id: p.supplier_id,
+            purchase_date: p.purchase_date,
+            invoice_no: p.invoice_no,
+            voids_id: p.voids_id,
+            void_reason: p.void_reason,
+            seq: p.seq,
+            prev_hash: p.prev_hash,
+            hash: p.hash,
+            recorded_by: p.recorded_by,
+            recorded_at: p.recorded_at,
+        }
+    }
+}
+
+/// Today in China Standard Time (UTC+8): the programme's business calendar.
+pub fn today_cst() -> NaiveDate {
+    (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive()
+}
+
+/// Reads and checks the `Idempotency-Key` header.
+fn idempotency_key(req: &HttpRequest) -> Result<String, ApiError> {
+    let missing = || ApiError::field(IDEMPOTENCY_KEY, "required", "send a client-generated UUID or ULID in the Idempotency-Key header");
+    let key = req.headers().get(IDEMPOTENCY_KEY).ok_or_else(missing)?.to_str().map_err(|_| missing())?.trim();
+    if !(8..=128).contains(&key.len()) || !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+        return Err(ApiError::field(IDEMPOTENCY_KEY, "bad_key", "8–128 characters of A–Z, a–z, 0–9, - and _"));
+    }
+    Ok(key.to_owned())
+}
+
+fn check_text(field: &str, value: &str, max: usize) -> Option<FieldError> {
+    (value.chars().count() > max).then(|| FieldError::new(field, "too_long", format!("at most {max} characters")))
+}
+
+/// Parses a request into a validated purchase, reporting every bad field at once.
+pub fn parse_purchase(r: CreatePurchaseRequest, today: NaiveDate) -> Result<NewPurchase, ApiError> {
+    let raw: Vec<RawLine> = r
+        .lines
+        .into_iter()
+        .map(|l| RawLine {
+            category: l.category,
+            description: l.description,
+            quantity: l.quantity,
+            unit: l.unit,
+            unit_price: l.unit_price,
+            amount: l.amount,
+        })
+        .collect();
+    let mut errors: Vec<FieldError> =
+        raw.iter().enumerate().filter_map(|(i, l)| check_text(&format!("lines[{i}].description"), &l.description, 200)).collect();
+    errors.extend(r.invoice_no.as_deref().and_then(|n| check_text("invoice_no", n, 64)));
+    let draft = purchase::draft(r.purchase_date, today, &raw);
+    match draft {
+        Ok(draft) if errors.is_empty() => {
+            Ok(NewPurchase { school_id: r.school_id, supplier_id: r.supplier_id, invoice_no: r.invoice_no, draft })
+        }
+        Ok(_) => Err(ApiError::Validation(errors)),
+        Err(problems) => {
+            errors.extend(problems.iter().map(|(f, e)| FieldError::domain(f.clone(), e)));
+            Err(ApiError::Validation(errors))
+        }
+    }
+}
+
+/// Record a purchase for the caller's own school (canteen).
+///
+/// Requires `Idempotency-Key`. A retry with the same key and body returns the original
+/// status and body with `Idempotent-Replayed: true`; the same key with another body is a
+/// 409 naming the differing fields. Concurrent retries create exactly one entry.
+#[utoipa::path(
+    tag = "purchases",
+    params(("Idempotency-Key" = String, Header, description = "Client-generated UUID or ULID, unique per school", pattern = "^[A-Za-z0-9_-]{8,128}$")),
+    request_body = CreatePurchaseRequest,
+    responses(
+        (status = 201, description = "Recorded (or replayed, with `Idempotent-Replayed: true`)", body = PurchaseResponse,
+            headers(("Idempotent-Replayed" = String, description = "`true` when this is a stored response"))),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not this school's canteen", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Idempotency-Key reused with a different body", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over 256 KiB", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, unknown supplier, or missing Idempotency-Key", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+)]
+#[post("/purchases")]
+pub async fn create_purchase(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: AuthUser,
+    body: JsonBody<CreatePurchaseRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let key = idempotency_key(&req)?;
+    let idem = IdempotentRequest { key, body: body.raw };
+    let new = parse_purchase(body.value, today_cst())?;
+    let render = |f: &FullPurchase| serde_json::to_string(&PurchaseResponse::from(f.clone())).map_err(|e| ApiError::Internal(e.into()));
+    let recorded = state.db.run(move |conn| service::record(conn, &user, new, &idem, render)).await?;
+    Ok(match recorded {
+        Recorded::Created(body) => HttpResponse::Created().content_type("application/json").body(body),
+        Recorded::Replayed { status, body } => {
+            let status = actix_web::http::StatusCode::from_u16(status).unwrap_or(actix_web::http::StatusCode::CREATED);
+            HttpResponse::build(status).content_type("application/json").insert_header((IDEMPOTENT_REPLAYED, "true")).body(body)
+        }
+    })
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct PurchaseQuery {
+    /// Only this school (must be within the caller's scope).
+    pub school_id: Option<String>,
+    /// Only this supplier (a supplier may ask only for itself).
+    pub supplier_id: Option<String>,
+    /// First purchase date, inclusive.
+    pub from: Option<NaiveDate>,
+    /// Last purchase date, inclusive.
+    pub to: Option<NaiveDate>,
+    #[param(pattern = "^[0-9a-f]{1,200}$")]
+    pub cursor: Option<String>,
+    #[param(minimum = 1, maximum = 500)]
+    pub limit: Option<i64>,
+}
+
+/// List ledger entries in the caller's scope (a supplier sees only purchases from itself),
+/// oldest recorded first.
+#[utoipa::path(
+    tag = "purchases",
+    params(PurchaseQuery),
+    responses(
+        (status = 200, description = "A page of ledger entries", body = Page<PurchaseResponse>),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Filter outside the caller's scope", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad query", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+)]
+#[get("/purchases")]
+pub async fn list_purchases(state: web::Data<AppState>, user: AuthUser, q: web::Query<PurchaseQuery>) -> Result<HttpResponse, ApiError> {
+    let q = q.into_inner();
+    let (after_id, fetch) = PageQuery { cursor: q.cursor, limit: q.limit }.decode()?;
+    if let (Some(f), Some(t)) = (q.from, q.to)
+        && f > t
+    {
+        return Err(ApiError::field("from", "inverted_range", "`from` must not be after `to`"));
+    }
+    let req = service::ListRequest { school_id: q.school_id, supplier_id: q.supplier_id, from: q.from, to: q.to, after_id, limit: fetch };
+    let rows = state.db.run(move |conn| service::list(conn, &user, req)).await?;
+    Ok(HttpResponse::Ok().json(paginate(rows, fetch, |p| p.purchase.id.clone(), PurchaseResponse::from)))
+}
+
+/// One ledger entry (404 when outside the caller's scope).
+#[utoipa::path(
+    tag = "purchases",
+    params(("id" = String, Path, description = "Purchase id")),
+    responses(
+        (status = 200, description = "The entry", body = PurchaseResponse),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such purchase in the caller's scope", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+)]
+#[get("/purchases/{id}")]
+pub async fn get_purchase(state: web::Data<AppState>, user: AuthUser, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let p = state.db.run(move |conn| service::visible(conn, &user, &id)).await?;
+    Ok(HttpResponse::Ok().json(PurchaseResponse::from(p)))
+}
+
+/// Why a purchase is voided.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VoidRequest {
+    #[schema(min_length = 1, max_length = 500, example = "entered twice")]
+    pub reason: String,
+}
+
+/// Void a purchase (the school's canteen): appends a reversal entry dated the same
+/// business date. Voiding twice is a 409.
+#[utoipa::path(
+    tag = "purchases",
+    params(("id" = String, Path, description = "Purchase id")),
+    request_body = VoidRequest,
+    responses(
+        (status = 201, description = "The reversal entry", body = PurchaseResponse),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "May read but not void this purchase", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such purchase in the caller's scope", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already voided, or a void entry", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Missing reason", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+)]
+#[post("/purchases/{id}/void")]
+pub async fn void_purchase(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<String>,
+    body: JsonBody<VoidRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let reason = body.value.reason.trim().to_owned();
+    if reason.is_empty() || reason.chars().count() > 500 {
+        return Err(ApiError::field("reason", "blank", "a void needs a reason (at most 500 characters)"));
+    }
+    let id = id.into_inner();
+    let v = state.db.run(move |conn| service::void(conn, &user, &id, &reason)).await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/api/v1/purchases/{}", v.purchase.id)))
+        .json(PurchaseResponse::from(v)))
+}

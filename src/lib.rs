@@ -1,0 +1,13 @@
+//! canteen-ledger: the procurement ledger of school canteens in the school–farm linkage
+//! programme (校农结合), and the share reports it is judged by.
+//!
+//! Layers (dependencies point inward): `http` → `service` → `domain` / `db`.
+
+pub mod app;
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod service;

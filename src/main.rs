@@ -1,0 +1,220 @@
+//! The `canteen-ledger` binary: serve (default), migrate, openapi, user/token
+//! administration and a demo data set. Thin: everything it does lives in the library.
+
+use std::io::Write as _;
+
+use actix_web::{HttpServer, web};
+use anyhow::Context as _;
+use canteen_ledger::app::{self, AppState};
+use canteen_ledger::auth::{JwtKeys, Role};
+use canteen_ledger::config::Settings;
+use canteen_ledger::db::{self, Db};
+use canteen_ledger::service::{self, accounts, reference};
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "canteen-ledger", version, about = "Procurement ledger of school canteens (校农结合) with share reports")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP server (the default): migrates, loads reference data, creates the
+    /// bootstrap admin on first start.
+    Serve,
+    /// Apply pending migrations and load reference data, then exit.
+    Migrate,
+    /// Print the OpenAPI document (what openapi/openapi.json holds).
+    Openapi,
+    /// Manage accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Manage long-lived integration tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Fill an empty database with a realistic demo and print how to log in.
+    Demo,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account; prints a generated password unless --password is given.
+    Add {
+        #[arg(long)]
+        username: String,
+        /// admin, province, prefecture:CODE, county:CODE, canteen:SCHOOL_ID, supplier:SUPPLIER_ID
+        #[arg(long)]
+        role: String,
+        /// At least 12 characters; read from CANTEEN_PASSWORD if set.
+        #[arg(long, env = "CANTEEN_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+    /// List accounts.
+    List,
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Mint an integration token for a canteen app or a supplier system; printed once.
+    Mint {
+        /// e.g. canteen:SCHOOL_ID or supplier:SUPPLIER_ID
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        label: String,
+        #[arg(long, default_value_t = 365)]
+        days: i64,
+    },
+    /// Revoke an integration token by jti.
+    Revoke { jti: String },
+    /// List integration tokens (without their secrets).
+    List,
+}
+
+fn main() -> anyhow::Result<()> {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    let cli = Cli::parse();
+    let settings = Settings::from_env()?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(settings),
+        Command::Migrate => {
+            let db = open(&settings)?;
+            println!("database ready ({})", db.backend().name());
+            Ok(())
+        }
+        Command::Openapi => {
+            print!("{}", app::openapi_json(&app::document())?);
+            Ok(())
+        }
+        Command::User { command } => user(settings, command),
+        Command::Token { command } => token(settings, command),
+        Command::Demo => {
+            let db = open(&settings)?;
+            let mut conn = db.get()?;
+            let summary = service::demo::fill(&mut conn).map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{summary}");
+            Ok(())
+        }
+    }
+}
+
+/// Connects, migrates and loads reference data.
+fn open(settings: &Settings) -> anyhow::Result<Db> {
+    let db = Db::connect(&settings.database_url, settings.db_pool_size, settings.db_pool_timeout)?;
+    let mut conn = db.get()?;
+    let applied = db::migrate(&mut conn)?;
+    if applied > 0 {
+        log::info!("applied {applied} migration(s)");
+    }
+    let loaded = reference::load_guizhou(&mut conn)?;
+    if loaded.new_counties > 0 {
+        log::info!(
+            "loaded {} prefectures and {} counties ({} poverty designations)",
+            loaded.prefectures,
+            loaded.counties,
+            loaded.designations_added
+        );
+    }
+    Ok(db)
+}
+
+fn serve(settings: Settings) -> anyhow::Result<()> {
+    let db = open(&settings)?;
+    let keys = JwtKeys::hs256(&settings.resolve_jwt_secret()?)?;
+    let mut conn = db.get()?;
+    let bootstrap = accounts::bootstrap_admin(&mut conn)?;
+    drop(conn);
+    if let Some(pw) = bootstrap {
+        let mut out = std::io::stdout().lock();
+        writeln!(
+            out,
+            "\n  First start: created the administrator account.\n    username: admin\n    password: {pw}\n  This password is shown once; store it now.\n"
+        )?;
+        out.flush()?;
+    }
+    let state = web::Data::new(AppState { db: db.clone(), keys });
+    let bind = settings.bind.clone();
+    log::info!("canteen-ledger on http://{bind} ({}); Swagger UI at http://{bind}/docs/", db.backend().name());
+    actix_web::rt::System::new().block_on(async move {
+        HttpServer::new(move || app::build(state.clone()).0)
+            .workers(settings.workers)
+            .bind(&bind)
+            .with_context(|| format!("cannot listen on {bind}"))?
+            .run()
+            .await
+            .context("server failed")
+    })
+}
+
+fn parse_role(text: &str) -> anyhow::Result<Role> {
+    Role::parse(text).with_context(|| {
+        format!("bad role {text:?}: use admin, province, prefecture:CODE, county:CODE, canteen:SCHOOL_ID or supplier:SUPPLIER_ID")
+    })
+}
+
+fn user(settings: Settings, command: UserCommand) -> anyhow::Result<()> {
+    let db = open(&settings)?;
+    let mut conn = db.get()?;
+    match command {
+        UserCommand::Add { username, role, password } => {
+            let role = parse_role(&role)?;
+            let generated = password.is_none();
+            let pw = password.unwrap_or_else(|| canteen_ledger::auth::password::generate(20));
+            if pw.chars().count() < 12 {
+                anyhow::bail!("passwords have at least 12 characters");
+            }
+            let row = accounts::add_user(&mut conn, "cli", &username, &pw, &role).map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("created {} ({role}) id {}", row.username, row.id);
+            if generated {
+                println!("password: {pw}   (shown once)");
+            }
+        }
+        UserCommand::List => {
+            for u in canteen_ledger::db::repo::users::list(&mut conn)? {
+                println!("{}\t{}{}\t{}", u.username, u.role, u.scope.map(|s| format!(":{s}")).unwrap_or_default(), u.created_at);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn token(settings: Settings, command: TokenCommand) -> anyhow::Result<()> {
+    let db = open(&settings)?;
+    let keys = JwtKeys::hs256(&settings.resolve_jwt_secret()?)?;
+    let mut conn = db.get()?;
+    match command {
+        TokenCommand::Mint { role, label, days } => {
+            if !(1..=1825).contains(&days) {
+                anyhow::bail!("--days must be between 1 and 1825");
+            }
+            let role = parse_role(&role)?;
+            let (token, row) =
+                accounts::mint_token(&mut conn, &keys, "cli", &role, &label, days, service::now()).map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("jti: {}\nexpires: {}\ntoken (shown once):\n{token}", row.jti, row.expires_at);
+        }
+        TokenCommand::Revoke { jti } => {
+            accounts::revoke_token(&mut conn, "cli", &jti).map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("revoked {jti}");
+        }
+        TokenCommand::List => {
+            for t in canteen_ledger::db::repo::tokens::list(&mut conn)? {
+                let state = if t.revoked_at.is_some() { "revoked" } else { "active" };
+                println!(
+                    "{}\t{}{}\t{}\t{state}\texpires {}",
+                    t.jti,
+                    t.role,
+                    t.scope.map(|s| format!(":{s}")).unwrap_or_default(),
+                    t.label,
+                    t.expires_at
+                );
+            }
+        }
+    }
+    Ok(())
+}

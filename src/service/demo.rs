@@ -1,0 +1,161 @@
+//! A realistic demo data set for a new user: schools in several counties, suppliers of
+//! every kind with verified and declared tags, and a spring semester of purchases, so
+//! reports are meaningful at once. Deterministic (seeded), written through the same
+//! services as the API.
+
+use chrono::{Days, NaiveDate};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use rust_decimal::Decimal;
+
+use super::purchases::{IdempotentRequest, NewPurchase};
+use super::{accounts, schools as school_service, suppliers as supplier_service};
+use crate::auth::{AuthUser, Role, TokenKind};
+use crate::db::DbConn;
+use crate::db::repo::{purchases as purchase_repo, schools as school_repo};
+use crate::domain::catalog::{Category, SupplierKind, Tag, TagStatus, Unit};
+use crate::domain::purchase::{RawLine, draft};
+use crate::error::ApiError;
+
+/// Counties used by the demo: (code, number of schools).
+const COUNTIES: &[(&str, usize)] = &[("520102", 3), ("522731", 4), ("520221", 3), ("522631", 3)];
+
+fn actor(role: Role) -> AuthUser {
+    AuthUser { id: "demo".into(), role, kind: TokenKind::Session, jti: "demo".into() }
+}
+
+fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap_or(NaiveDate::MIN)
+}
+
+/// Fills an empty ledger; refuses a database that already has schools.
+pub fn fill(conn: &mut DbConn) -> Result<String, ApiError> {
+    if school_repo::count(conn)? > 0 {
+        return Err(ApiError::conflict("not-empty", "the database already has schools; the demo fills only an empty one"));
+    }
+    let mut rng = StdRng::seed_from_u64(2019);
+    let admin = actor(Role::Admin);
+    let mut school_ids = Vec::new();
+    for (county, n) in COUNTIES {
+        for i in 1..=*n {
+            let s = school_service::create(
+                conn,
+                &admin,
+                school_service::NewSchool {
+                    county_code: (*county).into(),
+                    name: format!("{county} 第{i}中心学校"),
+                    code: Some(format!("{county}{i:04}")),
+                    students: Some(rng.random_range(300..2500)),
+                    address: None,
+                },
+            )?;
+            school_ids.push(s.school.id);
+        }
+    }
+    // Suppliers: (name, kind, origin county, tag and its status)
+    type Spec<'a> = (&'a str, SupplierKind, &'a str, Option<(Tag, TagStatus)>);
+    let specs: &[Spec<'_>] = &[
+        ("惠水县好花红蔬菜专业合作社", SupplierKind::Cooperative, "522731", Some((Tag::Cooperative, TagStatus::Verified))),
+        ("水城县猕猴桃种植专业合作社", SupplierKind::Cooperative, "520221", Some((Tag::Cooperative, TagStatus::Verified))),
+        ("贫困户 王某某", SupplierKind::Household, "522631", Some((Tag::PoorHousehold, TagStatus::Verified))),
+        ("贫困户 杨某某", SupplierKind::Household, "522731", Some((Tag::PoorHousehold, TagStatus::Declared))),
+        ("贵州山地农产品加工有限公司", SupplierKind::Enterprise, "520102", Some((Tag::InProvinceProcessor, TagStatus::Verified))),
+        ("南明区综合农贸批发公司", SupplierKind::Enterprise, "520102", None),
+        ("省外粮油贸易公司", SupplierKind::Enterprise, "430102", None),
+        ("黔东南土鸡养殖专业合作社", SupplierKind::Cooperative, "522631", Some((Tag::Cooperative, TagStatus::Declared))),
+    ];
+    let mut supplier_ids = Vec::new();
+    for (i, (name, kind, county, tag)) in specs.iter().enumerate() {
+        let s = supplier_service::create(
+            conn,
+            &admin,
+            supplier_service::NewSupplier {
+                name: (*name).into(),
+                kind: *kind,
+                origin_county_code: (*county).into(),
+                registration_ref: format!("DEMO-{i:03}"),
+            },
+        )?;
+        if let Some((tag, status)) = tag {
+            let t = supplier_service::declare_tag(
+                conn,
+                &admin,
+                &s.supplier.id,
+                supplier_service::NewTag {
+                    tag: *tag,
+                    valid_from: date(2018, 1, 1),
+                    valid_to: None,
+                    evidence: format!("DEMO-EVIDENCE-{i:03}"),
+                },
+            )?;
+            if *status == TagStatus::Verified {
+                supplier_service::review_tag(conn, &admin, &s.supplier.id, &t.id, TagStatus::Verified, Some("demo".into()))?;
+            }
+        }
+        supplier_ids.push(s.supplier.id);
+    }
+    let goods: &[(Category, &str, Unit, &str)] = &[
+        (Category::Vegetables, "大白菜", Unit::Jin, "1.20"),
+        (Category::Vegetables, "土豆", Unit::Kg, "2.60"),
+        (Category::Fruit, "猕猴桃", Unit::Kg, "9.80"),
+        (Category::Grain, "大米", Unit::Kg, "5.40"),
+        (Category::MeatPoultry, "土鸡", Unit::Kg, "36.00"),
+        (Category::Eggs, "鸡蛋", Unit::Jin, "5.50"),
+        (Category::EdibleOil, "菜籽油", Unit::L, "14.50"),
+        (Category::SoyProducts, "豆腐", Unit::Jin, "3.00"),
+    ];
+    let mut recorded = 0;
+    let (start, end) = (date(2019, 3, 1), date(2019, 6, 30));
+    for school in &school_ids {
+        // One school in the demo stays silent, so the report shows what silence looks like.
+        if school == school_ids.last().unwrap_or(school) {
+            continue;
+        }
+        let canteen = actor(Role::Canteen(school.clone()));
+        let mut day = start;
+        while day <= end {
+            if rng.random_bool(0.5) {
+                let supplier = &supplier_ids[rng.random_range(0..supplier_ids.len())];
+                let lines: Vec<RawLine> = (0..rng.random_range(1..4))
+                    .map(|_| {
+                        let (category, description, unit, price) = goods[rng.random_range(0..goods.len())];
+                        RawLine {
+                            category,
+                            description: description.into(),
+                            quantity: Decimal::new(rng.random_range(50..4000), 1),
+                            unit,
+                            unit_price: price.parse().unwrap_or(Decimal::ONE),
+                            amount: None,
+                        }
+                    })
+                    .collect();
+                let d = draft(day, end, &lines).map_err(|e| ApiError::Internal(anyhow::anyhow!("demo draft: {e:?}")))?;
+                let new = NewPurchase {
+                    school_id: school.clone(),
+                    supplier_id: supplier.clone(),
+                    invoice_no: Some(format!("FP{recorded:06}")),
+                    draft: d,
+                };
+                let req = IdempotentRequest { key: format!("demo-{recorded:08}"), body: serde_json::json!({"demo": recorded}) };
+                super::purchases::record(conn, &canteen, new, &req, |_| Ok("{}".into()))?;
+                recorded += 1;
+            }
+            day = day.checked_add_days(Days::new(1)).unwrap_or(end.succ_opt().unwrap_or(end));
+        }
+    }
+    // Void one purchase so the demo shows reversals.
+    if let Some(first) = purchase_repo::list(conn, &purchase_repo::PurchaseFilter { limit: 1, ..Default::default() })?.first() {
+        super::purchases::void(conn, &actor(Role::Canteen(first.school_id.clone())), &first.id, "demo: entered twice")?;
+    }
+    let pw = "demo-county-520102";
+    accounts::add_user(conn, "demo", "demo-county", pw, &Role::County("520102".into()))?;
+    accounts::add_user(conn, "demo", "demo-province", "demo-province-520000", &Role::Province)?;
+    Ok(format!(
+        "Demo loaded: {} schools in {} counties, {} suppliers, {recorded} purchases (2019 spring semester), one void.\n\
+         Log in (POST /api/v1/auth/token) as:\n  demo-province / demo-province-520000   (province)\n  demo-county   / {pw}     (county 520102, 南明区)\n\
+         Then try GET /api/v1/reports/shares?scope=province&period=2019-spring&group_by=county",
+        school_ids.len(),
+        COUNTIES.len(),
+        supplier_ids.len()
+    ))
+}

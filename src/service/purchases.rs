@@ -1,0 +1,396 @@
+//! Recording, voiding, reading and verifying the ledger.
+//!
+//! A record is one transaction: lock the school's chain head, re-check the idempotency
+//! key, check the supplier, qualify, insert entry + lines + qualification, advance the
+//! head, store the response under the key, audit. Concurrent retries with one key are
+//! serialized by the head lock and find the stored response.
+
+use std::collections::BTreeMap;
+
+use sha2::{Digest, Sha256};
+
+use super::qualify::{row_for, supplier_context};
+use crate::auth::{AuthUser, Role};
+use crate::db::repo::idempotency::{self, IdempotencyRow};
+use crate::db::repo::purchases::{self, FullPurchase, LineRow, PurchaseFilter, PurchaseRow};
+use crate::db::repo::{reference, schools, suppliers};
+use crate::db::{DbConn, write_tx};
+use crate::domain::ledger::{self, BrokenLink, ChainEntry, ChainLine};
+use crate::domain::purchase::PurchaseDraft;
+use crate::error::{ApiError, FieldError};
+
+/// A validated purchase to record.
+#[derive(Debug, Clone)]
+pub struct NewPurchase {
+    pub school_id: String,
+    pub supplier_id: String,
+    pub invoice_no: Option<String>,
+    pub draft: PurchaseDraft,
+}
+
+/// The request as it arrived, for idempotency: canonical JSON of the body.
+#[derive(Debug, Clone)]
+pub struct IdempotentRequest {
+    pub key: String,
+    pub body: serde_json::Value,
+}
+
+impl IdempotentRequest {
+    fn hash(&self) -> String {
+        hex::encode(Sha256::digest(self.body.to_string().as_bytes()))
+    }
+}
+
+/// What a create answered: a new entry, or the stored answer to an earlier identical request.
+#[derive(Debug, Clone)]
+pub enum Recorded {
+    Created(String),
+    Replayed { status: u16, body: String },
+}
+
+/// Looks up a key without locking: the fast path for retries.
+fn replay(conn: &mut DbConn, school_id: &str, req: &IdempotentRequest) -> Result<Option<Recorded>, ApiError> {
+    let Some(stored) = idempotency::find(conn, school_id, &req.key)? else { return Ok(None) };
+    if stored.request_hash != req.hash() {
+        let before: serde_json::Value = serde_json::from_str(&stored.request_body).unwrap_or_default();
+        let fields = diff_fields(&before, &req.body);
+        return Err(ApiError::Conflict {
+            slug: "idempotency-key-reused",
+            detail: format!(
+                "Idempotency-Key {:?} was already used with a different request (differs in: {})",
+                req.key,
+                fields.iter().map(|f| f.field.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+            errors: fields,
+        });
+    }
+    Ok(Some(Recorded::Replayed { status: u16::try_from(stored.response_status).unwrap_or(201), body: stored.response_body }))
+}
+
+/// Paths of the leaves where two JSON documents differ.
+pub fn diff_fields(a: &serde_json::Value, b: &serde_json::Value) -> Vec<FieldError> {
+    fn walk(path: &str, a: Option<&serde_json::Value>, b: Option<&serde_json::Value>, out: &mut Vec<String>) {
+        use serde_json::Value::{Array, Object};
+        match (a, b) {
+            (Some(Object(x)), Some(Object(y))) => {
+                let keys: std::collections::BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+                for k in keys {
+                    let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                    walk(&p, x.get(k), y.get(k), out);
+                }
+            }
+            (Some(Array(x)), Some(Array(y))) => {
+                for i in 0..x.len().max(y.len()) {
+                    walk(&format!("{path}[{i}]"), x.get(i), y.get(i), out);
+                }
+            }
+            (x, y) if x != y => out.push(path.to_owned()),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk("", Some(a), Some(b), &mut out);
+    out.into_iter().map(|f| FieldError::new(f, "differs", "differs from the request first sent with this Idempotency-Key")).collect()
+}
+
+/// The chain view of a stored entry.
+pub fn chain_entry(p: &PurchaseRow, lines: &[LineRow]) -> ChainEntry {
+    ChainEntry {
+        id: p.id.clone(),
+        school_id: p.school_id.clone(),
+        seq: p.seq,
+        kind: p.kind.clone(),
+        supplier_id: p.supplier_id.clone(),
+        purchase_date: p.purchase_date.format("%Y-%m-%d").to_string(),
+        invoice_no: p.invoice_no.clone(),
+        voids_id: p.voids_id.clone(),
+        void_reason: p.void_reason.clone(),
+        total_fen: p.total_fen,
+        recorded_by: p.recorded_by.clone(),
+        recorded_at: p.recorded_at.format("%Y-%m-%dT%H:%M:%S%.6f").to_string(),
+        lines: lines
+            .iter()
+            .map(|l| ChainLine {
+                line_no: l.line_no,
+                category: l.category.clone(),
+                description: l.description.clone(),
+                quantity_milli: l.quantity_milli,
+                unit: l.unit.clone(),
+                unit_price_e4: l.unit_price_e4,
+                amount_fen: l.amount_fen,
+            })
+            .collect(),
+    }
+}
+
+/// Appends an entry to the school's chain (head already locked): fills seq and hashes.
+fn append(
+    conn: &mut DbConn,
+    mut row: PurchaseRow,
+    lines: &[LineRow],
+    head: (i64, String),
+    q: purchases::QualificationRow,
+) -> Result<PurchaseRow, ApiError> {
+    row.seq = head.0 + 1;
+    row.prev_hash = head.1;
+    row.hash = ledger::entry_hash(&row.prev_hash, &chain_entry(&row, lines));
+    purchases::insert(conn, &row, lines, &q)?;
+    schools::set_head(conn, &row.school_id, row.seq, &row.hash)?;
+    Ok(row)
+}
+
+/// Records a purchase for the caller's own school, idempotently. `render` produces the
+/// response body that is stored under the key and replayed on retries.
+pub fn record(
+    conn: &mut DbConn,
+    user: &AuthUser,
+    new: NewPurchase,
+    req: &IdempotentRequest,
+    render: impl FnOnce(&FullPurchase) -> Result<String, ApiError>,
+) -> Result<Recorded, ApiError> {
+    if !user.role.can_write_ledger_of(&new.school_id) {
+        return Err(ApiError::Forbidden("you may record purchases only for your own school".into()));
+    }
+    if let Some(done) = replay(conn, &new.school_id, req)? {
+        return Ok(done);
+    }
+    write_tx(conn, |conn| {
+        let head = schools::lock_head(conn, &new.school_id)?.ok_or(ApiError::NotFound("school"))?;
+        if let Some(done) = replay(conn, &new.school_id, req)? {
+            return Ok(done);
+        }
+        let school = schools::find(conn, &new.school_id)?.ok_or(ApiError::NotFound("school"))?;
+        let supplier = suppliers::find(conn, &new.supplier_id)?
+            .ok_or_else(|| ApiError::field("supplier_id", "unknown_supplier", "no such supplier"))?;
+        let ctx = supplier_context(conn, &supplier.id, &supplier.origin_county_code)?;
+        let id = super::new_id();
+        let lines: Vec<LineRow> = new
+            .draft
+            .lines
+            .iter()
+            .zip(1..)
+            .map(|(l, line_no)| LineRow {
+                purchase_id: id.clone(),
+                line_no,
+                category: l.category.as_str().to_owned(),
+                description: l.description.clone(),
+                quantity_milli: l.quantity.milli(),
+                unit: l.unit.as_str().to_owned(),
+                unit_price_e4: l.unit_price.ten_thousandths(),
+                amount_fen: l.amount.fen(),
+                mass_mg: l.mass_mg,
+            })
+            .collect();
+        let row = PurchaseRow {
+            id: id.clone(),
+            school_id: school.school.id.clone(),
+            county_code: school.school.county_code.clone(),
+            supplier_id: supplier.id.clone(),
+            purchase_date: new.draft.purchase_date,
+            invoice_no: new.invoice_no.clone(),
+            kind: "entry".into(),
+            voids_id: None,
+            void_reason: None,
+            total_fen: new.draft.total.fen(),
+            seq: 0,
+            prev_hash: String::new(),
+            hash: String::new(),
+            recorded_by: user.actor(),
+            recorded_at: super::now(),
+            idempotency_key: Some(req.key.clone()),
+        };
+        let q = row_for(&id, ctx.qualify(new.draft.purchase_date));
+        let row = append(conn, row, &lines, head, q)?;
+        let full = purchases::find(conn, &row.id)?.ok_or(ApiError::NotFound("purchase"))?;
+        let body = render(&full)?;
+        idempotency::insert(
+            conn,
+            &IdempotencyRow {
+                school_id: row.school_id.clone(),
+                idem_key: req.key.clone(),
+                request_hash: req.hash(),
+                request_body: req.body.to_string(),
+                response_status: 201,
+                response_body: body.clone(),
+                created_at: row.recorded_at,
+            },
+        )?;
+        super::audit(
+            conn,
+            &user.actor(),
+            "purchase.record",
+            ("purchase", &row.id),
+            None,
+            Some(
+                serde_json::json!({"school_id": row.school_id, "supplier_id": row.supplier_id, "purchase_date": row.purchase_date, "total_fen": row.total_fen, "seq": row.seq, "hash": row.hash}),
+            ),
+        )?;
+        Ok(Recorded::Created(body))
+    })
+}
+
+/// Voids an entry with a reversal entry dated the same business date. Voiding twice is
+/// a 409 (also enforced by a unique constraint on `voids_id`).
+pub fn void(conn: &mut DbConn, user: &AuthUser, purchase_id: &str, reason: &str) -> Result<FullPurchase, ApiError> {
+    write_tx(conn, |conn| {
+        let original = visible(conn, user, purchase_id)?;
+        if !user.role.can_write_ledger_of(&original.purchase.school_id) {
+            return Err(ApiError::Forbidden("only the school's canteen may void its purchases".into()));
+        }
+        let head = schools::lock_head(conn, &original.purchase.school_id)?.ok_or(ApiError::NotFound("school"))?;
+        if original.purchase.kind == "void" {
+            return Err(ApiError::conflict("not-voidable", "a void entry cannot itself be voided"));
+        }
+        if purchases::void_of(conn, purchase_id)?.is_some() {
+            return Err(ApiError::conflict("already-voided", "this purchase has already been voided"));
+        }
+        let id = super::new_id();
+        let p = &original.purchase;
+        let lines: Vec<LineRow> = original
+            .lines
+            .iter()
+            .map(|l| LineRow {
+                purchase_id: id.clone(),
+                quantity_milli: -l.quantity_milli,
+                amount_fen: -l.amount_fen,
+                mass_mg: l.mass_mg.map(|m| -m),
+                ..l.clone()
+            })
+            .collect();
+        let row = PurchaseRow {
+            id: id.clone(),
+            kind: "void".into(),
+            voids_id: Some(p.id.clone()),
+            void_reason: Some(reason.to_owned()),
+            total_fen: -p.total_fen,
+            seq: 0,
+            prev_hash: String::new(),
+            hash: String::new(),
+            recorded_by: user.actor(),
+            recorded_at: super::now(),
+            idempotency_key: None,
+            ..p.clone()
+        };
+        // The reversal carries the original's qualification, so it cancels it exactly.
+        let q = match &original.qualification {
+            Some(q) => purchases::QualificationRow { purchase_id: id.clone(), evaluated_at: super::now(), ..q.clone() },
+            None => return Err(ApiError::Internal(anyhow::anyhow!("purchase {} has no qualification", p.id))),
+        };
+        let row = append(conn, row, &lines, head, q)?;
+        super::audit(
+            conn,
+            &user.actor(),
+            "purchase.void",
+            ("purchase", &p.id),
+            None,
+            Some(serde_json::json!({"void_id": row.id, "reason": reason, "seq": row.seq, "hash": row.hash})),
+        )?;
+        purchases::find(conn, &row.id)?.ok_or(ApiError::NotFound("purchase"))
+    })
+}
+
+/// A purchase the caller may see; anything else is "not found".
+pub fn visible(conn: &mut DbConn, user: &AuthUser, id: &str) -> Result<FullPurchase, ApiError> {
+    let full = purchases::find(conn, id)?.ok_or(ApiError::NotFound("purchase"))?;
+    let p = &full.purchase;
+    let ok = match &user.role {
+        Role::Supplier(s) => *s == p.supplier_id,
+        role => {
+            let prefecture = reference::find_county(conn, &p.county_code)?.map(|c| c.prefecture_code).unwrap_or_default();
+            role.can_read_school(crate::auth::role::SchoolPlace {
+                school_id: &p.school_id,
+                county_code: &p.county_code,
+                prefecture_code: &prefecture,
+            })
+        }
+    };
+    if ok { Ok(full) } else { Err(ApiError::NotFound("purchase")) }
+}
+
+/// What a caller asked to list.
+#[derive(Debug, Clone, Default)]
+pub struct ListRequest {
+    pub school_id: Option<String>,
+    pub supplier_id: Option<String>,
+    pub from: Option<chrono::NaiveDate>,
+    pub to: Option<chrono::NaiveDate>,
+    pub after_id: Option<String>,
+    pub limit: i64,
+}
+
+/// Lists purchases within the caller's scope; a filter outside it is a 403.
+pub fn list(conn: &mut DbConn, user: &AuthUser, req: ListRequest) -> Result<Vec<FullPurchase>, ApiError> {
+    let outside = || ApiError::Forbidden("the filter is outside your scope".into());
+    let mut f = PurchaseFilter {
+        supplier_id: req.supplier_id.clone(),
+        from: req.from,
+        to: req.to,
+        after_id: req.after_id,
+        limit: req.limit,
+        ..PurchaseFilter::default()
+    };
+    if let Some(sid) = &req.school_id {
+        if let Role::Supplier(_) = user.role {
+            // A supplier may narrow its own purchases to one school it sold to.
+            f.school_ids = Some(vec![sid.clone()]);
+        } else {
+            match schools::find(conn, sid)? {
+                Some(s) if user.role.can_read_school(super::schools::place(&s)) => f.school_ids = Some(vec![sid.clone()]),
+                _ => return Err(outside()),
+            }
+        }
+    }
+    match &user.role {
+        Role::Admin | Role::Province => {}
+        Role::Prefecture(p) => {
+            let counties = reference::list_counties(conn, Some(p))?.into_iter().map(|c| c.code).collect();
+            f.prefecture_counties = Some(counties);
+        }
+        Role::County(c) => f.county_code = Some(c.clone()),
+        Role::Canteen(s) => f.school_ids = Some(vec![s.clone()]),
+        Role::Supplier(s) => {
+            if req.supplier_id.as_ref().is_some_and(|x| x != s) {
+                return Err(outside());
+            }
+            f.supplier_id = Some(s.clone());
+        }
+    }
+    let rows = purchases::list(conn, &f)?;
+    Ok(purchases::hydrate(conn, rows)?)
+}
+
+/// Result of walking a school's chain.
+#[derive(Debug, Clone)]
+pub struct ChainReport {
+    pub entries: i64,
+    pub head_seq: i64,
+    pub head_hash: String,
+    pub broken: Option<BrokenLink>,
+}
+
+/// Recomputes a school's hash chain from the stored entries.
+pub fn verify_chain(conn: &mut DbConn, user: &AuthUser, school_id: &str) -> Result<ChainReport, ApiError> {
+    super::schools::get(conn, user, school_id)?;
+    let chain = purchases::chain_of(conn, school_id)?;
+    let (head_seq, head_hash) = schools::head(conn, school_id)?.ok_or(ApiError::NotFound("school"))?;
+    let entries: Vec<(ChainEntry, &str, &str)> =
+        chain.iter().map(|(p, l)| (chain_entry(p, l), p.prev_hash.as_str(), p.hash.as_str())).collect();
+    let walked = ledger::verify(entries.iter().map(|(e, p, h)| (e, *p, *h)));
+    let broken = match walked {
+        Err(b) => Some(b),
+        Ok((seq, hash)) if seq != head_seq || hash != head_hash => {
+            Some(BrokenLink { seq: seq + 1, reason: "the recorded head is beyond the last entry" })
+        }
+        Ok(_) => None,
+    };
+    Ok(ChainReport { entries: i64::try_from(chain.len()).unwrap_or(i64::MAX), head_seq, head_hash, broken })
+}
+
+/// Per-category money of a purchase, for responses.
+pub fn totals_by_category(lines: &[LineRow]) -> BTreeMap<String, i64> {
+    let mut m = BTreeMap::new();
+    for l in lines {
+        *m.entry(l.category.clone()).or_insert(0) += l.amount_fen;
+    }
+    m
+}

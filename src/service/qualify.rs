@@ -1,0 +1,96 @@
+//! Loading what qualification needs from the database, evaluating purchases, and
+//! re-evaluating every affected purchase when a tag or a designation changes.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+
+use crate::db::DbConn;
+use crate::db::repo::purchases::{self as purchase_repo, QualificationRow};
+use crate::db::repo::reference;
+use crate::db::repo::suppliers::{self, TagRow};
+use crate::domain::catalog::{Tag, TagStatus};
+use crate::domain::qualification::{Designation, HeldTag, OriginCounty, Policy, Qualification, qualify};
+use crate::error::ApiError;
+
+/// The policy in force. Policies are data with a version; `gz-2019` is the default.
+pub const POLICY: Policy = Policy::GZ_2019;
+
+/// What qualification needs about one supplier.
+#[derive(Debug, Clone)]
+pub struct SupplierContext {
+    pub tags: Vec<HeldTag>,
+    pub origin: OriginCounty,
+}
+
+impl SupplierContext {
+    pub fn qualify(&self, date: NaiveDate) -> Qualification {
+        qualify(&POLICY, date, &self.tags, &self.origin)
+    }
+}
+
+pub fn held_tags(rows: &[TagRow]) -> Vec<HeldTag> {
+    rows.iter()
+        .filter_map(|r| {
+            Some(HeldTag { tag: Tag::parse(&r.tag)?, status: TagStatus::parse(&r.status)?, valid_from: r.valid_from, valid_to: r.valid_to })
+        })
+        .collect()
+}
+
+/// Loads the tags and origin county of a supplier.
+pub fn supplier_context(conn: &mut DbConn, supplier_id: &str, origin_county_code: &str) -> Result<SupplierContext, ApiError> {
+    let tags = held_tags(&suppliers::tags_of(conn, supplier_id)?);
+    let in_province = reference::find_county(conn, origin_county_code)?.is_some();
+    let designations = reference::designations_of(conn, origin_county_code)?
+        .into_iter()
+        .map(|d| Designation { valid_from: d.valid_from, valid_to: d.valid_to })
+        .collect();
+    Ok(SupplierContext { tags, origin: OriginCounty { in_province, designations } })
+}
+
+/// The qualification row for a purchase.
+pub fn row_for(purchase_id: &str, q: Qualification) -> QualificationRow {
+    QualificationRow {
+        purchase_id: purchase_id.to_owned(),
+        class: q.class().to_owned(),
+        tag: q.tag().map(|t| t.as_str().to_owned()),
+        policy_version: POLICY.version.to_owned(),
+        evaluated_at: super::now(),
+    }
+}
+
+/// One purchase whose qualification changed.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Reclassified {
+    pub purchase_id: String,
+    pub from: String,
+    pub to: String,
+}
+
+/// Re-evaluates every ledger entry from these suppliers and stores what changed.
+/// Runs inside the caller's transaction; returns the changes (for the audit row).
+pub fn reevaluate_suppliers(conn: &mut DbConn, supplier_ids: &[String]) -> Result<Vec<Reclassified>, ApiError> {
+    let mut contexts: HashMap<String, SupplierContext> = HashMap::new();
+    for id in supplier_ids {
+        let Some(s) = suppliers::find(conn, id)? else { continue };
+        contexts.insert(id.clone(), supplier_context(conn, id, &s.origin_county_code)?);
+    }
+    let mut changed = Vec::new();
+    for (purchase_id, supplier_id, date, class, tag) in purchase_repo::qualifications_of_suppliers(conn, supplier_ids)? {
+        let Some(ctx) = contexts.get(&supplier_id) else { continue };
+        let before = Qualification::from_parts(&class, tag.as_deref());
+        let after = ctx.qualify(date);
+        if before != after {
+            purchase_repo::set_qualification(conn, &row_for(&purchase_id, after))?;
+            changed.push(Reclassified { purchase_id, from: describe(before), to: describe(after) });
+        }
+    }
+    Ok(changed)
+}
+
+fn describe(q: Qualification) -> String {
+    match q.tag() {
+        Some(t) => format!("{}:{t}", q.class()),
+        None => q.class().to_owned(),
+    }
+}
