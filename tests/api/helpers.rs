@@ -1,0 +1,306 @@
+//! Test harness: one throw-away database per test (SQLite file or a PostgreSQL database
+//! cloned from a migrated template), the real `app::build` driven in-process, tokens, and
+//! fixtures that go through the HTTP API.
+
+use std::sync::OnceLock;
+
+use actix_http::Request;
+use actix_service::ServiceExt as _;
+use actix_web::body::BoxBody;
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::http::{Method, StatusCode};
+use actix_web::{test as atest, web};
+use canteen_ledger::app::{self, AppState};
+use canteen_ledger::auth::{JwtKeys, Role, TokenKind};
+use canteen_ledger::db::{self, Db};
+use canteen_ledger::service::reference;
+use diesel::prelude::*;
+use serde_json::{Value, json};
+
+pub const SECRET: &[u8] = b"test-secret-test-secret-test-secret!";
+const DEFAULT_PG: &str = "postgres://root@127.0.0.1:5432";
+
+/// A database that exists for one test only.
+pub enum TestDb {
+    Sqlite { url: String, _dir: tempfile::TempDir },
+    Postgres { url: String, name: String, server: String },
+}
+
+fn pg_server() -> String {
+    std::env::var("TEST_PG_SERVER").unwrap_or_else(|_| DEFAULT_PG.to_owned())
+}
+
+/// Creates (once per process) a template database with migrations and reference data.
+fn pg_template(server: &str) -> Option<String> {
+    static TEMPLATE: OnceLock<Option<String>> = OnceLock::new();
+    TEMPLATE
+        .get_or_init(|| {
+            let mut admin = PgConnection::establish(&format!("{server}/postgres")).ok()?;
+            sweep_leftovers(&mut admin);
+            let name = format!("ctpl_{}", std::process::id());
+            diesel::sql_query(format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#)).execute(&mut admin).ok()?;
+            diesel::sql_query(format!(r#"CREATE DATABASE "{name}""#)).execute(&mut admin).ok()?;
+            {
+                let db = Db::connect(&format!("{server}/{name}"), 2, std::time::Duration::from_secs(10)).ok()?;
+                let mut conn = db.get().ok()?;
+                db::migrate(&mut conn).ok()?;
+                reference::load_guizhou(&mut conn).ok()?;
+            }
+            Some(name)
+        })
+        .clone()
+}
+
+/// Drops databases left by earlier test processes that are no longer running.
+fn sweep_leftovers(admin: &mut PgConnection) {
+    #[derive(QueryableByName)]
+    struct Name {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        datname: String,
+    }
+    let names: Vec<Name> = diesel::sql_query("SELECT datname FROM pg_database WHERE datname LIKE 'ctest_%' OR datname LIKE 'ctpl_%'")
+        .load(admin)
+        .unwrap_or_default();
+    for n in names {
+        let pid = n.datname.split('_').nth(1).and_then(|p| p.parse::<u32>().ok());
+        let alive = pid.is_some_and(|p| std::path::Path::new(&format!("/proc/{p}")).exists());
+        if !alive {
+            let _ = diesel::sql_query(format!(r#"DROP DATABASE IF EXISTS "{}" WITH (FORCE)"#, n.datname)).execute(admin);
+        }
+    }
+}
+
+impl TestDb {
+    /// A fresh file per test: `:memory:` would give every pooled connection its own DB.
+    pub fn sqlite() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite://{}", dir.path().join("test.db").display());
+        Self::Sqlite { url, _dir: dir }
+    }
+
+    /// A database cloned from the migrated template; `None` if PostgreSQL is unreachable.
+    pub fn postgres() -> Option<Self> {
+        let server = pg_server();
+        let template = pg_template(&server)?;
+        let name = format!("ctest_{}_{}", std::process::id(), uuid::Uuid::new_v4().simple());
+        let mut admin = PgConnection::establish(&format!("{server}/postgres")).ok()?;
+        let mut last = None;
+        for _ in 0..20 {
+            match diesel::sql_query(format!(r#"CREATE DATABASE "{name}" TEMPLATE "{template}""#)).execute(&mut admin) {
+                Ok(_) => return Some(Self::Postgres { url: format!("{server}/{name}"), name, server }),
+                Err(e) => {
+                    last = Some(e);
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                }
+            }
+        }
+        panic!("cannot create test database: {last:?}");
+    }
+
+    pub fn url(&self) -> &str {
+        match self {
+            Self::Sqlite { url, .. } | Self::Postgres { url, .. } => url,
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, Self::Postgres { .. })
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Self::Postgres { name, server, .. } = self
+            && let Ok(mut admin) = PgConnection::establish(&format!("{server}/postgres"))
+        {
+            let _ = diesel::sql_query(format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#)).execute(&mut admin);
+        }
+    }
+}
+
+/// Called when PostgreSQL is unreachable: a skip locally, a failure in CI.
+pub fn skip_postgres() {
+    if std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false") {
+        panic!("CI is set but PostgreSQL is unreachable at {} (set TEST_PG_SERVER)", pg_server());
+    }
+    eprintln!("skipping PostgreSQL variant: server unreachable at {}", pg_server());
+}
+
+/// Generates a `sqlite` and a `postgres` test from one async fn taking a `TestDb`.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),+ $(,)?) => {$(
+        mod $name {
+            #[actix_web::test]
+            async fn sqlite() {
+                super::$name($crate::helpers::TestDb::sqlite()).await;
+            }
+            #[actix_web::test]
+            async fn postgres() {
+                match $crate::helpers::TestDb::postgres() {
+                    Some(db) => super::$name(db).await,
+                    None => $crate::helpers::skip_postgres(),
+                }
+            }
+        }
+    )+};
+}
+
+type Svc = actix_service::boxed::BoxService<Request, ServiceResponse<BoxBody>, actix_web::Error>;
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: actix_web::http::header::HeaderMap,
+    pub text: String,
+    pub json: Value,
+}
+
+impl Resp {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Asserts the status, printing the body on mismatch.
+    #[track_caller]
+    pub fn expect(&self, status: u16) -> &Self {
+        assert_eq!(self.status.as_u16(), status, "body: {}", self.text);
+        self
+    }
+
+    /// Asserts an RFC 9457 problem with this status; returns the problem.
+    #[track_caller]
+    pub fn problem(&self, status: u16) -> &Value {
+        self.expect(status);
+        assert_eq!(self.header("content-type"), Some("application/problem+json"), "{}", self.text);
+        assert!(self.json["type"].as_str().is_some_and(|t| t.starts_with("urn:canteen-ledger:problem:")), "{}", self.text);
+        assert_eq!(self.json["status"], status);
+        &self.json
+    }
+
+    /// The `field` of the first error of a problem.
+    pub fn first_field(&self) -> &str {
+        self.json["errors"][0]["field"].as_str().unwrap_or("")
+    }
+
+    pub fn first_code(&self) -> &str {
+        self.json["errors"][0]["code"].as_str().unwrap_or("")
+    }
+}
+
+/// The real application on a fresh database, driven in-process.
+pub struct TestApp {
+    svc: Svc,
+    pub state: web::Data<AppState>,
+    /// Last: dropped after the pool that points at it.
+    pub db: TestDb,
+}
+
+impl TestApp {
+    pub async fn new(db: TestDb) -> Self {
+        let pool = Db::connect(db.url(), 4, std::time::Duration::from_secs(10)).expect("pool");
+        {
+            let mut conn = pool.get().expect("connection");
+            db::migrate(&mut conn).expect("migrate");
+            reference::load_guizhou(&mut conn).expect("reference data");
+        }
+        let state = web::Data::new(AppState { db: pool, keys: JwtKeys::hs256(SECRET).expect("keys") });
+        let svc = atest::init_service(app::build(state.clone()).0).await;
+        let svc: Svc = actix_service::boxed::service(svc.map(|r: ServiceResponse<_>| r.map_into_boxed_body()));
+        Self { svc, state, db }
+    }
+
+    /// A session token for `role`, signed with the app's keys.
+    pub fn token(&self, role: &Role) -> String {
+        let now = chrono::Utc::now().timestamp();
+        self.state
+            .keys
+            .issue(&format!("test-{role}"), role, TokenKind::Session, &uuid::Uuid::new_v4().to_string(), now, 3600)
+            .expect("token")
+    }
+
+    pub fn admin(&self) -> String {
+        self.token(&Role::Admin)
+    }
+
+    /// Sends a request; `body` as JSON when given.
+    pub async fn send(&self, method: Method, path: &str, token: Option<&str>, body: Option<&Value>, headers: &[(&str, &str)]) -> Resp {
+        let mut req = atest::TestRequest::default().method(method).uri(path);
+        if let Some(t) = token {
+            req = req.insert_header(("Authorization", format!("Bearer {t}")));
+        }
+        for (k, v) in headers {
+            req = req.insert_header((*k, *v));
+        }
+        if let Some(b) = body {
+            req = req.set_json(b);
+        }
+        self.call(req.to_request()).await
+    }
+
+    pub async fn call(&self, req: Request) -> Resp {
+        let res = self.svc.call(req).await.expect("service call");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = actix_web::body::to_bytes(res.into_body()).await.unwrap_or_default();
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let json = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Resp { status, headers, text, json }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Resp {
+        self.send(Method::GET, path, Some(token), None, &[]).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: &Value) -> Resp {
+        self.send(Method::POST, path, Some(token), Some(body), &[]).await
+    }
+
+    // ---- fixtures, through the API ----
+
+    /// Registers a school in `county` (as admin); returns its id.
+    pub async fn school(&self, county: &str, name: &str) -> String {
+        let r = self.post("/api/v1/schools", &self.admin(), &json!({"county_code": county, "name": name})).await;
+        r.expect(201);
+        r.json["id"].as_str().expect("id").to_owned()
+    }
+
+    /// Registers a supplier (as admin); returns its id.
+    pub async fn supplier(&self, county: &str, kind: &str) -> String {
+        let body =
+            json!({"name": format!("{kind} from {county}"), "kind": kind, "origin_county_code": county, "registration_ref": "REG-1"});
+        let r = self.post("/api/v1/suppliers", &self.admin(), &body).await;
+        r.expect(201);
+        r.json["id"].as_str().expect("id").to_owned()
+    }
+
+    /// Declares a tag (as admin) and, if `verify`, verifies it; returns the tag id.
+    pub async fn tag(&self, supplier: &str, tag: &str, from: &str, to: Option<&str>, verify: bool) -> String {
+        let body = json!({"tag": tag, "valid_from": from, "valid_to": to, "evidence": "EV-1"});
+        let r = self.post(&format!("/api/v1/suppliers/{supplier}/tags"), &self.admin(), &body).await;
+        r.expect(201);
+        let id = r.json["id"].as_str().expect("id").to_owned();
+        if verify {
+            self.post(&format!("/api/v1/suppliers/{supplier}/tags/{id}/verify"), &self.admin(), &json!({})).await.expect(200);
+        }
+        id
+    }
+
+    /// Records a purchase as the school's canteen with a fresh key; returns the response.
+    pub async fn purchase(&self, school: &str, supplier: &str, date: &str, lines: Value) -> Resp {
+        let key = uuid::Uuid::new_v4().to_string();
+        self.purchase_with_key(school, supplier, date, lines, &key).await
+    }
+
+    pub async fn purchase_with_key(&self, school: &str, supplier: &str, date: &str, lines: Value, key: &str) -> Resp {
+        let body = json!({"school_id": school, "supplier_id": supplier, "purchase_date": date, "lines": lines});
+        let tok = self.token(&Role::Canteen(school.to_owned()));
+        self.send(Method::POST, "/api/v1/purchases", Some(&tok), Some(&body), &[("Idempotency-Key", key)]).await
+    }
+}
+
+/// One line: `(category, qty, unit, price)`.
+pub fn line(category: &str, qty: &str, unit: &str, price: &str) -> Value {
+    json!({"category": category, "description": "item", "quantity": qty, "unit": unit, "unit_price": price})
+}
