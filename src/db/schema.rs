@@ -212,3 +212,43 @@ diesel::allow_tables_to_appear_in_same_query!(
     idempotency_keys,
     audit_log,
 );
+
+diesel::table! {
+    agg_school (school_id, kind, bucket_start) {
+        school_id -> Text,
+        county_code -> Text,
+        kind -> Integer,
+        bucket_start -> Date,
+        total_fen -> BigInt,
+        qualifying_fen -> BigInt,
+        pending_fen -> BigInt,
+        total_mg -> BigInt,
+        qualifying_mg -> BigInt,
+        purchases -> BigInt,
+    }
+}
+
+diesel::table! {
+    agg_facts (school_id, kind, bucket_start, category, class, tag) {
+        school_id -> Text,
+        county_code -> Text,
+        kind -> Integer,
+        bucket_start -> Date,
+        category -> Text,
+        class -> Text,
+        tag -> Text,
+        amount_fen -> BigInt,
+        mass_mg -> BigInt,
+    }
+}
+
+diesel::table! {
+    target_history (id) {
+        id -> Text,
+        year -> Integer,
+        numerator -> BigInt,
+        denominator -> BigInt,
+        set_by -> Text,
+        set_at -> Timestamp,
+    }
+}

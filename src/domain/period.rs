@@ -35,6 +35,24 @@ impl PeriodKind {
         }
     }
 
+    /// All kinds, finest first; `code()` is the index.
+    pub const ALL: [Self; 5] = [Self::Day, Self::HalfMonth, Self::Month, Self::Quarter, Self::Year];
+
+    /// Stable integer stored with aggregate buckets.
+    pub const fn code(self) -> i32 {
+        match self {
+            Self::Day => 0,
+            Self::HalfMonth => 1,
+            Self::Month => 2,
+            Self::Quarter => 3,
+            Self::Year => 4,
+        }
+    }
+
+    pub fn from_code(code: i32) -> Option<Self> {
+        usize::try_from(code).ok().and_then(|i| Self::ALL.get(i).copied())
+    }
+
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Day => "day",

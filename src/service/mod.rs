@@ -3,6 +3,7 @@
 //! `db`, `auth` and `error`; never `http`.
 
 pub mod accounts;
+pub mod aggregates;
 pub mod demo;
 pub mod purchases;
 pub mod qualify;

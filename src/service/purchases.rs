@@ -5,10 +5,9 @@
 //! head, store the response under the key, audit. Concurrent retries with one key are
 //! serialized by the head lock and find the stored response.
 
-use std::collections::BTreeMap;
-
 use sha2::{Digest, Sha256};
 
+use super::aggregates;
 use super::qualify::{row_for, supplier_context};
 use crate::auth::{AuthUser, Role};
 use crate::db::repo::idempotency::{self, IdempotencyRow};
@@ -17,6 +16,7 @@ use crate::db::repo::{reference, schools, suppliers};
 use crate::db::{DbConn, write_tx};
 use crate::domain::ledger::{self, BrokenLink, ChainEntry, ChainLine};
 use crate::domain::purchase::PurchaseDraft;
+use crate::domain::qualification::Qualification;
 use crate::error::{ApiError, FieldError};
 
 /// A validated purchase to record.
@@ -199,8 +199,9 @@ pub fn record(
             recorded_at: super::now(),
             idempotency_key: Some(req.key.clone()),
         };
-        let q = row_for(&id, ctx.qualify(new.draft.purchase_date));
-        let row = append(conn, row, &lines, head, q)?;
+        let qualification = ctx.qualify(new.draft.purchase_date);
+        let row = append(conn, row, &lines, head, row_for(&id, qualification))?;
+        aggregates::apply(conn, &aggregates::delta(&row, &lines, qualification, 1, 1))?;
         let full = purchases::find(conn, &row.id)?.ok_or(ApiError::NotFound("purchase"))?;
         let body = render(&full)?;
         idempotency::insert(
@@ -276,7 +277,9 @@ pub fn void(conn: &mut DbConn, user: &AuthUser, purchase_id: &str, reason: &str)
             Some(q) => purchases::QualificationRow { purchase_id: id.clone(), evaluated_at: super::now(), ..q.clone() },
             None => return Err(ApiError::Internal(anyhow::anyhow!("purchase {} has no qualification", p.id))),
         };
+        let qualification = Qualification::from_parts(&q.class, q.tag.as_deref());
         let row = append(conn, row, &lines, head, q)?;
+        aggregates::apply(conn, &aggregates::delta(&row, &lines, qualification, 1, -1))?;
         super::audit(
             conn,
             &user.actor(),
@@ -384,13 +387,4 @@ pub fn verify_chain(conn: &mut DbConn, user: &AuthUser, school_id: &str) -> Resu
         Ok(_) => None,
     };
     Ok(ChainReport { entries: i64::try_from(chain.len()).unwrap_or(i64::MAX), head_seq, head_hash, broken })
-}
-
-/// Per-category money of a purchase, for responses.
-pub fn totals_by_category(lines: &[LineRow]) -> BTreeMap<String, i64> {
-    let mut m = BTreeMap::new();
-    for l in lines {
-        *m.entry(l.category.clone()).or_insert(0) += l.amount_fen;
-    }
-    m
 }

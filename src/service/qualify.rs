@@ -82,6 +82,9 @@ pub fn reevaluate_suppliers(conn: &mut DbConn, supplier_ids: &[String]) -> Resul
         let after = ctx.qualify(date);
         if before != after {
             purchase_repo::set_qualification(conn, &row_for(&purchase_id, after))?;
+            let row = purchase_repo::find_row(conn, &purchase_id)?.ok_or(ApiError::NotFound("purchase"))?;
+            let lines = purchase_repo::lines_of(conn, std::slice::from_ref(&purchase_id))?;
+            super::aggregates::reclassify(conn, &row, &lines, before, after)?;
             changed.push(Reclassified { purchase_id, from: describe(before), to: describe(after) });
         }
     }

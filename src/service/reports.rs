@@ -10,7 +10,7 @@ use chrono::{Datelike, NaiveDate};
 use crate::auth::{AuthUser, Role};
 use crate::db::DbConn;
 use crate::db::repo::reports::{self as repo, ScopeFilter};
-use crate::db::repo::{reference, schools};
+use crate::db::repo::{aggregates, reference, schools};
 use crate::domain::catalog::{Category, Tag};
 use crate::domain::period::{DateRange, PeriodKind};
 use crate::domain::qualification::{Policy, Qualification};
@@ -58,7 +58,7 @@ pub struct Named {
 }
 
 /// One report row: figures and the verdict against the target.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Row {
     pub unit: Option<Named>,
     pub period: Option<(String, DateRange)>,
@@ -76,7 +76,7 @@ pub struct Row {
 }
 
 /// A whole report.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Report {
     pub policy: Policy,
     pub target: Target,
@@ -188,8 +188,63 @@ fn ledger_measures(
     Ok(out)
 }
 
-/// Builds the share report.
+/// Where per-school measures are read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// The maintained aggregates: O(schools × buckets), the normal path.
+    Aggregates,
+    /// Plain `GROUP BY` over the ledger: the reference the aggregates must agree with.
+    Ledger,
+}
+
+/// Reads per-school measures from the aggregates: each period is covered by whole
+/// buckets, so any range is exact.
+fn aggregate_measures(
+    conn: &mut DbConn,
+    scope: &ScopeFilter,
+    periods: &[(String, DateRange)],
+    breakdown: bool,
+) -> Result<SchoolMeasures, ApiError> {
+    let mut bucket_period: HashMap<(i32, NaiveDate), usize> = HashMap::new();
+    for (i, (_, range)) in periods.iter().enumerate() {
+        for (kind, start) in range.cover() {
+            bucket_period.insert((kind.code(), start), i);
+        }
+    }
+    let buckets: Vec<(i32, NaiveDate)> = bucket_period.keys().copied().collect();
+    let mut out = SchoolMeasures::new();
+    for r in aggregates::school_buckets(conn, scope, &buckets)? {
+        let Some(&pi) = bucket_period.get(&(r.kind, r.bucket_start)) else { continue };
+        let m = out.entry((r.school_id, pi)).or_default();
+        m.purchases += r.purchases;
+        if !breakdown {
+            m.all.add(&Figures {
+                total_fen: r.total_fen,
+                qualifying_fen: r.qualifying_fen,
+                pending_fen: r.pending_fen,
+                total_mg: r.total_mg,
+                qualifying_mg: r.qualifying_mg,
+            });
+        }
+    }
+    if breakdown {
+        for f in aggregates::fact_buckets(conn, scope, &buckets)? {
+            let Some(&pi) = bucket_period.get(&(f.kind, f.bucket_start)) else { continue };
+            let category = Category::parse(&f.category).unwrap_or(Category::Other);
+            let q = Qualification::from_parts(&f.class, Some(f.tag.as_str()).filter(|t| !t.is_empty()));
+            out.entry((f.school_id, pi)).or_default().add_fact(category, q, f.amount_fen, f.mass_mg);
+        }
+    }
+    Ok(out)
+}
+
+/// Builds the share report from the maintained aggregates.
 pub fn shares(conn: &mut DbConn, user: &AuthUser, req: &ReportRequest) -> Result<Report, ApiError> {
+    shares_from(conn, user, req, Source::Aggregates)
+}
+
+/// Builds the share report from the chosen source (both must give identical reports).
+pub fn shares_from(conn: &mut DbConn, user: &AuthUser, req: &ReportRequest, source: Source) -> Result<Report, ApiError> {
     let scope = resolve_scope(conn, user, &req.scope)?;
     let target = target_for_range(conn, req.range)?;
     let roster = roster(conn, &req.scope)?;
@@ -197,7 +252,10 @@ pub fn shares(conn: &mut DbConn, user: &AuthUser, req: &ReportRequest) -> Result
         Some(kind) => req.range.split(kind),
         None => vec![(String::new(), req.range)],
     };
-    let measures = ledger_measures(conn, &req.scope, req.range, &periods, req.grouping.period.is_some())?;
+    let measures = match source {
+        Source::Aggregates => aggregate_measures(conn, &req.scope, &periods, req.grouping.breakdown.is_some())?,
+        Source::Ledger => ledger_measures(conn, &req.scope, req.range, &periods, req.grouping.period.is_some())?,
+    };
     let names = UnitNames::load(conn)?;
     Ok(assemble(
         &AssembleInput { roster: &roster, measures: &measures, periods: &periods, grouping: req.grouping, target, names: &names },

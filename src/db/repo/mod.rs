@@ -1,6 +1,7 @@
 //! Persistence only: each function takes `&mut DbConn`, returns `QueryResult`, and never
 //! touches the pool, the clock or HTTP types. Imports only `db`.
 
+pub mod aggregates;
 pub mod audit;
 pub mod idempotency;
 pub mod purchases;

@@ -1,0 +1,239 @@
+//! Maintained aggregates: per school and calendar bucket (day, half-month, month,
+//! quarter, year). Deltas are applied with portable `INSERT … ON CONFLICT DO UPDATE`
+//! (SQLite ≥ 3.24 and PostgreSQL), in the caller's transaction.
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Date, Integer, Text};
+
+use super::reports::ScopeFilter;
+use crate::db::DbConn;
+
+/// Money and mass of one (category, qualification class, tag) slice of a delta.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FactDelta {
+    pub category: String,
+    pub class: String,
+    /// Empty when the class has no tag.
+    pub tag: String,
+    pub amount_fen: i64,
+    pub mass_mg: i64,
+}
+
+/// A change to one school's aggregates on one business day.
+#[derive(Debug, Clone)]
+pub struct Delta {
+    pub school_id: String,
+    pub county_code: String,
+    pub day: NaiveDate,
+    pub purchases: i64,
+    pub facts: Vec<FactDelta>,
+}
+
+/// The school-level figures of one bucket.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SchoolFigures {
+    pub total_fen: i64,
+    pub qualifying_fen: i64,
+    pub pending_fen: i64,
+    pub total_mg: i64,
+    pub qualifying_mg: i64,
+    pub purchases: i64,
+}
+
+impl SchoolFigures {
+    /// Figures of a set of facts plus a purchase count.
+    pub fn of(facts: &[FactDelta], purchases: i64) -> Self {
+        let mut f = Self { purchases, ..Self::default() };
+        for x in facts {
+            f.total_fen += x.amount_fen;
+            f.total_mg += x.mass_mg;
+            match x.class.as_str() {
+                "qualifying" => {
+                    f.qualifying_fen += x.amount_fen;
+                    f.qualifying_mg += x.mass_mg;
+                }
+                "pending" => f.pending_fen += x.amount_fen,
+                _ => {}
+            }
+        }
+        f
+    }
+
+    pub fn add(&mut self, o: &Self) {
+        self.total_fen += o.total_fen;
+        self.qualifying_fen += o.qualifying_fen;
+        self.pending_fen += o.pending_fen;
+        self.total_mg += o.total_mg;
+        self.qualifying_mg += o.qualifying_mg;
+        self.purchases += o.purchases;
+    }
+}
+
+const UPSERT_SCHOOL: &str = "INSERT INTO agg_school (school_id, county_code, kind, bucket_start, total_fen, qualifying_fen, pending_fen, total_mg, qualifying_mg, purchases) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+     ON CONFLICT (school_id, kind, bucket_start) DO UPDATE SET \
+     total_fen = agg_school.total_fen + excluded.total_fen, qualifying_fen = agg_school.qualifying_fen + excluded.qualifying_fen, \
+     pending_fen = agg_school.pending_fen + excluded.pending_fen, total_mg = agg_school.total_mg + excluded.total_mg, \
+     qualifying_mg = agg_school.qualifying_mg + excluded.qualifying_mg, purchases = agg_school.purchases + excluded.purchases";
+
+const UPSERT_FACT: &str = "INSERT INTO agg_facts (school_id, county_code, kind, bucket_start, category, class, tag, amount_fen, mass_mg) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+     ON CONFLICT (school_id, kind, bucket_start, category, class, tag) DO UPDATE SET \
+     amount_fen = agg_facts.amount_fen + excluded.amount_fen, mass_mg = agg_facts.mass_mg + excluded.mass_mg";
+
+/// Adds `figures` to one school bucket.
+pub fn add_school(
+    conn: &mut DbConn,
+    school_id: &str,
+    county_code: &str,
+    kind: i32,
+    start: NaiveDate,
+    f: &SchoolFigures,
+) -> QueryResult<()> {
+    diesel::sql_query(UPSERT_SCHOOL)
+        .bind::<Text, _>(school_id)
+        .bind::<Text, _>(county_code)
+        .bind::<Integer, _>(kind)
+        .bind::<Date, _>(start)
+        .bind::<BigInt, _>(f.total_fen)
+        .bind::<BigInt, _>(f.qualifying_fen)
+        .bind::<BigInt, _>(f.pending_fen)
+        .bind::<BigInt, _>(f.total_mg)
+        .bind::<BigInt, _>(f.qualifying_mg)
+        .bind::<BigInt, _>(f.purchases)
+        .execute(conn)
+        .map(drop)
+}
+
+/// Adds one fact to one school bucket.
+pub fn add_fact(conn: &mut DbConn, school_id: &str, county_code: &str, kind: i32, start: NaiveDate, f: &FactDelta) -> QueryResult<()> {
+    diesel::sql_query(UPSERT_FACT)
+        .bind::<Text, _>(school_id)
+        .bind::<Text, _>(county_code)
+        .bind::<Integer, _>(kind)
+        .bind::<Date, _>(start)
+        .bind::<Text, _>(&f.category)
+        .bind::<Text, _>(&f.class)
+        .bind::<Text, _>(&f.tag)
+        .bind::<BigInt, _>(f.amount_fen)
+        .bind::<BigInt, _>(f.mass_mg)
+        .execute(conn)
+        .map(drop)
+}
+
+/// One stored school bucket.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct SchoolBucketRow {
+    #[diesel(sql_type = Text)]
+    pub school_id: String,
+    #[diesel(sql_type = Integer)]
+    pub kind: i32,
+    #[diesel(sql_type = Date)]
+    pub bucket_start: NaiveDate,
+    #[diesel(sql_type = BigInt)]
+    pub total_fen: i64,
+    #[diesel(sql_type = BigInt)]
+    pub qualifying_fen: i64,
+    #[diesel(sql_type = BigInt)]
+    pub pending_fen: i64,
+    #[diesel(sql_type = BigInt)]
+    pub total_mg: i64,
+    #[diesel(sql_type = BigInt)]
+    pub qualifying_mg: i64,
+    #[diesel(sql_type = BigInt)]
+    pub purchases: i64,
+}
+
+/// One stored fact bucket.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct FactBucketRow {
+    #[diesel(sql_type = Text)]
+    pub school_id: String,
+    #[diesel(sql_type = Integer)]
+    pub kind: i32,
+    #[diesel(sql_type = Date)]
+    pub bucket_start: NaiveDate,
+    #[diesel(sql_type = Text)]
+    pub category: String,
+    #[diesel(sql_type = Text)]
+    pub class: String,
+    #[diesel(sql_type = Text)]
+    pub tag: String,
+    #[diesel(sql_type = BigInt)]
+    pub amount_fen: i64,
+    #[diesel(sql_type = BigInt)]
+    pub mass_mg: i64,
+}
+
+/// `(kind, bucket_start) IN (…)`: the values are integers and dates we formatted
+/// ourselves, never client text, so they are inlined.
+fn bucket_predicate(buckets: &[(i32, NaiveDate)]) -> String {
+    if buckets.is_empty() {
+        return "1 = 0".into();
+    }
+    let list: Vec<String> = buckets.iter().map(|(k, d)| format!("({k}, '{}')", d.format("%Y-%m-%d"))).collect();
+    format!("(kind, bucket_start) IN ({})", list.join(", "))
+}
+
+/// Scope predicate on an aggregate table and its bind value.
+fn scope_predicate(scope: &ScopeFilter) -> (&'static str, Option<&str>) {
+    match scope {
+        ScopeFilter::Province => ("", None),
+        ScopeFilter::Prefecture(p) => (" AND county_code IN (SELECT code FROM counties WHERE prefecture_code = $1)", Some(p)),
+        ScopeFilter::County(c) => (" AND county_code = $1", Some(c)),
+        ScopeFilter::School(s) => (" AND school_id = $1", Some(s)),
+    }
+}
+
+/// Stored school buckets of `scope` among `buckets`.
+pub fn school_buckets(conn: &mut DbConn, scope: &ScopeFilter, buckets: &[(i32, NaiveDate)]) -> QueryResult<Vec<SchoolBucketRow>> {
+    let (pred, bind) = scope_predicate(scope);
+    let sql = format!(
+        "SELECT school_id, kind, bucket_start, total_fen, qualifying_fen, pending_fen, total_mg, qualifying_mg, purchases \
+         FROM agg_school WHERE {}{pred}",
+        bucket_predicate(buckets)
+    );
+    match bind {
+        Some(b) => diesel::sql_query(sql).bind::<Text, _>(b).load(conn),
+        None => diesel::sql_query(sql).load(conn),
+    }
+}
+
+/// Stored fact buckets of `scope` among `buckets`.
+pub fn fact_buckets(conn: &mut DbConn, scope: &ScopeFilter, buckets: &[(i32, NaiveDate)]) -> QueryResult<Vec<FactBucketRow>> {
+    let (pred, bind) = scope_predicate(scope);
+    let sql = format!(
+        "SELECT school_id, kind, bucket_start, category, class, tag, amount_fen, mass_mg FROM agg_facts WHERE {}{pred}",
+        bucket_predicate(buckets)
+    );
+    match bind {
+        Some(b) => diesel::sql_query(sql).bind::<Text, _>(b).load(conn),
+        None => diesel::sql_query(sql).load(conn),
+    }
+}
+
+/// Every stored school bucket of one county (for the consistency check).
+pub fn all_school_buckets_of_county(conn: &mut DbConn, county: &str) -> QueryResult<Vec<SchoolBucketRow>> {
+    diesel::sql_query(
+        "SELECT school_id, kind, bucket_start, total_fen, qualifying_fen, pending_fen, total_mg, qualifying_mg, purchases \
+         FROM agg_school WHERE county_code = $1",
+    )
+    .bind::<Text, _>(county)
+    .load(conn)
+}
+
+/// Every stored fact bucket of one county (for the consistency check).
+pub fn all_fact_buckets_of_county(conn: &mut DbConn, county: &str) -> QueryResult<Vec<FactBucketRow>> {
+    diesel::sql_query(
+        "SELECT school_id, kind, bucket_start, category, class, tag, amount_fen, mass_mg FROM agg_facts WHERE county_code = $1",
+    )
+    .bind::<Text, _>(county)
+    .load(conn)
+}
+
+/// Removes every aggregate of one county (before a rebuild).
+pub fn clear_county(conn: &mut DbConn, county: &str) -> QueryResult<()> {
+    diesel::sql_query("DELETE FROM agg_facts WHERE county_code = $1").bind::<Text, _>(county).execute(conn)?;
+    diesel::sql_query("DELETE FROM agg_school WHERE county_code = $1").bind::<Text, _>(county).execute(conn).map(drop)
+}

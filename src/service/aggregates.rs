@@ -1,0 +1,219 @@
+//! Keeping the aggregates in step with the ledger (same transaction as every write and
+//! every reclassification), and the consistency check that recomputes them from the
+//! ledger and must agree to the fen.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::db::DbConn;
+use crate::db::repo::aggregates::{self as repo, Delta, FactDelta, SchoolFigures};
+use crate::db::repo::purchases::{LineRow, PurchaseRow};
+use crate::db::repo::reference;
+use crate::db::repo::reports::{self as ledger, ScopeFilter};
+use crate::domain::period::PeriodKind;
+use crate::domain::qualification::Qualification;
+use crate::error::ApiError;
+
+/// The contribution of one ledger entry with qualification `q`, multiplied by `sign`
+/// (+1 to add, −1 to remove); `purchases` is the change in the net purchase count.
+pub fn delta(p: &PurchaseRow, lines: &[LineRow], q: Qualification, sign: i64, purchases: i64) -> Delta {
+    let mut by_category: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
+    for l in lines {
+        let e = by_category.entry(l.category.as_str()).or_default();
+        e.0 += l.amount_fen;
+        e.1 += l.mass_mg.unwrap_or(0);
+    }
+    Delta {
+        school_id: p.school_id.clone(),
+        county_code: p.county_code.clone(),
+        day: p.purchase_date,
+        purchases,
+        facts: by_category
+            .into_iter()
+            .map(|(category, (amount, mass))| FactDelta {
+                category: category.to_owned(),
+                class: q.class().to_owned(),
+                tag: q.tag().map(|t| t.as_str().to_owned()).unwrap_or_default(),
+                amount_fen: sign * amount,
+                mass_mg: sign * mass,
+            })
+            .collect(),
+    }
+}
+
+/// Net purchase-count change of recording this entry: +1 for a purchase, −1 for a void.
+pub fn count_of(p: &PurchaseRow) -> i64 {
+    if p.kind == "void" { -1 } else { 1 }
+}
+
+/// Applies a delta to every bucket kind.
+pub fn apply(conn: &mut DbConn, d: &Delta) -> Result<(), ApiError> {
+    let figures = SchoolFigures::of(&d.facts, d.purchases);
+    for kind in PeriodKind::ALL {
+        let start = kind.containing(d.day).from;
+        repo::add_school(conn, &d.school_id, &d.county_code, kind.code(), start, &figures)?;
+        for f in &d.facts {
+            repo::add_fact(conn, &d.school_id, &d.county_code, kind.code(), start, f)?;
+        }
+    }
+    Ok(())
+}
+
+/// Moves an entry's contribution from one qualification to another.
+pub fn reclassify(conn: &mut DbConn, p: &PurchaseRow, lines: &[LineRow], from: Qualification, to: Qualification) -> Result<(), ApiError> {
+    apply(conn, &delta(p, lines, from, -1, 0))?;
+    apply(conn, &delta(p, lines, to, 1, 0))
+}
+
+type SchoolKey = (String, i32, NaiveDate);
+type FactKey = (String, i32, NaiveDate, String, String, String);
+
+/// Aggregates of one county recomputed from the ledger.
+#[derive(Debug, Default)]
+struct Expected {
+    schools: HashMap<SchoolKey, SchoolFigures>,
+    facts: HashMap<FactKey, (i64, i64)>,
+}
+
+fn expected_for_county(conn: &mut DbConn, county: &str) -> Result<Expected, ApiError> {
+    let scope = ScopeFilter::County(county.to_owned());
+    // Bounds both backends store as ordinary dates.
+    let from = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or_default();
+    let to = NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or_default();
+    let mut e = Expected::default();
+    for f in ledger::facts(conn, &scope, from, to, true)? {
+        let Some(day) = f.day else { continue };
+        let fact = FactDelta {
+            category: f.category,
+            class: f.class,
+            tag: f.tag.unwrap_or_default(),
+            amount_fen: f.amount_fen,
+            mass_mg: f.mass_mg,
+        };
+        let figures = SchoolFigures::of(std::slice::from_ref(&fact), 0);
+        for kind in PeriodKind::ALL {
+            let start = kind.containing(day).from;
+            e.schools.entry((f.school_id.clone(), kind.code(), start)).or_default().add(&figures);
+            let v = e
+                .facts
+                .entry((f.school_id.clone(), kind.code(), start, fact.category.clone(), fact.class.clone(), fact.tag.clone()))
+                .or_default();
+            v.0 += fact.amount_fen;
+            v.1 += fact.mass_mg;
+        }
+    }
+    for c in ledger::counts(conn, &scope, from, to, true)? {
+        let Some(day) = c.day else { continue };
+        for kind in PeriodKind::ALL {
+            let start = kind.containing(day).from;
+            e.schools.entry((c.school_id.clone(), kind.code(), start)).or_default().purchases += c.purchases;
+        }
+    }
+    Ok(e)
+}
+
+/// One disagreement between stored and recomputed aggregates.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Difference {
+    /// `agg_school` or `agg_facts`.
+    pub table: String,
+    pub school_id: String,
+    /// `day`, `half_month`, `month`, `quarter` or `year`.
+    pub kind: String,
+    pub bucket_start: NaiveDate,
+    /// What differs, e.g. `total_fen stored 100 expected 120`.
+    pub detail: String,
+}
+
+/// Result of a consistency check.
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct CheckReport {
+    pub counties: usize,
+    pub school_buckets: usize,
+    pub fact_buckets: usize,
+    pub differences: Vec<Difference>,
+}
+
+fn kind_name(code: i32) -> String {
+    PeriodKind::from_code(code).map_or_else(|| code.to_string(), |k| k.as_str().to_owned())
+}
+
+/// Recomputes every aggregate from the ledger and lists every difference (there must be
+/// none). Zero-valued stored buckets (left by voids) count as absent.
+pub fn check(conn: &mut DbConn) -> Result<CheckReport, ApiError> {
+    let mut report = CheckReport::default();
+    for county in reference::list_counties(conn, None)? {
+        report.counties += 1;
+        let expected = expected_for_county(conn, &county.code)?;
+        let mut stored_schools: HashMap<SchoolKey, SchoolFigures> = HashMap::new();
+        for r in repo::all_school_buckets_of_county(conn, &county.code)? {
+            let f = SchoolFigures {
+                total_fen: r.total_fen,
+                qualifying_fen: r.qualifying_fen,
+                pending_fen: r.pending_fen,
+                total_mg: r.total_mg,
+                qualifying_mg: r.qualifying_mg,
+                purchases: r.purchases,
+            };
+            stored_schools.insert((r.school_id, r.kind, r.bucket_start), f);
+        }
+        let mut stored_facts: HashMap<FactKey, (i64, i64)> = HashMap::new();
+        for r in repo::all_fact_buckets_of_county(conn, &county.code)? {
+            stored_facts.insert((r.school_id, r.kind, r.bucket_start, r.category, r.class, r.tag), (r.amount_fen, r.mass_mg));
+        }
+        report.school_buckets += stored_schools.len();
+        report.fact_buckets += stored_facts.len();
+        let zero = SchoolFigures::default();
+        let keys: std::collections::BTreeSet<&SchoolKey> = expected.schools.keys().chain(stored_schools.keys()).collect();
+        for k in keys {
+            let (e, s) = (expected.schools.get(k).unwrap_or(&zero), stored_schools.get(k).unwrap_or(&zero));
+            if e != s {
+                report.differences.push(Difference {
+                    table: "agg_school".into(),
+                    school_id: k.0.clone(),
+                    kind: kind_name(k.1),
+                    bucket_start: k.2,
+                    detail: format!("stored {s:?} expected {e:?}"),
+                });
+            }
+        }
+        let fact_keys: std::collections::BTreeSet<&FactKey> = expected.facts.keys().chain(stored_facts.keys()).collect();
+        for k in fact_keys {
+            let (e, s) = (expected.facts.get(k).copied().unwrap_or_default(), stored_facts.get(k).copied().unwrap_or_default());
+            if e != s {
+                report.differences.push(Difference {
+                    table: "agg_facts".into(),
+                    school_id: k.0.clone(),
+                    kind: kind_name(k.1),
+                    bucket_start: k.2,
+                    detail: format!("{}/{}/{}: stored (fen, mg) {s:?} expected {e:?}", k.3, k.4, k.5),
+                });
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// Rebuilds every aggregate from the ledger, county by county (used after bulk loads).
+pub fn rebuild(conn: &mut DbConn) -> Result<usize, ApiError> {
+    let mut rows = 0;
+    for county in reference::list_counties(conn, None)? {
+        let expected = expected_for_county(conn, &county.code)?;
+        crate::db::write_tx(conn, |conn| -> Result<(), ApiError> {
+            repo::clear_county(conn, &county.code)?;
+            for ((school, kind, start), f) in &expected.schools {
+                repo::add_school(conn, school, &county.code, *kind, *start, f)?;
+            }
+            for ((school, kind, start, category, class, tag), (amount, mass)) in &expected.facts {
+                let f =
+                    FactDelta { category: category.clone(), class: class.clone(), tag: tag.clone(), amount_fen: *amount, mass_mg: *mass };
+                repo::add_fact(conn, school, &county.code, *kind, *start, &f)?;
+            }
+            Ok(())
+        })?;
+        rows += expected.schools.len() + expected.facts.len();
+    }
+    Ok(rows)
+}
