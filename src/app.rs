@@ -50,6 +50,7 @@ impl Modify for BearerAuth {
         (name = "suppliers", description = "Suppliers and their tags"),
         (name = "purchases", description = "The append-only purchase ledger"),
         (name = "reports", description = "Shares against the target"),
+        (name = "admin", description = "Consistency checks"),
         (name = "health", description = "Liveness, readiness, metrics"),
     )
 )]
@@ -90,11 +91,13 @@ where
     app.service(
         utoipa_actix_web::scope("/api/v1")
             .configure(http::accounts::configure)
+            .configure(http::admin::configure)
             .configure(http::reference::configure)
             .configure(http::schools::configure)
             .configure(http::suppliers::configure)
             .configure(http::purchases::configure)
-            .configure(http::reports::configure),
+            .configure(http::reports::configure)
+            .configure(http::targets::configure),
     )
     .configure(http::health::configure)
 }

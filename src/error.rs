@@ -56,6 +56,9 @@ impl FieldError {
 pub enum ApiError {
     #[error("{0}")]
     BadRequest(String),
+    /// A 400 naming the part of the request that could not be read (`body`).
+    #[error("{}", .0.message)]
+    Malformed(FieldError),
     #[error("the request is invalid")]
     Validation(Vec<FieldError>),
     #[error("missing or invalid credentials")]
@@ -92,7 +95,7 @@ impl ApiError {
     /// Stable kebab-case name of the problem type.
     pub fn slug(&self) -> &'static str {
         match self {
-            Self::BadRequest(_) => "bad-request",
+            Self::BadRequest(_) | Self::Malformed(_) => "bad-request",
             Self::Validation(_) => "validation",
             Self::Unauthorized => "unauthorized",
             Self::Forbidden(_) => "forbidden",
@@ -122,7 +125,7 @@ pub fn problem_response(status: StatusCode, slug: &str, detail: Option<String>, 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
-            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::BadRequest(_) | Self::Malformed(_) => StatusCode::BAD_REQUEST,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
@@ -144,7 +147,9 @@ impl ResponseError for ApiError {
         };
         let errors = match self {
             Self::Validation(f) => f.clone(),
+            Self::Malformed(f) => vec![f.clone()],
             Self::Conflict { errors, .. } => errors.clone(),
+            Self::PayloadTooLarge(max) => vec![FieldError::new("body", "too_large", format!("at most {max} bytes"))],
             _ => Vec::new(),
         };
         let mut res = problem_response(self.status_code(), self.slug(), detail, errors);

@@ -40,6 +40,50 @@ enum Command {
     },
     /// Fill an empty database with a realistic demo and print how to log in.
     Demo,
+    /// Ledger maintenance.
+    Ledger {
+        #[command(subcommand)]
+        command: LedgerCommand,
+    },
+    /// Build a province-sized ledger and measure reports, recording and memory on SQLite
+    /// and PostgreSQL (run with --release; see BENCHMARKS.md).
+    Bench {
+        /// Purchase lines to generate over one year.
+        #[arg(long, default_value_t = 10_000_000)]
+        lines: u64,
+        #[arg(long, default_value_t = 17_900)]
+        schools: usize,
+        #[arg(long, default_value_t = 4_000)]
+        suppliers: usize,
+        /// Timed runs of the aggregate report.
+        #[arg(long, default_value_t = 50)]
+        runs: usize,
+        /// Timed runs of the naive GROUP BY report.
+        #[arg(long, default_value_t = 5)]
+        naive_runs: usize,
+        /// Single-purchase POSTs (and raw inserts) for the throughput ratio.
+        #[arg(long, default_value_t = 4_000)]
+        posts: usize,
+        #[arg(long, default_value_t = 8)]
+        clients: usize,
+        /// sqlite, postgres, or both (comma-separated).
+        #[arg(long, default_value = "sqlite,postgres")]
+        backends: String,
+        /// PostgreSQL server (without database name).
+        #[arg(long, env = "BENCH_PG_SERVER", default_value = "postgres://root@127.0.0.1:5432")]
+        pg_server: String,
+        /// Directory for the SQLite benchmark file.
+        #[arg(long, default_value = "target/bench")]
+        work_dir: std::path::PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum LedgerCommand {
+    /// Recompute every aggregate from the ledger and list any difference (exit 1 if any).
+    Check,
+    /// Rebuild every aggregate from the ledger.
+    Rebuild,
 }
 
 #[derive(Subcommand)]
@@ -94,6 +138,46 @@ fn main() -> anyhow::Result<()> {
         }
         Command::User { command } => user(settings, command),
         Command::Token { command } => token(settings, command),
+        Command::Ledger { command } => {
+            let db = open(&settings)?;
+            let mut conn = db.get()?;
+            match command {
+                LedgerCommand::Check => {
+                    let r = service::aggregates::check(&mut conn).map_err(|e| anyhow::anyhow!("{e}"))?;
+                    println!("checked {} counties: {} school buckets, {} fact buckets", r.counties, r.school_buckets, r.fact_buckets);
+                    for d in &r.differences {
+                        println!("DIFF {} school {} {} {}: {}", d.table, d.school_id, d.kind, d.bucket_start, d.detail);
+                    }
+                    if !r.differences.is_empty() {
+                        anyhow::bail!("{} difference(s) between the aggregates and the ledger", r.differences.len());
+                    }
+                    println!("no differences");
+                }
+                LedgerCommand::Rebuild => {
+                    let n = service::aggregates::rebuild(&mut conn).map_err(|e| anyhow::anyhow!("{e}"))?;
+                    println!("rebuilt {n} aggregate rows");
+                }
+            }
+            Ok(())
+        }
+        Command::Bench { lines, schools, suppliers, runs, naive_runs, posts, clients, backends, pg_server, work_dir } => {
+            let opts = canteen_ledger::bench::Options {
+                lines,
+                schools,
+                suppliers,
+                runs,
+                naive_runs,
+                posts,
+                clients,
+                backends: backends.split(',').map(|b| b.trim().to_owned()).filter(|b| !b.is_empty()).collect(),
+                pg_server,
+                server_bin: std::env::current_exe()?,
+                work_dir,
+            };
+            let results = canteen_ledger::bench::run(&opts)?;
+            println!("{}", canteen_ledger::bench::markdown(&results));
+            Ok(())
+        }
         Command::Demo => {
             let db = open(&settings)?;
             let mut conn = db.get()?;
@@ -144,6 +228,7 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
     actix_web::rt::System::new().block_on(async move {
         HttpServer::new(move || app::build(state.clone()).0)
             .workers(settings.workers)
+            .tcp_nodelay(true)
             .bind(&bind)
             .with_context(|| format!("cannot listen on {bind}"))?
             .run()

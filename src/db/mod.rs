@@ -164,11 +164,21 @@ impl Db {
 /// Runs `f` in a write transaction. On SQLite it starts with `BEGIN IMMEDIATE`, so the
 /// write lock is taken up front and a concurrent writer waits (busy timeout) instead of
 /// failing with `SQLITE_BUSY` when a read transaction tries to upgrade.
+///
+/// SQLite has one writer per database; rather than letting concurrent writers spin in the
+/// busy handler (which sleeps in growing steps and starves under load), writers in this
+/// process queue on one mutex. It is process-wide because a connection does not know its
+/// file; a process serves one database, and tests only serialize their writes.
 pub fn write_tx<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConn) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
+    static SQLITE_WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _writer = match conn {
+        DbConn::Sqlite(_) => Some(SQLITE_WRITER.lock().unwrap_or_else(std::sync::PoisonError::into_inner)),
+        DbConn::Pg(_) => None,
+    };
     match conn {
         DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
         DbConn::Pg(c) => AnsiTransactionManager::begin_transaction(c)?,
@@ -202,6 +212,15 @@ pub fn migrate(conn: &mut DbConn) -> anyhow::Result<usize> {
     }
     .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
     Ok(applied)
+}
+
+/// Reverts every migration (for the reversibility test); returns how many were reverted.
+pub fn revert_all(conn: &mut DbConn) -> anyhow::Result<usize> {
+    match conn {
+        DbConn::Pg(c) => c.revert_all_migrations(POSTGRES).map(|v| v.len()),
+        DbConn::Sqlite(c) => c.revert_all_migrations(SQLITE).map(|v| v.len()),
+    }
+    .map_err(|e| anyhow::anyhow!("revert failed: {e}"))
 }
 
 #[cfg(test)]

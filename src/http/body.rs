@@ -28,37 +28,86 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let declared_len = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
-        let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
-        let mut payload = payload.take();
+        let read = read_body(req, payload, false);
+        Box::pin(async move { parse(&read.await?) })
+    }
+}
+
+/// A JSON body that may be left out: an empty body is `None`, anything else must be a
+/// valid `T` (actix's `Option<JsonBody<T>>` would turn every error into `None`).
+#[derive(Debug)]
+pub struct OptionalJsonBody<T>(pub Option<JsonBody<T>>);
+
+impl<T: DeserializeOwned + 'static> FromRequest for OptionalJsonBody<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let read = read_body(req, payload, true);
         Box::pin(async move {
-            if let Some(ct) = content_type {
-                let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-                if essence != "application/json" && !essence.ends_with("+json") {
-                    return Err(ApiError::field("Content-Type", "unsupported_media_type", "send application/json"));
-                }
-            }
-            if declared_len.is_some_and(|n| n > MAX_BODY) {
-                return Err(ApiError::PayloadTooLarge(MAX_BODY));
-            }
-            let mut buf = Vec::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| ApiError::BadRequest(format!("could not read the body: {e}")))?;
-                if buf.len() + chunk.len() > MAX_BODY {
-                    return Err(ApiError::PayloadTooLarge(MAX_BODY));
-                }
-                buf.extend_from_slice(&chunk);
-            }
-            let raw: serde_json::Value =
-                serde_json::from_slice(&buf).map_err(|e| ApiError::BadRequest(format!("the body is not valid JSON: {e}")))?;
-            let value = serde_path_to_error::deserialize(&raw).map_err(|e| ApiError::Validation(vec![field_error(&e)]))?;
-            Ok(Self { value, raw })
+            let buf = read.await?;
+            if is_blank(&buf) { Ok(Self(None)) } else { parse(&buf).map(|b| Self(Some(b))) }
         })
     }
 }
 
-/// Names the offending field and classifies serde's message into a stable code.
-fn field_error(e: &serde_path_to_error::Error<serde_json::Error>) -> FieldError {
+fn is_blank(buf: &[u8]) -> bool {
+    buf.iter().all(u8::is_ascii_whitespace)
+}
+
+/// Checks the Content-Type (of a non-blank body only, when `optional`) and the size limit,
+/// and reads the whole body.
+fn read_body(req: &HttpRequest, payload: &mut Payload, optional: bool) -> impl Future<Output = Result<Vec<u8>, ApiError>> + 'static {
+    let declared_len = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let mut payload = payload.take();
+    let json_type = move || {
+        let essence = content_type.as_deref().map(|ct| ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
+        match essence {
+            Some(e) if e != "application/json" && !e.ends_with("+json") => {
+                Err(ApiError::field("Content-Type", "unsupported_media_type", "send application/json"))
+            }
+            _ => Ok(()),
+        }
+    };
+    async move {
+        if !optional {
+            json_type()?;
+        }
+        if declared_len.is_some_and(|n| n > MAX_BODY) {
+            return Err(ApiError::PayloadTooLarge(MAX_BODY));
+        }
+        let mut buf = Vec::new();
+        while let Some(chunk) = payload.next().await {
+            let chunk =
+                chunk.map_err(|e| ApiError::Malformed(FieldError::new("body", "unreadable", format!("could not read the body: {e}"))))?;
+            if buf.len() + chunk.len() > MAX_BODY {
+                return Err(ApiError::PayloadTooLarge(MAX_BODY));
+            }
+            buf.extend_from_slice(&chunk);
+        }
+        if optional && !is_blank(&buf) {
+            json_type()?;
+        }
+        Ok(buf)
+    }
+}
+
+/// Parses the document (400 when it is not JSON), requires an object (serde would take an
+/// array for a struct, by position), then the typed value (422 naming the field).
+fn parse<T: DeserializeOwned>(buf: &[u8]) -> Result<JsonBody<T>, ApiError> {
+    let raw: serde_json::Value = serde_json::from_slice(buf)
+        .map_err(|e| ApiError::Malformed(FieldError::new("body", "malformed_json", format!("the body is not valid JSON: {e}"))))?;
+    if !raw.is_object() {
+        return Err(ApiError::field("body", "invalid_type", "the body must be a JSON object"));
+    }
+    let value = serde_path_to_error::deserialize(&raw).map_err(|e| ApiError::Validation(vec![field_error(&e, "body")]))?;
+    Ok(JsonBody { value, raw })
+}
+
+/// Names the offending field and classifies serde's message into a stable code; an error
+/// about the whole document names `root` (`body`, `query`).
+pub fn field_error<E: std::fmt::Display>(e: &serde_path_to_error::Error<E>, root: &str) -> FieldError {
     let msg = e.inner().to_string();
     let path = e.path().to_string();
     let join = |name: &str| if path == "." || path.is_empty() { name.to_owned() } else { format!("{path}.{name}") };
@@ -67,7 +116,9 @@ fn field_error(e: &serde_path_to_error::Error<serde_json::Error>) -> FieldError 
         return FieldError::new(join(&name), "required", format!("{name} is required"));
     }
     if let Some(name) = quoted("unknown field `") {
-        return FieldError::new(join(&name), "unknown_field", msg);
+        // The path already ends in the unknown key (it was read before it was refused).
+        let field = if path == name || path.ends_with(&format!(".{name}")) { path.clone() } else { join(&name) };
+        return FieldError::new(field, "unknown_field", msg);
     }
     let code = if msg.starts_with("invalid type") {
         "invalid_type"
@@ -76,6 +127,6 @@ fn field_error(e: &serde_path_to_error::Error<serde_json::Error>) -> FieldError 
     } else {
         "invalid_value"
     };
-    let field = if path == "." { String::from("body") } else { path };
+    let field = if path == "." || path.is_empty() { root.to_owned() } else { path };
     FieldError::new(field, code, msg)
 }

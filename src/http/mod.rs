@@ -3,8 +3,10 @@
 //! answer in plain text. No SQL and no business rules here.
 
 pub mod accounts;
+pub mod admin;
 pub mod body;
 pub mod dto;
+pub mod export;
 pub mod fallback;
 pub mod health;
 pub mod purchases;
@@ -12,9 +14,13 @@ pub mod reference;
 pub mod reports;
 pub mod schools;
 pub mod suppliers;
+pub mod targets;
 
-use actix_web::{HttpRequest, web};
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest, web};
 use serde::Deserialize;
+use serde::de::value::MapDeserializer;
+use serde::de::{self, DeserializeOwned, Deserializer, IntoDeserializer, Visitor};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::ApiError;
@@ -72,6 +78,95 @@ pub fn paginate<R, T: ToSchema>(mut rows: Vec<R>, fetched: i64, id: impl Fn(&R) 
     rows.truncate(limit);
     let next_cursor = if more { rows.last().map(|r| hex::encode(id(r))) } else { None };
     Page { items: rows.into_iter().map(to_dto).collect(), next_cursor }
+}
+
+/// A query-string extractor that names the offending parameter (`limit`, `from`) in its
+/// 422, which `web::Query` cannot: serde_urlencoded's errors carry no field path.
+#[derive(Debug)]
+pub struct Query<T>(pub T);
+
+impl<T> Query<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T: DeserializeOwned> FromRequest for Query<T> {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(parse_query(req.query_string()).map(Query))
+    }
+}
+
+/// Decodes the pairs, then deserializes them with path tracking.
+pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    let pairs = web::Query::<Vec<(String, String)>>::from_query(query)
+        .map_err(|e| ApiError::field("query", "invalid_query", e.to_string()))?
+        .into_inner();
+    let map = MapDeserializer::<_, de::value::Error>::new(pairs.into_iter().map(|(k, v)| (k, QueryValue(v))));
+    serde_path_to_error::deserialize(map).map_err(|e| ApiError::Validation(vec![body::field_error(&e, "query")]))
+}
+
+/// One decoded query value: numbers and booleans are parsed from the text.
+struct QueryValue(String);
+
+impl<'de> IntoDeserializer<'de, de::value::Error> for QueryValue {
+    type Deserializer = Self;
+
+    fn into_deserializer(self) -> Self {
+        self
+    }
+}
+
+macro_rules! parse_value {
+    ($($method:ident => $visit:ident),+ $(,)?) => {$(
+        fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+            match self.0.parse() {
+                Ok(v) => visitor.$visit(v),
+                Err(_) => Err(de::Error::invalid_value(de::Unexpected::Str(&self.0), &visitor)),
+            }
+        }
+    )+};
+}
+
+impl<'de> Deserializer<'de> for QueryValue {
+    type Error = de::value::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        visitor.visit_string(self.0)
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        visitor.visit_some(self)
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(self, _: &'static str, visitor: V) -> Result<V::Value, Self::Error> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(self, _: &'static str, _: &'static [&'static str], visitor: V) -> Result<V::Value, Self::Error> {
+        visitor.visit_enum(self.0.into_deserializer())
+    }
+
+    parse_value!(
+        deserialize_bool => visit_bool,
+        deserialize_i8 => visit_i8,
+        deserialize_i16 => visit_i16,
+        deserialize_i32 => visit_i32,
+        deserialize_i64 => visit_i64,
+        deserialize_u8 => visit_u8,
+        deserialize_u16 => visit_u16,
+        deserialize_u32 => visit_u32,
+        deserialize_u64 => visit_u64,
+        deserialize_f32 => visit_f32,
+        deserialize_f64 => visit_f64,
+    );
+
+    serde::forward_to_deserialize_any! {
+        char str string bytes byte_buf unit unit_struct seq tuple tuple_struct map struct identifier ignored_any
+    }
 }
 
 /// Query-string errors as problem+json (actix's default is text/plain).

@@ -114,7 +114,7 @@ pub struct CountyQuery {
     security(("bearer" = [])),
 )]
 #[get("/counties")]
-pub async fn list_counties(state: web::Data<AppState>, _user: AuthUser, q: web::Query<CountyQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn list_counties(state: web::Data<AppState>, _user: AuthUser, q: super::Query<CountyQuery>) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
     let (rows, ds) =
         state.db.run(move |conn| Ok((repo::list_counties(conn, q.prefecture.as_deref())?, repo::all_designations(conn)?))).await?;

@@ -1,6 +1,7 @@
 //! Share reports.
 
-use actix_web::{HttpResponse, get, web};
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, web};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -8,15 +9,19 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::dto::{kg, yuan};
+use super::export::{self, CsvFile, ExportFormat, XlsxFile};
 use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::db::repo::reports::ScopeFilter;
 use crate::domain::period::{DateRange, PeriodKind, parse_period};
+use crate::domain::shares::Target;
 use crate::error::{ApiError, Problem};
-use crate::service::reports::{self, Breakdown, Grouping, Named, Report, ReportRequest, Row, UnitLevel};
+use crate::service::reports::{
+    self, Breakdown, Grouping, Named, OrderBy, Ranking, Report, ReportRequest, Row, SilentList, SortOrder, UnitLevel,
+};
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(get_shares);
+    cfg.service(get_shares).service(get_silent_schools).service(get_semi_monthly);
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -43,6 +48,21 @@ pub struct SharesQuery {
     /// Bucket size for `group_by=period`: `day`, `half_month` (default), `month`, `quarter`, `year`.
     #[param(pattern = r"^(day|half_month|month|quarter|year)$")]
     pub period_kind: Option<String>,
+    /// Rank the rows by `share`, `shortfall` or `total`. Rows without a share (silent
+    /// units, empty breakdowns) always come last.
+    #[param(pattern = r"^(share|shortfall|total)$")]
+    pub order_by: Option<String>,
+    /// `asc` or `desc` (with `order_by`); default: worst first — `asc` for `share`,
+    /// `desc` for `shortfall` and `total`.
+    #[param(pattern = r"^(asc|desc)$")]
+    pub order: Option<String>,
+    /// Keep only unit rows that miss the target (silent units are not below it: they are
+    /// listed by `/reports/silent-schools`). Not with a tag or category breakdown.
+    pub below_target: Option<bool>,
+    /// `json`, `csv` (UTF-8 with BOM) or `xlsx`; default from `Accept` (`text/csv`, the
+    /// XLSX type), else JSON.
+    #[param(pattern = r"^(json|csv|xlsx)$")]
+    pub format: Option<String>,
 }
 
 /// What a row is about.
@@ -174,11 +194,17 @@ pub struct ShareReport {
     pub rows: Vec<ShareRow>,
 }
 
+impl From<Target> for TargetResponse {
+    fn from(t: Target) -> Self {
+        Self { numerator: t.numerator(), denominator: t.denominator(), share: t.to_decimal() }
+    }
+}
+
 impl From<(Report, Vec<String>)> for ShareReport {
     fn from((r, group_by): (Report, Vec<String>)) -> Self {
         Self {
             policy: r.policy.version.into(),
-            target: TargetResponse { numerator: r.target.numerator(), denominator: r.target.denominator(), share: r.target.to_decimal() },
+            target: r.target.into(),
             scope: r.scope.into(),
             from: r.range.from,
             to: r.range.to,
@@ -249,25 +275,69 @@ pub fn parse_grouping(group_by: Option<&str>, period_kind: Option<&str>) -> Resu
 /// Largest number of period buckets a report may have (e.g. ~10 years of half-months).
 pub const MAX_PERIODS: usize = 240;
 
-/// Shares of poverty-area procurement for a scope and period.
+/// Parses `order_by`, `order` and `below_target`.
+pub fn parse_ranking(
+    order_by: Option<&str>,
+    order: Option<&str>,
+    below_target: Option<bool>,
+    grouping: Grouping,
+) -> Result<Ranking, ApiError> {
+    let by = order_by
+        .map(|o| OrderBy::parse(o).ok_or_else(|| ApiError::field("order_by", "bad_order_by", "share, shortfall or total")))
+        .transpose()?;
+    let direction = order.map(|o| SortOrder::parse(o).ok_or_else(|| ApiError::field("order", "bad_order", "asc or desc"))).transpose()?;
+    let order_by = match (by, direction) {
+        (Some(by), d) => Some((by, d.unwrap_or(by.default_order()))),
+        (None, Some(_)) => return Err(ApiError::field("order", "needs_order_by", "order applies with order_by")),
+        (None, None) => None,
+    };
+    let below_target = below_target.unwrap_or(false);
+    if below_target && grouping.breakdown.is_some() {
+        return Err(ApiError::field("below_target", "needs_unit_rows", "below_target applies to unit rows, not to tag or category rows"));
+    }
+    Ok(Ranking { order_by, below_target })
+}
+
+fn accept(req: &HttpRequest) -> Option<&str> {
+    req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok())
+}
+
+fn range_stem(from: NaiveDate, to: NaiveDate) -> String {
+    format!("{from}_{to}")
+}
+
+/// Shares of poverty-area procurement for a scope and period, optionally ranked.
 ///
 /// Value-weighted (sums, never averages of percentages); the target test is exact in
 /// integers; a unit with no purchases is *silent* (`share: null`), never 0%. The response
-/// names the policy and target it applied.
+/// names the policy and target it applied. With `format=csv|xlsx` (or `Accept: text/csv`
+/// or the XLSX type) the same report comes as a file: the summary row, then every row,
+/// amounts as exact decimal strings, each row stating the policy and target.
 #[utoipa::path(
     tag = "reports",
     params(SharesQuery),
     responses(
-        (status = 200, description = "The report", body = ShareReport),
+        (status = 200, description = "The report (JSON), or the report as a CSV or XLSX file",
+            content(
+                (ShareReport = "application/json"),
+                (CsvFile = "text/csv"),
+                (XlsxFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            ),
+            headers(("Content-Disposition" = String, description = "For files: `attachment; filename=\"shares_….csv\"`"))),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Scope outside the caller's", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such prefecture, county or school (in the caller's scope)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad scope, period or grouping", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad scope, period, grouping, ranking or format", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])),
 )]
 #[get("/reports/shares")]
-pub async fn get_shares(state: web::Data<AppState>, user: AuthUser, q: web::Query<SharesQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn get_shares(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: AuthUser,
+    q: super::Query<SharesQuery>,
+) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
     let scope = parse_scope(&q.scope)?;
     let range = parse_range(q.from, q.to, q.period.as_deref())?;
@@ -277,7 +347,206 @@ pub async fn get_shares(state: web::Data<AppState>, user: AuthUser, q: web::Quer
     {
         return Err(ApiError::field("period_kind", "too_many_periods", format!("at most {MAX_PERIODS} periods; use a larger period_kind")));
     }
-    let req = ReportRequest { scope, range, grouping };
-    let report = state.db.run(move |conn| reports::shares(conn, &user, &req)).await?;
-    Ok(HttpResponse::Ok().json(ShareReport::from((report, names))))
+    let ranking = parse_ranking(q.order_by.as_deref(), q.order.as_deref(), q.below_target, grouping)?;
+    let format = ExportFormat::negotiate(q.format.as_deref(), accept(&req))?;
+    let request = ReportRequest { scope, range, grouping };
+    let mut report = state.db.run(move |conn| reports::shares(conn, &user, &request)).await?;
+    report.rows = reports::rank(std::mem::take(&mut report.rows), ranking);
+    let body = ShareReport::from((report, names));
+    match format {
+        ExportFormat::Json => Ok(HttpResponse::Ok().json(body)),
+        file => {
+            let stem = format!("shares_{}-{}_{}", body.scope.kind, body.scope.code, range_stem(body.from, body.to));
+            export::table_file(file, "报表 Report", &stem, &export::share_table(&body))
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct SilentSchoolsQuery {
+    /// `province`, `prefecture:CODE`, `county:CODE` (or `school:ID`).
+    #[param(pattern = r"^(province|(prefecture|county):[0-9]{6}|school:[0-9A-Za-z-]{1,64})$", example = "county:520102")]
+    pub scope: String,
+    /// First business date, inclusive (with `to`; or use `period`).
+    pub from: Option<NaiveDate>,
+    /// Last business date, inclusive.
+    pub to: Option<NaiveDate>,
+    /// A named period: `2019`, `2019-Q1`, `2019-03`, `2019-03-H1`, `2019-03-H2`, `2019-spring`.
+    #[param(pattern = r"^[0-9]{4}(-Q[1-4]|-(0[1-9]|1[0-2])(-H[12])?|-spring)?$", example = "2019-03-H1")]
+    pub period: Option<String>,
+    /// `json`, `csv` (UTF-8 with BOM) or `xlsx`; default from `Accept`, else JSON.
+    #[param(pattern = r"^(json|csv|xlsx)$")]
+    pub format: Option<String>,
+}
+
+/// A school with no purchase in the period.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SilentSchoolResponse {
+    #[schema(example = "520100")]
+    pub prefecture_code: String,
+    #[schema(example = "贵阳市")]
+    pub prefecture_name: String,
+    #[schema(example = "520102")]
+    pub county_code: String,
+    #[schema(example = "南明区")]
+    pub county_name: String,
+    pub school_id: String,
+    pub school_name: String,
+}
+
+/// The schools of a scope that recorded no purchase in a period.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SilentSchoolsReport {
+    /// Qualification policy version in force, e.g. `gz-2019` (silence depends on it not).
+    pub policy: String,
+    /// The period's target, for the record; `null` when the period spans years with
+    /// different targets.
+    pub target: Option<TargetResponse>,
+    pub scope: NamedRef,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// Schools registered in the scope.
+    pub schools: i64,
+    /// Silent schools: by county code, then school name.
+    pub silent: Vec<SilentSchoolResponse>,
+}
+
+impl From<SilentList> for SilentSchoolsReport {
+    fn from(l: SilentList) -> Self {
+        Self {
+            policy: l.policy.version.into(),
+            target: l.target.map(TargetResponse::from),
+            scope: l.scope.into(),
+            from: l.range.from,
+            to: l.range.to,
+            schools: l.schools,
+            silent: l
+                .silent
+                .into_iter()
+                .map(|s| SilentSchoolResponse {
+                    prefecture_code: s.prefecture.code,
+                    prefecture_name: s.prefecture.name,
+                    county_code: s.county.code,
+                    county_name: s.county.name,
+                    school_id: s.school.code,
+                    school_name: s.school.name,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The schools with no purchase in a period: the list a county chases before the 15th
+/// and the month end.
+///
+/// Same scopes and access as the share report. A silent school is one that recorded
+/// nothing (or voided everything) in the period; it is never reported as 0%.
+#[utoipa::path(
+    tag = "reports",
+    params(SilentSchoolsQuery),
+    responses(
+        (status = 200, description = "The silent schools (JSON), or the list as a CSV or XLSX file",
+            content(
+                (SilentSchoolsReport = "application/json"),
+                (CsvFile = "text/csv"),
+                (XlsxFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            ),
+            headers(("Content-Disposition" = String, description = "For files: `attachment; filename=\"silent-schools_….csv\"`"))),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Scope outside the caller's", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such prefecture, county or school (in the caller's scope)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad scope, period or format", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+)]
+#[get("/reports/silent-schools")]
+pub async fn get_silent_schools(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: AuthUser,
+    q: super::Query<SilentSchoolsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = q.into_inner();
+    let scope = parse_scope(&q.scope)?;
+    let range = parse_range(q.from, q.to, q.period.as_deref())?;
+    let format = ExportFormat::negotiate(q.format.as_deref(), accept(&req))?;
+    let list = state.db.run(move |conn| reports::silent_schools(conn, &user, &scope, range)).await?;
+    let body = SilentSchoolsReport::from(list);
+    match format {
+        ExportFormat::Json => Ok(HttpResponse::Ok().json(body)),
+        file => {
+            let stem = format!("silent-schools_{}-{}_{}", body.scope.kind, body.scope.code, range_stem(body.from, body.to));
+            export::table_file(file, "无采购学校 Silent", &stem, &export::silent_table(&body))
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct SemiMonthlyQuery {
+    /// GB/T 2260 code of the county.
+    #[param(pattern = r"^[0-9]{6}$", example = "520102")]
+    pub county: String,
+    /// The half-month: `YYYY-MM-H1` (1st–15th) or `YYYY-MM-H2` (16th–end).
+    #[param(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])-H[12]$", example = "2019-03-H1")]
+    pub period: String,
+}
+
+/// Parses a half-month label (`2019-03-H1`, `2019-03-H2`); any other period is a 422.
+pub fn parse_half_month(text: &str) -> Result<DateRange, ApiError> {
+    let not_half = || ApiError::field("period", "not_half_month", "give a half-month: YYYY-MM-H1 or YYYY-MM-H2");
+    if !(text.ends_with("-H1") || text.ends_with("-H2")) {
+        return Err(not_half());
+    }
+    let range = parse_period(text).map_err(|e| ApiError::domain("period", &e))?;
+    if PeriodKind::HalfMonth.containing(range.from) != range {
+        return Err(not_half());
+    }
+    Ok(range)
+}
+
+/// The semi-monthly county report, as one XLSX workbook.
+///
+/// Sheets: `汇总 Summary` (the county's figures, the policy, the target and the period),
+/// `学校 Schools` (every school: share, shortfall, silent flag), `标签 Tags` and
+/// `品类 Categories`. Amounts are exact decimal strings. Readable by the county's bureau,
+/// its prefecture, the province and administrators.
+#[utoipa::path(
+    tag = "reports",
+    params(SemiMonthlyQuery),
+    responses(
+        (status = 200, description = "The workbook", body = XlsxFile,
+            content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers(("Content-Disposition" = String, description = "`attachment; filename=\"semi-monthly_520102_2019-03-H1.xlsx\"`"))),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The county is outside the caller's scope", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such county", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad county code, or the period is not a half-month", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+)]
+#[get("/reports/semi-monthly")]
+pub async fn get_semi_monthly(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    q: super::Query<SemiMonthlyQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = q.into_inner();
+    if !crate::auth::role::is_division_code(&q.county) {
+        return Err(ApiError::field("county", "bad_county", "a 6-digit county code"));
+    }
+    let range = parse_half_month(&q.period)?;
+    let county = q.county.clone();
+    let report = state.db.run(move |conn| reports::semi_monthly(conn, &user, &county, range)).await?;
+    let dto = |r: Report, group_by: &str| ShareReport::from((r, vec![group_by.to_owned()]));
+    let bytes = export::semi_monthly_xlsx(
+        &report.label,
+        &dto(report.by_school, "school"),
+        &dto(report.by_tag, "tag"),
+        &dto(report.by_category, "category"),
+    )?;
+    Ok(export::attachment(ExportFormat::Xlsx, &format!("semi-monthly_{}_{}", q.county, report.label), bytes))
 }

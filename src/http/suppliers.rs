@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::body::JsonBody;
+use super::body::{JsonBody, OptionalJsonBody};
 use super::{Page, PageQuery, paginate};
 use crate::app::AppState;
 use crate::auth::AuthUser;
@@ -171,7 +171,7 @@ pub struct SupplierQuery {
     security(("bearer" = [])),
 )]
 #[get("/suppliers")]
-pub async fn list_suppliers(state: web::Data<AppState>, _user: AuthUser, q: web::Query<SupplierQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn list_suppliers(state: web::Data<AppState>, _user: AuthUser, q: super::Query<SupplierQuery>) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
     let (after_id, fetch) = PageQuery { cursor: q.cursor, limit: q.limit }.decode()?;
     let filter =
@@ -297,9 +297,9 @@ pub async fn verify_tag(
     state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<(String, String)>,
-    body: Option<JsonBody<ReviewRequest>>,
+    body: OptionalJsonBody<ReviewRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    review(state, user, path.into_inner(), body.and_then(|b| b.value.note), TagStatus::Verified).await
+    review(state, user, path.into_inner(), body.0.and_then(|b| b.value.note), TagStatus::Verified).await
 }
 
 /// A revocation with its reason.

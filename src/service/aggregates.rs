@@ -51,13 +51,9 @@ pub fn count_of(p: &PurchaseRow) -> i64 {
 /// Applies a delta to every bucket kind.
 pub fn apply(conn: &mut DbConn, d: &Delta) -> Result<(), ApiError> {
     let figures = SchoolFigures::of(&d.facts, d.purchases);
-    for kind in PeriodKind::ALL {
-        let start = kind.containing(d.day).from;
-        repo::add_school(conn, &d.school_id, &d.county_code, kind.code(), start, &figures)?;
-        for f in &d.facts {
-            repo::add_fact(conn, &d.school_id, &d.county_code, kind.code(), start, f)?;
-        }
-    }
+    let buckets: Vec<(i32, NaiveDate)> = PeriodKind::ALL.iter().map(|k| (k.code(), k.containing(d.day).from)).collect();
+    repo::add_school_buckets(conn, &d.school_id, &d.county_code, &buckets, &figures)?;
+    repo::add_fact_buckets(conn, &d.school_id, &d.county_code, &buckets, &d.facts)?;
     Ok(())
 }
 
@@ -198,22 +194,47 @@ pub fn check(conn: &mut DbConn) -> Result<CheckReport, ApiError> {
 
 /// Rebuilds every aggregate from the ledger, county by county (used after bulk loads).
 pub fn rebuild(conn: &mut DbConn) -> Result<usize, ApiError> {
+    use crate::db::repo::bulk::{self, FactBucket, SchoolBucket};
     let mut rows = 0;
     for county in reference::list_counties(conn, None)? {
         let expected = expected_for_county(conn, &county.code)?;
+        let schools: Vec<SchoolBucket> = expected
+            .schools
+            .iter()
+            .map(|((school_id, kind, start), f)| SchoolBucket {
+                school_id: school_id.clone(),
+                county_code: county.code.clone(),
+                kind: *kind,
+                bucket_start: *start,
+                total_fen: f.total_fen,
+                qualifying_fen: f.qualifying_fen,
+                pending_fen: f.pending_fen,
+                total_mg: f.total_mg,
+                qualifying_mg: f.qualifying_mg,
+                purchases: f.purchases,
+            })
+            .collect();
+        let facts: Vec<FactBucket> = expected
+            .facts
+            .iter()
+            .map(|((school_id, kind, start, category, class, tag), (amount, mass))| FactBucket {
+                school_id: school_id.clone(),
+                county_code: county.code.clone(),
+                kind: *kind,
+                bucket_start: *start,
+                category: category.clone(),
+                class: class.clone(),
+                tag: tag.clone(),
+                amount_fen: *amount,
+                mass_mg: *mass,
+            })
+            .collect();
         crate::db::write_tx(conn, |conn| -> Result<(), ApiError> {
             repo::clear_county(conn, &county.code)?;
-            for ((school, kind, start), f) in &expected.schools {
-                repo::add_school(conn, school, &county.code, *kind, *start, f)?;
-            }
-            for ((school, kind, start, category, class, tag), (amount, mass)) in &expected.facts {
-                let f =
-                    FactDelta { category: category.clone(), class: class.clone(), tag: tag.clone(), amount_fen: *amount, mass_mg: *mass };
-                repo::add_fact(conn, school, &county.code, *kind, *start, &f)?;
-            }
+            bulk::insert_buckets(conn, &schools, &facts)?;
             Ok(())
         })?;
-        rows += expected.schools.len() + expected.facts.len();
+        rows += schools.len() + facts.len();
     }
     Ok(rows)
 }

@@ -11,6 +11,7 @@ pub mod reference;
 pub mod reports;
 pub mod schools;
 pub mod suppliers;
+pub mod targets;
 
 use chrono::{NaiveDateTime, Timelike, Utc};
 use serde::Serialize;

@@ -200,9 +200,11 @@ pub fn record(
             idempotency_key: Some(req.key.clone()),
         };
         let qualification = ctx.qualify(new.draft.purchase_date);
-        let row = append(conn, row, &lines, head, row_for(&id, qualification))?;
+        let q = row_for(&id, qualification);
+        let row = append(conn, row, &lines, head, q.clone())?;
         aggregates::apply(conn, &aggregates::delta(&row, &lines, qualification, 1, 1))?;
-        let full = purchases::find(conn, &row.id)?.ok_or(ApiError::NotFound("purchase"))?;
+        // Everything the response shows was just written: no need to read it back.
+        let full = FullPurchase { purchase: row.clone(), lines, qualification: Some(q), voided_by: None };
         let body = render(&full)?;
         idempotency::insert(
             conn,

@@ -409,3 +409,253 @@ fn breakdown_rows(unit: Option<Named>, period: Option<(String, DateRange)>, m: &
             .collect(),
     }
 }
+
+/// What a ranking orders rows by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderBy {
+    Share,
+    Shortfall,
+    Total,
+}
+
+impl OrderBy {
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "share" => Some(Self::Share),
+            "shortfall" => Some(Self::Shortfall),
+            "total" => Some(Self::Total),
+            _ => None,
+        }
+    }
+
+    /// Worst first by default: the lowest share, the largest shortfall, the largest total.
+    pub const fn default_order(self) -> SortOrder {
+        match self {
+            Self::Share => SortOrder::Asc,
+            Self::Shortfall | Self::Total => SortOrder::Desc,
+        }
+    }
+}
+
+/// Direction of a ranking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortOrder {
+    Asc,
+    Desc,
+}
+
+impl SortOrder {
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "asc" => Some(Self::Asc),
+            "desc" => Some(Self::Desc),
+            _ => None,
+        }
+    }
+}
+
+/// How report rows are ordered and filtered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Ranking {
+    pub order_by: Option<(OrderBy, SortOrder)>,
+    /// Keep only unit rows that miss the target (silent units and breakdown rows go).
+    pub below_target: bool,
+}
+
+/// The figure a row is ranked by; `None` (ranked last whatever the direction) for rows
+/// with no share — silent units are listed as silent, never ranked among reporters —
+/// and for breakdown rows ordered by shortfall (which they do not have).
+fn rank_key(row: &Row, by: OrderBy) -> Option<rust_decimal::Decimal> {
+    let share = row.share?;
+    // `Decimal`'s ordering is exact (no floating point), whatever the scales.
+    match by {
+        OrderBy::Share => Some(share),
+        OrderBy::Shortfall => row.shortfall_fen.map(rust_decimal::Decimal::from),
+        OrderBy::Total => Some(rust_decimal::Decimal::from(row.figures.total_fen)),
+    }
+}
+
+/// Orders and filters report rows. Pure. The sort is stable, so rows that tie keep the
+/// report's order (by unit code, then period).
+pub fn rank(rows: Vec<Row>, ranking: Ranking) -> Vec<Row> {
+    let mut rows: Vec<Row> = if ranking.below_target { rows.into_iter().filter(|r| r.meets_target == Some(false)).collect() } else { rows };
+    if let Some((by, order)) = ranking.order_by {
+        rows.sort_by(|a, b| match (rank_key(a, by), rank_key(b, by)) {
+            (Some(x), Some(y)) => match order {
+                SortOrder::Asc => x.cmp(&y),
+                SortOrder::Desc => y.cmp(&x),
+            },
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => std::cmp::Ordering::Equal,
+        });
+    }
+    rows
+}
+
+/// A school with no purchase in a period.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SilentSchool {
+    pub prefecture: Named,
+    pub county: Named,
+    pub school: Named,
+}
+
+/// The schools of a scope with no purchase in a period: the list a county chases
+/// before the 15th and the month end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SilentList {
+    pub policy: Policy,
+    /// The target of the period, for the record; `None` when the period spans years
+    /// with different targets (silence depends on no target, so that is no error here).
+    pub target: Option<Target>,
+    pub scope: Named,
+    pub range: DateRange,
+    /// Schools registered in the scope.
+    pub schools: i64,
+    /// Ordered by county code, then school name and id.
+    pub silent: Vec<SilentSchool>,
+}
+
+/// The silent schools of a scope over a range (same scope rules as the share report).
+pub fn silent_schools(conn: &mut DbConn, user: &AuthUser, scope: &ScopeFilter, range: DateRange) -> Result<SilentList, ApiError> {
+    let named = resolve_scope(conn, user, scope)?;
+    let target = match target_for_range(conn, range) {
+        Ok(t) => Some(t),
+        Err(ApiError::Validation(_)) => None,
+        Err(e) => return Err(e),
+    };
+    let roster = roster(conn, scope)?;
+    let periods = vec![(String::new(), range)];
+    let measures = aggregate_measures(conn, scope, &periods, false)?;
+    let names = UnitNames::load(conn)?;
+    let empty = Measures::default();
+    let mut silent: Vec<SilentSchool> = roster
+        .iter()
+        .filter(|s| measures.get(&(s.id.clone(), 0)).unwrap_or(&empty).is_silent())
+        .map(|s| SilentSchool {
+            prefecture: unit_of(UnitLevel::Prefecture, s, &names),
+            county: unit_of(UnitLevel::County, s, &names),
+            school: unit_of(UnitLevel::School, s, &names),
+        })
+        .collect();
+    silent.sort_by(|a, b| (&a.county.code, &a.school.name, &a.school.code).cmp(&(&b.county.code, &b.school.name, &b.school.code)));
+    Ok(SilentList {
+        policy: crate::service::qualify::POLICY,
+        target,
+        scope: named,
+        range,
+        schools: i64::try_from(roster.len()).unwrap_or(i64::MAX),
+        silent,
+    })
+}
+
+/// The semi-monthly county report: the county by school, by tag and by category over
+/// one half-month.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SemiMonthly {
+    /// E.g. `2019-03-H1`.
+    pub label: String,
+    pub by_school: Report,
+    pub by_tag: Report,
+    pub by_category: Report,
+}
+
+/// Builds the semi-monthly report of `county` over the half-month `range` (the caller
+/// checks it is one); read access as for a county-scope share report.
+pub fn semi_monthly(conn: &mut DbConn, user: &AuthUser, county: &str, range: DateRange) -> Result<SemiMonthly, ApiError> {
+    let report = |conn: &mut DbConn, grouping: Grouping| {
+        shares(conn, user, &ReportRequest { scope: ScopeFilter::County(county.to_owned()), range, grouping })
+    };
+    let by_school = report(conn, Grouping { unit: Some(UnitLevel::School), ..Grouping::default() })?;
+    let by_tag = report(conn, Grouping { breakdown: Some(Breakdown::Tag), ..Grouping::default() })?;
+    let by_category = report(conn, Grouping { breakdown: Some(Breakdown::Category), ..Grouping::default() })?;
+    Ok(SemiMonthly { label: PeriodKind::HalfMonth.label(range.from), by_school, by_tag, by_category })
+}
+
+#[cfg(test)]
+mod ranking_tests {
+    use rust_decimal::Decimal;
+
+    use super::*;
+
+    /// A school row with `total`/`qualifying` fen judged against 50%.
+    fn row(code: &str, total: i64, qualifying: i64) -> Row {
+        let figures = Figures { total_fen: total, qualifying_fen: qualifying, ..Figures::default() };
+        let o = evaluate(&figures, Target::HALF);
+        Row {
+            unit: Some(Named { kind: "school", code: code.into(), name: code.into() }),
+            period: None,
+            breakdown: None,
+            figures,
+            purchases: i64::from(total > 0),
+            share: o.share,
+            meets_target: o.meets_target,
+            shortfall_fen: Some(o.shortfall_fen),
+            schools: None,
+            silent: Some(total == 0),
+        }
+    }
+
+    fn codes(rows: &[Row]) -> Vec<&str> {
+        rows.iter().map(|r| r.unit.as_ref().map_or("", |u| u.code.as_str())).collect()
+    }
+
+    /// a 40% of 100, b 75% of 400, c silent, d 10% of 1000, e 40% of 50.
+    fn rows() -> Vec<Row> {
+        vec![row("a", 100, 40), row("b", 400, 300), row("c", 0, 0), row("d", 1000, 100), row("e", 50, 20)]
+    }
+
+    fn ranked(by: OrderBy, order: SortOrder) -> Vec<String> {
+        codes(&rank(rows(), Ranking { order_by: Some((by, order)), below_target: false })).into_iter().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn share_ascending_puts_the_worst_first_and_silent_last() {
+        assert_eq!(ranked(OrderBy::Share, SortOrder::Asc), ["d", "a", "e", "b", "c"], "ties keep the report's order");
+    }
+
+    #[test]
+    fn share_descending_still_puts_silent_last() {
+        assert_eq!(ranked(OrderBy::Share, SortOrder::Desc), ["b", "a", "e", "d", "c"]);
+    }
+
+    #[test]
+    fn shortfall_and_total_rank_by_exact_amounts() {
+        // Shortfalls: a 10, b 0, d 400, e 5.
+        assert_eq!(ranked(OrderBy::Shortfall, SortOrder::Desc), ["d", "a", "e", "b", "c"]);
+        assert_eq!(ranked(OrderBy::Shortfall, SortOrder::Asc), ["b", "e", "a", "d", "c"]);
+        assert_eq!(ranked(OrderBy::Total, SortOrder::Desc), ["d", "b", "a", "e", "c"]);
+        assert_eq!(ranked(OrderBy::Total, SortOrder::Asc), ["e", "a", "b", "d", "c"]);
+    }
+
+    #[test]
+    fn below_target_keeps_only_reporting_units_that_miss_it() {
+        let kept = rank(rows(), Ranking { order_by: None, below_target: true });
+        assert_eq!(codes(&kept), ["a", "d", "e"]);
+        let kept = rank(rows(), Ranking { order_by: Some((OrderBy::Shortfall, SortOrder::Desc)), below_target: true });
+        assert_eq!(codes(&kept), ["d", "a", "e"]);
+    }
+
+    #[test]
+    fn exactly_on_target_is_not_below_it() {
+        assert!(rank(vec![row("x", 100, 50)], Ranking { order_by: None, below_target: true }).is_empty());
+    }
+
+    #[test]
+    fn shares_compare_exactly_whatever_their_scale() {
+        let mut a = row("a", 3, 1);
+        a.share = Some(Decimal::new(3333, 4));
+        let mut b = row("b", 3, 1);
+        b.share = Some(Decimal::new(3, 1));
+        let out = rank(vec![a, b], Ranking { order_by: Some((OrderBy::Share, SortOrder::Asc)), below_target: false });
+        assert_eq!(codes(&out), ["b", "a"]);
+    }
+
+    #[test]
+    fn defaults_rank_the_worst_first() {
+        assert_eq!(OrderBy::Share.default_order(), SortOrder::Asc);
+        assert_eq!(OrderBy::Shortfall.default_order(), SortOrder::Desc);
+        assert_eq!(OrderBy::Total.default_order(), SortOrder::Desc);
+    }
+}

@@ -103,9 +103,6 @@ impl TestDb {
         }
     }
 
-    pub fn is_postgres(&self) -> bool {
-        matches!(self, Self::Postgres { .. })
-    }
 }
 
 impl Drop for TestDb {
@@ -193,8 +190,8 @@ impl Resp {
 pub struct TestApp {
     svc: Svc,
     pub state: web::Data<AppState>,
-    /// Last: dropped after the pool that points at it.
-    pub db: TestDb,
+    /// Held only to be dropped last, after the pool that points at it.
+    _db: TestDb,
 }
 
 impl TestApp {
@@ -208,7 +205,7 @@ impl TestApp {
         let state = web::Data::new(AppState { db: pool, keys: JwtKeys::hs256(SECRET).expect("keys") });
         let svc = atest::init_service(app::build(state.clone()).0).await;
         let svc: Svc = actix_service::boxed::service(svc.map(|r: ServiceResponse<_>| r.map_into_boxed_body()));
-        Self { svc, state, db }
+        Self { svc, state, _db: db }
     }
 
     /// A session token for `role`, signed with the app's keys.

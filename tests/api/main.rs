@@ -1,9 +1,18 @@
 //! HTTP-level integration tests: the real app on a throw-away database, every database
 //! test on both SQLite and PostgreSQL. One test binary.
+// Tests assert by unwrapping; clippy's allow-unwrap-in-tests does not reach the helper
+// functions of an integration-test crate.
+#![expect(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly by design")]
 
 mod helpers;
 
+mod aggregates;
 mod auth;
+mod authz;
+mod bad_input;
+mod bench_smoke;
+mod migrations;
 mod openapi;
 mod purchases;
+mod report_features;
 mod reports;

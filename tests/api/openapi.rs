@@ -27,18 +27,23 @@ fn every_route_is_documented_with_its_methods() {
         .collect();
     routes.sort();
     let expected = [
+        "GET /api/v1/admin/ledger/check",
         "GET /api/v1/counties",
         "GET /api/v1/counties/{code}",
         "GET /api/v1/me",
         "GET /api/v1/prefectures",
         "GET /api/v1/purchases",
         "GET /api/v1/purchases/{id}",
+        "GET /api/v1/reports/semi-monthly",
         "GET /api/v1/reports/shares",
+        "GET /api/v1/reports/silent-schools",
         "GET /api/v1/schools",
         "GET /api/v1/schools/{id}",
         "GET /api/v1/schools/{id}/ledger/verify",
         "GET /api/v1/suppliers",
         "GET /api/v1/suppliers/{id}",
+        "GET /api/v1/targets",
+        "GET /api/v1/targets/{year}/history",
         "GET /healthz",
         "GET /metrics",
         "GET /readyz",
@@ -55,6 +60,7 @@ fn every_route_is_documented_with_its_methods() {
         "POST /api/v1/tokens/{jti}/revoke",
         "POST /api/v1/users",
         "PUT /api/v1/counties/{code}/designations",
+        "PUT /api/v1/targets/{year}",
     ];
     assert_eq!(routes, expected);
 }

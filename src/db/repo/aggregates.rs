@@ -82,44 +82,88 @@ const UPSERT_FACT: &str = "INSERT INTO agg_facts (school_id, county_code, kind, 
      ON CONFLICT (school_id, kind, bucket_start, category, class, tag) DO UPDATE SET \
      amount_fen = agg_facts.amount_fen + excluded.amount_fen, mass_mg = agg_facts.mass_mg + excluded.mass_mg";
 
-/// Adds `figures` to one school bucket.
-pub fn add_school(
+/// Adds figures to several school buckets (one per bucket kind) in one statement.
+pub fn add_school_buckets(
     conn: &mut DbConn,
     school_id: &str,
     county_code: &str,
-    kind: i32,
-    start: NaiveDate,
+    buckets: &[(i32, NaiveDate)],
     f: &SchoolFigures,
 ) -> QueryResult<()> {
-    diesel::sql_query(UPSERT_SCHOOL)
-        .bind::<Text, _>(school_id)
-        .bind::<Text, _>(county_code)
-        .bind::<Integer, _>(kind)
-        .bind::<Date, _>(start)
-        .bind::<BigInt, _>(f.total_fen)
-        .bind::<BigInt, _>(f.qualifying_fen)
-        .bind::<BigInt, _>(f.pending_fen)
-        .bind::<BigInt, _>(f.total_mg)
-        .bind::<BigInt, _>(f.qualifying_mg)
-        .bind::<BigInt, _>(f.purchases)
-        .execute(conn)
-        .map(drop)
+    if buckets.is_empty() {
+        return Ok(());
+    }
+    let values: Vec<String> = (0..buckets.len())
+        .map(|i| {
+            let b = i * 10;
+            format!(
+                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6,
+                b + 7,
+                b + 8,
+                b + 9,
+                b + 10
+            )
+        })
+        .collect();
+    let sql = UPSERT_SCHOOL.replace("VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)", &format!("VALUES {}", values.join(", ")));
+    let mut q = diesel::sql_query(sql).into_boxed::<crate::db::MultiBackend>();
+    for (kind, start) in buckets {
+        q = q
+            .bind::<Text, _>(school_id.to_owned())
+            .bind::<Text, _>(county_code.to_owned())
+            .bind::<Integer, _>(*kind)
+            .bind::<Date, _>(*start)
+            .bind::<BigInt, _>(f.total_fen)
+            .bind::<BigInt, _>(f.qualifying_fen)
+            .bind::<BigInt, _>(f.pending_fen)
+            .bind::<BigInt, _>(f.total_mg)
+            .bind::<BigInt, _>(f.qualifying_mg)
+            .bind::<BigInt, _>(f.purchases);
+    }
+    q.execute(conn).map(drop)
 }
 
-/// Adds one fact to one school bucket.
-pub fn add_fact(conn: &mut DbConn, school_id: &str, county_code: &str, kind: i32, start: NaiveDate, f: &FactDelta) -> QueryResult<()> {
-    diesel::sql_query(UPSERT_FACT)
-        .bind::<Text, _>(school_id)
-        .bind::<Text, _>(county_code)
-        .bind::<Integer, _>(kind)
-        .bind::<Date, _>(start)
-        .bind::<Text, _>(&f.category)
-        .bind::<Text, _>(&f.class)
-        .bind::<Text, _>(&f.tag)
-        .bind::<BigInt, _>(f.amount_fen)
-        .bind::<BigInt, _>(f.mass_mg)
-        .execute(conn)
-        .map(drop)
+/// Adds facts to several buckets in one statement.
+pub fn add_fact_buckets(
+    conn: &mut DbConn,
+    school_id: &str,
+    county_code: &str,
+    buckets: &[(i32, NaiveDate)],
+    facts: &[FactDelta],
+) -> QueryResult<()> {
+    let n = buckets.len() * facts.len();
+    if n == 0 {
+        return Ok(());
+    }
+    let values: Vec<String> = (0..n)
+        .map(|i| {
+            let b = i * 9;
+            format!("(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8, b + 9)
+        })
+        .collect();
+    let sql = UPSERT_FACT.replace("VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)", &format!("VALUES {}", values.join(", ")));
+    let mut q = diesel::sql_query(sql).into_boxed::<crate::db::MultiBackend>();
+    for (kind, start) in buckets {
+        for f in facts {
+            q = q
+                .bind::<Text, _>(school_id.to_owned())
+                .bind::<Text, _>(county_code.to_owned())
+                .bind::<Integer, _>(*kind)
+                .bind::<Date, _>(*start)
+                .bind::<Text, _>(f.category.clone())
+                .bind::<Text, _>(f.class.clone())
+                .bind::<Text, _>(f.tag.clone())
+                .bind::<BigInt, _>(f.amount_fen)
+                .bind::<BigInt, _>(f.mass_mg);
+        }
+    }
+    q.execute(conn).map(drop)
 }
 
 /// One stored school bucket.
@@ -166,14 +210,20 @@ pub struct FactBucketRow {
     pub mass_mg: i64,
 }
 
-/// `(kind, bucket_start) IN (…)`: the values are integers and dates we formatted
+/// Bucket predicate grouped by kind: `(kind = 4 AND bucket_start IN ('2019-01-01')) OR …`,
+/// a form both planners answer from the `(kind, bucket_start, …)` index (SQLite does not
+/// use an index for a row-value `IN`). The values are integers and dates we formatted
 /// ourselves, never client text, so they are inlined.
 fn bucket_predicate(buckets: &[(i32, NaiveDate)]) -> String {
     if buckets.is_empty() {
         return "1 = 0".into();
     }
-    let list: Vec<String> = buckets.iter().map(|(k, d)| format!("({k}, '{}')", d.format("%Y-%m-%d"))).collect();
-    format!("(kind, bucket_start) IN ({})", list.join(", "))
+    let mut by_kind: std::collections::BTreeMap<i32, Vec<String>> = std::collections::BTreeMap::new();
+    for (k, d) in buckets {
+        by_kind.entry(*k).or_default().push(format!("'{}'", d.format("%Y-%m-%d")));
+    }
+    let parts: Vec<String> = by_kind.iter().map(|(k, ds)| format!("(kind = {k} AND bucket_start IN ({}))", ds.join(", "))).collect();
+    format!("({})", parts.join(" OR "))
 }
 
 /// Scope predicate on an aggregate table and its bind value.

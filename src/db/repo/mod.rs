@@ -3,6 +3,7 @@
 
 pub mod aggregates;
 pub mod audit;
+pub mod bulk;
 pub mod idempotency;
 pub mod purchases;
 pub mod reference;

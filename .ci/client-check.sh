@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Generated-client check: generate a Python client from openapi/openapi.json with
+# openapi-python-client, start the release server on a free loopback port with a fresh
+# SQLite database, and run .ci/client_check.py (a county-bureau scenario) with that client.
+#
+# Usage: bash .ci/client-check.sh            (from any directory)
+# Env:   CI_WORK          scratch directory (default .ci/work, git-ignored)
+#        CANTEEN_BIN      use this server binary instead of building target/release
+#        OPENAPI_SPEC     generate from this document instead (diagnostics only)
+#        CARGO_TARGET_DIR honoured as usual by cargo
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+WORK=${CI_WORK:-$ROOT/.ci/work}
+OPC_VERSION=0.29.1
+PKG=canteen_ledger_client
+SPEC=${OPENAPI_SPEC:-$ROOT/openapi/openapi.json}
+mkdir -p "$WORK"
+
+T0=$SECONDS
+step() { printf '  [client-check +%ds] %s\n' "$((SECONDS - T0))" "$*"; }
+
+# --- Python tools, in a venv under the ignored work directory --------------------------
+VENV=$WORK/venv
+if ! "$VENV/bin/openapi-python-client" --version 2>/dev/null | grep -q "$OPC_VERSION"; then
+    step "creating venv with openapi-python-client $OPC_VERSION"
+    rm -rf "$VENV"
+    python3 -m venv "$VENV"
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "openapi-python-client==$OPC_VERSION"
+fi
+export PATH="$VENV/bin:$PATH" # the generator's post-hooks run `ruff` from PATH
+"$VENV/bin/openapi-python-client" --version
+
+# --- Generate the client ----------------------------------------------------------------
+GEN=$WORK/client
+rm -rf "$GEN"
+mkdir -p "$GEN"
+step "generating $PKG from ${SPEC#"$ROOT"/}"
+openapi-python-client generate \
+    --path "$SPEC" \
+    --output-path "$GEN/$PKG" \
+    --meta none \
+    --config "$ROOT/.ci/openapi-python-client.yaml" \
+    --overwrite \
+    --fail-on-warning
+test -f "$GEN/$PKG/client.py" || { echo "generation produced no $GEN/$PKG/client.py" >&2; exit 1; }
+
+# --- Server binary ------------------------------------------------------------------------
+if [[ -n "${CANTEEN_BIN:-}" ]]; then
+    BIN=$CANTEEN_BIN
+else
+    step "cargo build --release --locked"
+    cargo build --release --locked
+    BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/canteen-ledger
+fi
+test -x "$BIN" || { echo "no server binary at $BIN" >&2; exit 1; }
+
+# --- Start the server on a free loopback port --------------------------------------------
+RUN=$(mktemp -d "$WORK/server.XXXXXX")
+SERVER_PID=
+cleanup() {
+    if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
+        kill "$SERVER_PID" 2>/dev/null || true
+        for _ in $(seq 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+        kill -9 "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+    fi
+    rm -rf "$RUN"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+BASE_URL=http://127.0.0.1:$PORT
+step "starting $BIN serve on $BASE_URL (SQLite $RUN/ci.db)"
+env -u JWT_SECRET DATABASE_URL="$RUN/ci.db" BIND="127.0.0.1:$PORT" WORKERS=2 RUST_LOG=warn \
+    "$BIN" serve </dev/null >"$RUN/server.log" 2>&1 &
+SERVER_PID=$!
+
+server_failed() {
+    echo "--- server log ($RUN/server.log) ---" >&2
+    sed -E 's/^(    password: ).*/\1<redacted>/' "$RUN/server.log" >&2 || true
+    echo "FAIL generated-client check: $*" >&2
+    exit 1
+}
+
+# Ready when /readyz answers 200 (within 60 s).
+ready=
+for _ in $(seq 600); do
+    kill -0 "$SERVER_PID" 2>/dev/null || server_failed "the server exited before it was ready"
+    if python3 - "$BASE_URL/readyz" <<'EOF' 2>/dev/null; then
+import sys, urllib.request
+with urllib.request.urlopen(sys.argv[1], timeout=2) as r:
+    sys.exit(0 if r.status == 200 else 1)
+EOF
+        ready=1
+        break
+    fi
+    sleep 0.1
+done
+[[ -n "$ready" ]] || server_failed "GET /readyz did not answer 200 within 60 s"
+
+ADMIN_PASSWORD=$(sed -nE 's/^    password: (.+)$/\1/p' "$RUN/server.log" | head -n 1)
+[[ -n "$ADMIN_PASSWORD" ]] || server_failed "no bootstrap admin password ('    password: …') on the server's stdout"
+step "server ready (pid $SERVER_PID); running .ci/client_check.py"
+
+# --- The scenario ----------------------------------------------------------------------------
+set +e
+BASE_URL=$BASE_URL ADMIN_PASSWORD=$ADMIN_PASSWORD CLIENT_PACKAGE=$PKG PYTHONPATH="$GEN" PYTHONDONTWRITEBYTECODE=1 \
+    "$VENV/bin/python" "$ROOT/.ci/client_check.py"
+rc=$?
+set -e
+if [[ $rc -ne 0 ]]; then
+    echo "--- server log (last 40 lines) ---" >&2
+    tail -n 40 "$RUN/server.log" | sed -E 's/^(    password: ).*/\1<redacted>/' >&2
+    exit "$rc"
+fi
+step "done"

@@ -1,0 +1,100 @@
+//! Bulk inserts for generated data sets (the benchmark) and aggregate rebuilds: multi-row
+//! `INSERT`s in chunks that stay under PostgreSQL's bind-parameter limit.
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+
+use super::purchases::{LineRow, PurchaseRow, QualificationRow};
+use super::schools::SchoolRow;
+use crate::db::DbConn;
+use crate::db::schema::{agg_facts, agg_school, ledger_heads, purchase_lines, purchase_qualifications, purchases, schools};
+
+/// Rows per statement: 16 columns × 2,000 < 65,535 binds.
+const CHUNK: usize = 2_000;
+
+/// Multi-row inserts are backend-specific in diesel (the DEFAULT keyword differs), so
+/// the statement is built inside each arm.
+macro_rules! insert_many {
+    ($conn:expr, $table:expr, $rows:expr) => {
+        match $conn {
+            DbConn::Pg(c) => diesel::insert_into($table).values($rows).execute(c),
+            DbConn::Sqlite(c) => diesel::insert_into($table).values($rows).execute(c),
+        }
+    };
+}
+
+pub fn insert_schools(conn: &mut DbConn, rows: &[SchoolRow]) -> QueryResult<()> {
+    for chunk in rows.chunks(CHUNK) {
+        insert_many!(conn, schools::table, chunk)?;
+        let heads: Vec<_> = chunk
+            .iter()
+            .map(|s| {
+                (ledger_heads::school_id.eq(&s.id), ledger_heads::seq.eq(0_i64), ledger_heads::hash.eq(crate::domain::ledger::GENESIS))
+            })
+            .collect();
+        insert_many!(conn, ledger_heads::table, heads)?;
+    }
+    Ok(())
+}
+
+pub fn insert_purchases(conn: &mut DbConn, rows: &[PurchaseRow], lines: &[LineRow], quals: &[QualificationRow]) -> QueryResult<()> {
+    for chunk in rows.chunks(CHUNK) {
+        insert_many!(conn, purchases::table, chunk)?;
+    }
+    for chunk in lines.chunks(CHUNK * 3) {
+        insert_many!(conn, purchase_lines::table, chunk)?;
+    }
+    for chunk in quals.chunks(CHUNK * 3) {
+        insert_many!(conn, purchase_qualifications::table, chunk)?;
+    }
+    Ok(())
+}
+
+/// A school bucket to insert.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = agg_school)]
+pub struct SchoolBucket {
+    pub school_id: String,
+    pub county_code: String,
+    pub kind: i32,
+    pub bucket_start: NaiveDate,
+    pub total_fen: i64,
+    pub qualifying_fen: i64,
+    pub pending_fen: i64,
+    pub total_mg: i64,
+    pub qualifying_mg: i64,
+    pub purchases: i64,
+}
+
+/// A fact bucket to insert.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = agg_facts)]
+pub struct FactBucket {
+    pub school_id: String,
+    pub county_code: String,
+    pub kind: i32,
+    pub bucket_start: NaiveDate,
+    pub category: String,
+    pub class: String,
+    pub tag: String,
+    pub amount_fen: i64,
+    pub mass_mg: i64,
+}
+
+pub fn insert_buckets(conn: &mut DbConn, schools: &[SchoolBucket], facts: &[FactBucket]) -> QueryResult<()> {
+    for chunk in schools.chunks(CHUNK * 3) {
+        insert_many!(conn, agg_school::table, chunk)?;
+    }
+    for chunk in facts.chunks(CHUNK * 3) {
+        insert_many!(conn, agg_facts::table, chunk)?;
+    }
+    Ok(())
+}
+
+/// Sets every school's chain head.
+pub fn set_heads(conn: &mut DbConn, heads: &[(String, i64, String)]) -> QueryResult<()> {
+    for (school, seq, hash) in heads {
+        diesel::update(ledger_heads::table.find(school)).set((ledger_heads::seq.eq(seq), ledger_heads::hash.eq(hash))).execute(conn)?;
+    }
+    Ok(())
+}
