@@ -5,7 +5,9 @@
 #
 # Usage: bash .ci/client-check.sh            (from any directory)
 # Env:   CI_WORK          scratch directory (default .ci/work, git-ignored)
-#        CANTEEN_BIN      use this server binary instead of building target/release
+#        CI_SERVER_PROFILE release (default) or dev: `dev` reuses most of the debug build
+#                         that `cargo test` made (about 2 min instead of a cold release build)
+#        CANTEEN_BIN      use this server binary instead of building one
 #        OPENAPI_SPEC     generate from this document instead (diagnostics only)
 #        CARGO_TARGET_DIR honoured as usual by cargo
 set -euo pipefail
@@ -50,9 +52,12 @@ test -f "$GEN/$PKG/client.py" || { echo "generation produced no $GEN/$PKG/client
 if [[ -n "${CANTEEN_BIN:-}" ]]; then
     BIN=$CANTEEN_BIN
 else
-    step "cargo build --release --locked"
-    cargo build --release --locked
-    BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/canteen-ledger
+    case "${CI_SERVER_PROFILE:-release}" in
+        release) step "cargo build --release --locked"; cargo build --release --locked; dir=release ;;
+        dev) step "cargo build --locked"; cargo build --locked; dir=debug ;;
+        *) echo "CI_SERVER_PROFILE must be release or dev" >&2; exit 2 ;;
+    esac
+    BIN=${CARGO_TARGET_DIR:-$ROOT/target}/$dir/canteen-ledger
 fi
 test -x "$BIN" || { echo "no server binary at $BIN" >&2; exit 1; }
 

@@ -214,7 +214,7 @@ diesel::allow_tables_to_appear_in_same_query!(
 );
 
 diesel::table! {
-    agg_school (school_id, kind, bucket_start) {
+    agg_school (kind, bucket_start, school_id) {
         school_id -> Text,
         county_code -> Text,
         kind -> Integer,
@@ -229,7 +229,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    agg_facts (school_id, kind, bucket_start, category, class, tag) {
+    agg_facts (kind, bucket_start, school_id, category, class, tag) {
         school_id -> Text,
         county_code -> Text,
         kind -> Integer,

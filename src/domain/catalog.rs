@@ -7,7 +7,10 @@ use utoipa::ToSchema;
 use super::money::Quantity;
 
 macro_rules! vocabulary {
-    ($(#[$m:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+    ($(#[$m:meta])* $name:ident { $($variant:ident = $text:tt),+ $(,)? }) => {
+        // `tt`, not `literal`: a `literal` fragment reaches derives wrapped in an invisible
+        // group, and utoipa then ignores the `rename` (the OpenAPI enum would show the
+        // Rust variant names instead of the wire spelling).
         $(#[$m])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
         pub enum $name { $(#[serde(rename = $text)] $variant),+ }

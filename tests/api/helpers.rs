@@ -102,7 +102,6 @@ impl TestDb {
             Self::Sqlite { url, .. } | Self::Postgres { url, .. } => url,
         }
     }
-
 }
 
 impl Drop for TestDb {

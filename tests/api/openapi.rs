@@ -79,3 +79,23 @@ fn every_protected_operation_declares_bearer_security_and_a_401() {
         }
     }
 }
+
+#[test]
+fn documented_enums_are_the_wire_spellings() {
+    use canteen_ledger::domain::catalog::{Category, SupplierKind, Tag, TagStatus, Unit};
+    let doc = serde_json::to_value(app::document()).unwrap();
+    let listed = |name: &str| -> Vec<String> {
+        doc["components"]["schemas"][name]["enum"]
+            .as_array()
+            .unwrap_or(&Vec::new())
+            .iter()
+            .map(|v| v.as_str().unwrap().to_owned())
+            .collect()
+    };
+    let spelled = |all: Vec<&str>| all.into_iter().map(str::to_owned).collect::<Vec<_>>();
+    assert_eq!(listed("Category"), spelled(Category::ALL.iter().map(|c| c.as_str()).collect()));
+    assert_eq!(listed("Unit"), spelled(Unit::ALL.iter().map(|c| c.as_str()).collect()));
+    assert_eq!(listed("SupplierKind"), spelled(SupplierKind::ALL.iter().map(|c| c.as_str()).collect()));
+    assert_eq!(listed("Tag"), spelled(Tag::ALL.iter().map(|c| c.as_str()).collect()));
+    assert_eq!(listed("TagStatus"), spelled(TagStatus::ALL.iter().map(|c| c.as_str()).collect()));
+}

@@ -15,9 +15,10 @@ CREATE TABLE agg_school (
     total_mg BIGINT NOT NULL,
     qualifying_mg BIGINT NOT NULL,
     purchases BIGINT NOT NULL,
-    PRIMARY KEY (school_id, kind, bucket_start)
+    -- Bucket first: a report reads one or a few buckets for many schools.
+    PRIMARY KEY (kind, bucket_start, school_id)
 );
-CREATE INDEX agg_school_bucket ON agg_school (kind, bucket_start, county_code);
+CREATE INDEX agg_school_county ON agg_school (kind, bucket_start, county_code);
 
 -- Per school, bucket, category and qualification: for tag and category breakdowns.
 CREATE TABLE agg_facts (
@@ -30,9 +31,9 @@ CREATE TABLE agg_facts (
     tag TEXT NOT NULL,
     amount_fen BIGINT NOT NULL,
     mass_mg BIGINT NOT NULL,
-    PRIMARY KEY (school_id, kind, bucket_start, category, class, tag)
+    PRIMARY KEY (kind, bucket_start, school_id, category, class, tag)
 );
-CREATE INDEX agg_facts_bucket ON agg_facts (kind, bucket_start, county_code);
+CREATE INDEX agg_facts_county ON agg_facts (kind, bucket_start, county_code);
 
 -- Every target the province has set, in order (the current one is in `targets`).
 CREATE TABLE target_history (

@@ -2,6 +2,7 @@
 -- reclassification, so reports never read the purchase table.
 -- kind: 0 = day, 1 = half-month, 2 = month, 3 = quarter, 4 = year; bucket_start is the
 -- first day of the bucket. Any date range is an exact sum of whole buckets.
+-- (SQLite: WITHOUT ROWID, so rows are stored in primary-key order, bucket first.)
 
 -- Per school and bucket: the figures a share needs, and net purchase count.
 CREATE TABLE agg_school (
@@ -15,9 +16,10 @@ CREATE TABLE agg_school (
     total_mg BIGINT NOT NULL,
     qualifying_mg BIGINT NOT NULL,
     purchases BIGINT NOT NULL,
-    PRIMARY KEY (school_id, kind, bucket_start)
-);
-CREATE INDEX agg_school_bucket ON agg_school (kind, bucket_start, county_code);
+    -- Bucket first: a report reads one or a few buckets for many schools.
+    PRIMARY KEY (kind, bucket_start, school_id)
+) WITHOUT ROWID;
+CREATE INDEX agg_school_county ON agg_school (kind, bucket_start, county_code);
 
 -- Per school, bucket, category and qualification: for tag and category breakdowns.
 CREATE TABLE agg_facts (
@@ -30,9 +32,9 @@ CREATE TABLE agg_facts (
     tag TEXT NOT NULL,
     amount_fen BIGINT NOT NULL,
     mass_mg BIGINT NOT NULL,
-    PRIMARY KEY (school_id, kind, bucket_start, category, class, tag)
-);
-CREATE INDEX agg_facts_bucket ON agg_facts (kind, bucket_start, county_code);
+    PRIMARY KEY (kind, bucket_start, school_id, category, class, tag)
+) WITHOUT ROWID;
+CREATE INDEX agg_facts_county ON agg_facts (kind, bucket_start, county_code);
 
 -- Every target the province has set, in order (the current one is in `targets`).
 CREATE TABLE target_history (

@@ -72,14 +72,14 @@ impl SchoolFigures {
 
 const UPSERT_SCHOOL: &str = "INSERT INTO agg_school (school_id, county_code, kind, bucket_start, total_fen, qualifying_fen, pending_fen, total_mg, qualifying_mg, purchases) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-     ON CONFLICT (school_id, kind, bucket_start) DO UPDATE SET \
+     ON CONFLICT (kind, bucket_start, school_id) DO UPDATE SET \
      total_fen = agg_school.total_fen + excluded.total_fen, qualifying_fen = agg_school.qualifying_fen + excluded.qualifying_fen, \
      pending_fen = agg_school.pending_fen + excluded.pending_fen, total_mg = agg_school.total_mg + excluded.total_mg, \
      qualifying_mg = agg_school.qualifying_mg + excluded.qualifying_mg, purchases = agg_school.purchases + excluded.purchases";
 
 const UPSERT_FACT: &str = "INSERT INTO agg_facts (school_id, county_code, kind, bucket_start, category, class, tag, amount_fen, mass_mg) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-     ON CONFLICT (school_id, kind, bucket_start, category, class, tag) DO UPDATE SET \
+     ON CONFLICT (kind, bucket_start, school_id, category, class, tag) DO UPDATE SET \
      amount_fen = agg_facts.amount_fen + excluded.amount_fen, mass_mg = agg_facts.mass_mg + excluded.mass_mg";
 
 /// Adds figures to several school buckets (one per bucket kind) in one statement.
