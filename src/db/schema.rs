@@ -211,6 +211,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     purchase_qualifications,
     idempotency_keys,
     audit_log,
+    agg_school,
+    agg_facts,
+    target_history,
 );
 
 diesel::table! {

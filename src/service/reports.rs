@@ -159,7 +159,13 @@ fn roster(conn: &mut DbConn, scope: &ScopeFilter) -> Result<Vec<RosterSchool>, A
 }
 
 /// Per-school, per-period measures read from the ledger.
-type SchoolMeasures = HashMap<(String, usize), Measures>;
+type SchoolMeasures = HashMap<String, Vec<Measures>>;
+
+/// The measures of `school` in period `pi`, creating the school's per-period slots.
+fn slot<'m>(out: &'m mut SchoolMeasures, school: String, pi: usize, periods: usize) -> &'m mut Measures {
+    let v = out.entry(school).or_insert_with(|| vec![Measures::default(); periods]);
+    &mut v[pi]
+}
 
 /// Reads facts from the ledger (plain SQL aggregation) into per-school measures, keyed
 /// by period index (0 when the report is not grouped by period).
@@ -180,10 +186,10 @@ fn ledger_measures(
     for f in repo::facts(conn, scope, range.from, range.to, by_day)? {
         let category = Category::parse(&f.category).unwrap_or(Category::Other);
         let q = Qualification::from_parts(&f.class, f.tag.as_deref());
-        out.entry((f.school_id, period_of(f.day))).or_default().add_fact(category, q, f.amount_fen, f.mass_mg);
+        slot(&mut out, f.school_id, period_of(f.day), periods.len()).add_fact(category, q, f.amount_fen, f.mass_mg);
     }
     for c in repo::counts(conn, scope, range.from, range.to, by_day)? {
-        out.entry((c.school_id, period_of(c.day))).or_default().purchases += c.purchases;
+        slot(&mut out, c.school_id, period_of(c.day), periods.len()).purchases += c.purchases;
     }
     Ok(out)
 }
@@ -215,7 +221,7 @@ fn aggregate_measures(
     let mut out = SchoolMeasures::new();
     for r in aggregates::school_buckets(conn, scope, &buckets)? {
         let Some(&pi) = bucket_period.get(&(r.kind, r.bucket_start)) else { continue };
-        let m = out.entry((r.school_id, pi)).or_default();
+        let m = slot(&mut out, r.school_id, pi, periods.len());
         m.purchases += r.purchases;
         if !breakdown {
             m.all.add(&Figures {
@@ -232,7 +238,7 @@ fn aggregate_measures(
             let Some(&pi) = bucket_period.get(&(f.kind, f.bucket_start)) else { continue };
             let category = Category::parse(&f.category).unwrap_or(Category::Other);
             let q = Qualification::from_parts(&f.class, Some(f.tag.as_str()).filter(|t| !t.is_empty()));
-            out.entry((f.school_id, pi)).or_default().add_fact(category, q, f.amount_fen, f.mass_mg);
+            slot(&mut out, f.school_id, pi, periods.len()).add_fact(category, q, f.amount_fen, f.mass_mg);
         }
     }
     Ok(out)
@@ -314,18 +320,23 @@ fn assemble(input: &AssembleInput<'_>, scope: Named, range: DateRange) -> Report
     let mut summary = Group::default();
     // (unit code, period index) → group, in first-seen order for stable output.
     let mut groups: Vec<((Option<Named>, usize), Group)> = Vec::new();
-    let mut index: HashMap<(String, usize), usize> = HashMap::new();
+    let mut index: HashMap<(&str, usize), usize> = HashMap::new();
     // Whole-range measures per school for the summary's school counts.
     for s in input.roster {
         let mut whole = Measures::default();
-        for (pi, _) in input.periods.iter().enumerate() {
-            let m = input.measures.get(&(s.id.clone(), pi)).unwrap_or(&empty);
+        let mine = input.measures.get(s.id.as_str());
+        for pi in 0..input.periods.len() {
+            let m = mine.and_then(|v| v.get(pi)).unwrap_or(&empty);
             whole.merge(m);
             if input.grouping.unit.is_some() || input.grouping.period.is_some() {
-                let unit = input.grouping.unit.map(|l| unit_of(l, s, input.names));
-                let code = unit.as_ref().map(|u| u.code.clone()).unwrap_or_default();
+                let code: &str = match input.grouping.unit {
+                    Some(UnitLevel::Prefecture) => &s.prefecture,
+                    Some(UnitLevel::County) => &s.county,
+                    Some(UnitLevel::School) => &s.id,
+                    None => "",
+                };
                 let slot = *index.entry((code, pi)).or_insert_with(|| {
-                    groups.push(((unit, pi), Group::default()));
+                    groups.push(((input.grouping.unit.map(|l| unit_of(l, s, input.names)), pi), Group::default()));
                     groups.len() - 1
                 });
                 let g = &mut groups[slot].1;
@@ -532,7 +543,7 @@ pub fn silent_schools(conn: &mut DbConn, user: &AuthUser, scope: &ScopeFilter, r
     let empty = Measures::default();
     let mut silent: Vec<SilentSchool> = roster
         .iter()
-        .filter(|s| measures.get(&(s.id.clone(), 0)).unwrap_or(&empty).is_silent())
+        .filter(|s| measures.get(s.id.as_str()).and_then(|v| v.first()).unwrap_or(&empty).is_silent())
         .map(|s| SilentSchool {
             prefecture: unit_of(UnitLevel::Prefecture, s, &names),
             county: unit_of(UnitLevel::County, s, &names),

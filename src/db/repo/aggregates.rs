@@ -167,7 +167,7 @@ pub fn add_fact_buckets(
 }
 
 /// One stored school bucket.
-#[derive(Debug, Clone, QueryableByName)]
+#[derive(Debug, Clone, QueryableByName, Queryable)]
 pub struct SchoolBucketRow {
     #[diesel(sql_type = Text)]
     pub school_id: String,
@@ -236,18 +236,42 @@ fn scope_predicate(scope: &ScopeFilter) -> (&'static str, Option<&str>) {
     }
 }
 
-/// Stored school buckets of `scope` among `buckets`.
+/// Stored school buckets of `scope` among `buckets`: one typed query per bucket kind
+/// (positional decoding; each answered from the bucket-first primary key).
 pub fn school_buckets(conn: &mut DbConn, scope: &ScopeFilter, buckets: &[(i32, NaiveDate)]) -> QueryResult<Vec<SchoolBucketRow>> {
-    let (pred, bind) = scope_predicate(scope);
-    let sql = format!(
-        "SELECT school_id, kind, bucket_start, total_fen, qualifying_fen, pending_fen, total_mg, qualifying_mg, purchases \
-         FROM agg_school WHERE {}{pred}",
-        bucket_predicate(buckets)
-    );
-    match bind {
-        Some(b) => diesel::sql_query(sql).bind::<Text, _>(b).load(conn),
-        None => diesel::sql_query(sql).load(conn),
+    use crate::db::schema::{agg_school as a, counties};
+    let mut by_kind: std::collections::BTreeMap<i32, Vec<NaiveDate>> = std::collections::BTreeMap::new();
+    for (k, d) in buckets {
+        by_kind.entry(*k).or_default().push(*d);
     }
+    let mut out = Vec::new();
+    for (kind, dates) in by_kind {
+        let mut q = a::table
+            .filter(a::kind.eq(kind))
+            .filter(a::bucket_start.eq_any(dates))
+            .select((
+                a::school_id,
+                a::kind,
+                a::bucket_start,
+                a::total_fen,
+                a::qualifying_fen,
+                a::pending_fen,
+                a::total_mg,
+                a::qualifying_mg,
+                a::purchases,
+            ))
+            .into_boxed();
+        q = match scope {
+            ScopeFilter::Province => q,
+            ScopeFilter::Prefecture(p) => {
+                q.filter(a::county_code.eq_any(counties::table.filter(counties::prefecture_code.eq(p.clone())).select(counties::code)))
+            }
+            ScopeFilter::County(c) => q.filter(a::county_code.eq(c.clone())),
+            ScopeFilter::School(s) => q.filter(a::school_id.eq(s.clone())),
+        };
+        out.extend(q.load::<SchoolBucketRow>(conn)?);
+    }
+    Ok(out)
 }
 
 /// Stored fact buckets of `scope` among `buckets`.
