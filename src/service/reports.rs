@@ -162,7 +162,7 @@ fn roster(conn: &mut DbConn, scope: &ScopeFilter) -> Result<Vec<RosterSchool>, A
 type SchoolMeasures = HashMap<String, Vec<Measures>>;
 
 /// The measures of `school` in period `pi`, creating the school's per-period slots.
-fn slot<'m>(out: &'m mut SchoolMeasures, school: String, pi: usize, periods: usize) -> &'m mut Measures {
+fn slot(out: &mut SchoolMeasures, school: String, pi: usize, periods: usize) -> &mut Measures {
     let v = out.entry(school).or_insert_with(|| vec![Measures::default(); periods]);
     &mut v[pi]
 }
