@@ -147,12 +147,14 @@ pub fn fill(conn: &mut DbConn) -> Result<String, ApiError> {
     if let Some(first) = purchase_repo::list(conn, &purchase_repo::PurchaseFilter { limit: 1, ..Default::default() })?.first() {
         super::purchases::void(conn, &actor(Role::Canteen(first.school_id.clone())), &first.id, "demo: entered twice")?;
     }
-    let pw = "demo-county-520102";
-    accounts::add_user(conn, "demo", "demo-county", pw, &Role::County("520102".into()))?;
-    accounts::add_user(conn, "demo", "demo-province", "demo-province-520000", &Role::Province)?;
+    // Random passwords, printed once: a demo database must not carry known credentials.
+    let county_pw = crate::auth::password::generate(16);
+    let province_pw = crate::auth::password::generate(16);
+    accounts::add_user(conn, "demo", "demo-county", &county_pw, &Role::County("520102".into()))?;
+    accounts::add_user(conn, "demo", "demo-province", &province_pw, &Role::Province)?;
     Ok(format!(
         "Demo loaded: {} schools in {} counties, {} suppliers, {recorded} purchases (2019 spring semester), one void.\n\
-         Log in (POST /api/v1/auth/token) as:\n  demo-province / demo-province-520000   (province)\n  demo-county   / {pw}     (county 520102, 南明区)\n\
+         Log in (POST /api/v1/auth/token) as (passwords shown once):\n  demo-province / {province_pw}   (province)\n  demo-county   / {county_pw}   (county 520102, 南明区)\n\
          Then try GET /api/v1/reports/shares?scope=province&period=2019-spring&group_by=county",
         school_ids.len(),
         COUNTIES.len(),

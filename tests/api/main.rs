@@ -11,6 +11,7 @@ mod auth;
 mod authz;
 mod bad_input;
 mod bench_smoke;
+mod demo;
 mod migrations;
 mod openapi;
 mod purchases;
