@@ -1,16 +1,9 @@
-//! Wire conventions shared by the DTOs: money as decimal strings in yuan, request
-//! patterns that the OpenAPI schema states, and conversions from stored integers.
+//! Wire conventions shared by the DTOs: money as decimal strings in yuan, conversions
+//! from stored integers, and the free-text check every request shares.
 
 use rust_decimal::Decimal;
 
-/// Pattern of a yuan amount in requests: up to 2 decimal places.
-pub const AMOUNT_PATTERN: &str = r"^[0-9]{1,15}(\.[0-9]{1,2})?$";
-/// Pattern of a unit price in requests: up to 4 decimal places.
-pub const PRICE_PATTERN: &str = r"^[0-9]{1,11}(\.[0-9]{1,4})?$";
-/// Pattern of a quantity in requests: positive, up to 3 decimal places.
-pub const QUANTITY_PATTERN: &str = r"^(?!0*(\.0*)?$)[0-9]{1,9}(\.[0-9]{1,3})?$";
-/// A 6-digit GB/T 2260 division code.
-pub const DIVISION_CODE_PATTERN: &str = r"^[0-9]{6}$";
+use crate::error::ApiError;
 
 /// Integer fen as a yuan decimal with two places.
 pub fn yuan(fen: i64) -> Decimal {
@@ -20,4 +13,15 @@ pub fn yuan(fen: i64) -> Decimal {
 /// Milligrams as kilograms, rounded half away from zero to the gram.
 pub fn kg(mg: i64) -> Decimal {
     crate::domain::money::round_half_away(Decimal::new(mg, 6), 3)
+}
+
+/// A required free-text field: not blank, at most `max` characters.
+pub fn check_text(field: &str, value: &str, max: usize) -> Result<(), ApiError> {
+    if value.trim().is_empty() {
+        return Err(ApiError::field(field, "blank", "must not be blank"));
+    }
+    if value.chars().count() > max {
+        return Err(ApiError::field(field, "too_long", format!("at most {max} characters")));
+    }
+    Ok(())
 }

@@ -6,6 +6,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::body::JsonBody;
+use super::dto::check_text;
 use super::{Page, PageQuery, paginate};
 use crate::app::AppState;
 use crate::auth::AuthUser;
@@ -63,16 +64,6 @@ pub struct CreateSchoolRequest {
     pub students: Option<i32>,
     #[schema(max_length = 500)]
     pub address: Option<String>,
-}
-
-fn check_text(field: &str, value: &str, max: usize) -> Result<(), ApiError> {
-    if value.trim().is_empty() {
-        return Err(ApiError::field(field, "blank", "must not be blank"));
-    }
-    if value.chars().count() > max {
-        return Err(ApiError::field(field, "too_long", format!("at most {max} characters")));
-    }
-    Ok(())
 }
 
 fn check_students(students: Option<i32>) -> Result<(), ApiError> {

@@ -7,6 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::body::{JsonBody, OptionalJsonBody};
+use super::dto::check_text;
 use super::{Page, PageQuery, paginate};
 use crate::app::AppState;
 use crate::auth::AuthUser;
@@ -98,16 +99,6 @@ pub struct CreateSupplierRequest {
     /// Business licence, cooperative registration or household registration reference.
     #[schema(min_length = 1, max_length = 100)]
     pub registration_ref: String,
-}
-
-fn check_text(field: &str, value: &str, max: usize) -> Result<(), ApiError> {
-    if value.trim().is_empty() {
-        return Err(ApiError::field(field, "blank", "must not be blank"));
-    }
-    if value.chars().count() > max {
-        return Err(ApiError::field(field, "too_long", format!("at most {max} characters")));
-    }
-    Ok(())
 }
 
 /// Register a supplier (bureaus, admin and canteens).

@@ -32,7 +32,3 @@ pub fn list_for_subject(conn: &mut DbConn, subject_type: &str, subject_id: &str)
         .select(AuditRow::as_select())
         .load(conn)
 }
-
-pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
-    audit_log::table.count().get_result(conn)
-}

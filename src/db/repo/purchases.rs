@@ -211,7 +211,3 @@ pub fn set_qualification(conn: &mut DbConn, q: &QualificationRow) -> QueryResult
         .execute(conn)
         .map(drop)
 }
-
-pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
-    purchases::table.count().get_result(conn)
-}

@@ -93,10 +93,6 @@ pub fn all_designations(conn: &mut DbConn) -> QueryResult<Vec<DesignationRow>> {
         .load(conn)
 }
 
-pub fn count_designations(conn: &mut DbConn) -> QueryResult<i64> {
-    county_designations::table.count().get_result(conn)
-}
-
 pub fn replace_designations(conn: &mut DbConn, county_code: &str, rows: &[DesignationRow]) -> QueryResult<()> {
     diesel::delete(county_designations::table.filter(county_designations::county_code.eq(county_code))).execute(conn)?;
     for row in rows {

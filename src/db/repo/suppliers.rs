@@ -114,7 +114,3 @@ pub fn review_tag(conn: &mut DbConn, tag_id: &str, status: &str, by: &str, at: N
 pub fn ids_from_county(conn: &mut DbConn, county_code: &str) -> QueryResult<Vec<String>> {
     suppliers::table.filter(suppliers::origin_county_code.eq(county_code)).select(suppliers::id).load(conn)
 }
-
-pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
-    suppliers::table.count().get_result(conn)
-}
