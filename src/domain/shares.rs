@@ -118,8 +118,13 @@ impl Measures {
 
     /// A unit is silent when it has no (unvoided) purchase in the period.
     pub fn is_silent(&self) -> bool {
-        self.purchases <= 0 && self.all.total_fen == 0
+        is_silent(&self.all, self.purchases)
     }
+}
+
+/// Silent: no (unvoided) purchase and nothing bought in the period.
+pub fn is_silent(figures: &Figures, purchases: i64) -> bool {
+    purchases <= 0 && figures.total_fen == 0
 }
 
 pub fn category_index(c: Category) -> usize {
@@ -174,10 +179,16 @@ impl SchoolCounts {
         self.schools += 1;
         if m.is_silent() {
             self.silent += 1;
-            return;
+        } else {
+            self.add_reporting(&m.all, target);
         }
+    }
+
+    /// Adds one school known to have reported with `figures` (the caller counts the
+    /// schools and the silent ones).
+    pub fn add_reporting(&mut self, figures: &Figures, target: Target) {
         self.reporting += 1;
-        if evaluate(&m.all, target).meets_target == Some(true) {
+        if evaluate(figures, target).meets_target == Some(true) {
             self.meeting_target += 1;
         }
     }

@@ -17,6 +17,8 @@ use crate::domain::qualification::{Policy, Qualification};
 use crate::domain::shares::{Figures, Measures, SchoolCounts, Target, category_index, evaluate, ratio_4dp, tag_index};
 use crate::error::ApiError;
 
+mod rollup;
+
 /// The unit dimension of a report row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UnitLevel {
@@ -221,16 +223,11 @@ fn aggregate_measures(
     let mut out = SchoolMeasures::new();
     for r in aggregates::school_buckets(conn, scope, &buckets)? {
         let Some(&pi) = bucket_period.get(&(r.kind, r.bucket_start)) else { continue };
+        let figures = figures_of(&r);
         let m = slot(&mut out, r.school_id, pi, periods.len());
         m.purchases += r.purchases;
         if !breakdown {
-            m.all.add(&Figures {
-                total_fen: r.total_fen,
-                qualifying_fen: r.qualifying_fen,
-                pending_fen: r.pending_fen,
-                total_mg: r.total_mg,
-                qualifying_mg: r.qualifying_mg,
-            });
+            m.all.add(&figures);
         }
     }
     if breakdown {
@@ -244,6 +241,17 @@ fn aggregate_measures(
     Ok(out)
 }
 
+/// The money and mass figures of a stored school bucket.
+fn figures_of(r: &aggregates::SchoolBucketRow) -> Figures {
+    Figures {
+        total_fen: r.total_fen,
+        qualifying_fen: r.qualifying_fen,
+        pending_fen: r.pending_fen,
+        total_mg: r.total_mg,
+        qualifying_mg: r.qualifying_mg,
+    }
+}
+
 /// Builds the share report from the maintained aggregates.
 pub fn shares(conn: &mut DbConn, user: &AuthUser, req: &ReportRequest) -> Result<Report, ApiError> {
     shares_from(conn, user, req, Source::Aggregates)
@@ -253,11 +261,15 @@ pub fn shares(conn: &mut DbConn, user: &AuthUser, req: &ReportRequest) -> Result
 pub fn shares_from(conn: &mut DbConn, user: &AuthUser, req: &ReportRequest, source: Source) -> Result<Report, ApiError> {
     let scope = resolve_scope(conn, user, &req.scope)?;
     let target = target_for_range(conn, req.range)?;
-    let roster = roster(conn, &req.scope)?;
     let periods: Vec<(String, DateRange)> = match req.grouping.period {
         Some(kind) => req.range.split(kind),
         None => vec![(String::new(), req.range)],
     };
+    if source == Source::Aggregates && rollup::applies(req) {
+        let names = UnitNames::load(conn)?;
+        return rollup::report(conn, req, &periods, target, scope, &names);
+    }
+    let roster = roster(conn, &req.scope)?;
     let measures = match source {
         Source::Aggregates => aggregate_measures(conn, &req.scope, &periods, req.grouping.breakdown.is_some())?,
         Source::Ledger => ledger_measures(conn, &req.scope, req.range, &periods, req.grouping.period.is_some())?,
@@ -274,12 +286,16 @@ pub fn shares_from(conn: &mut DbConn, user: &AuthUser, req: &ReportRequest, sour
 pub struct UnitNames {
     counties: HashMap<String, String>,
     prefectures: HashMap<String, String>,
+    /// County code → prefecture code.
+    prefecture_of: HashMap<String, String>,
 }
 
 impl UnitNames {
     pub fn load(conn: &mut DbConn) -> Result<Self, ApiError> {
+        let counties = reference::list_counties(conn, None)?;
         Ok(Self {
-            counties: reference::list_counties(conn, None)?.into_iter().map(|c| (c.code, c.name_zh)).collect(),
+            prefecture_of: counties.iter().map(|c| (c.code.clone(), c.prefecture_code.clone())).collect(),
+            counties: counties.into_iter().map(|c| (c.code, c.name_zh)).collect(),
             prefectures: reference::list_prefectures(conn)?.into_iter().map(|p| (p.code, p.name_zh)).collect(),
         })
     }
@@ -355,7 +371,7 @@ fn assemble(input: &AssembleInput<'_>, scope: Named, range: DateRange) -> Report
     let is_school_level = input.grouping.unit == Some(UnitLevel::School);
     let mut rows = Vec::new();
     type Source<'g> = (Option<Named>, Option<(String, DateRange)>, &'g Group);
-    let source: Vec<Source<'_>> = if groups.is_empty() {
+    let source: Vec<Source<'_>> = if input.grouping.unit.is_none() && input.grouping.period.is_none() {
         vec![(None, None, &summary)]
     } else {
         groups.iter().map(|((u, pi), g)| (u.clone(), input.grouping.period.map(|_| input.periods[*pi].clone()), g)).collect()

@@ -123,10 +123,20 @@ async fn randomized_ledgers_agree_with_their_aggregates_to_the_fen(db: TestDb) {
         Grouping { unit: Some(UnitLevel::School), period: Some(PeriodKind::HalfMonth), ..Grouping::default() },
         Grouping { unit: Some(UnitLevel::Prefecture), breakdown: Some(Breakdown::Tag), ..Grouping::default() },
         Grouping { period: Some(PeriodKind::Month), breakdown: Some(Breakdown::Category), ..Grouping::default() },
+        // Rows about units without a breakdown take the roll-up path.
+        Grouping { unit: Some(UnitLevel::Prefecture), ..Grouping::default() },
+        Grouping { unit: Some(UnitLevel::Prefecture), period: Some(PeriodKind::Month), ..Grouping::default() },
+        Grouping { unit: Some(UnitLevel::County), period: Some(PeriodKind::HalfMonth), ..Grouping::default() },
+        Grouping { period: Some(PeriodKind::Quarter), ..Grouping::default() },
     ];
+    let day = |m: u32, d: u32| NaiveDate::from_ymd_opt(2019, m, d).unwrap();
+    // Named periods (one bucket each) and random ranges (several buckets).
+    let mut ranges = vec![(day(3, 1), day(3, 31)), (day(4, 1), day(4, 15)), (day(1, 1), day(12, 31)), (day(1, 1), day(3, 31))];
     for _ in 0..12 {
         let a = start + chrono::Days::new(rng.random_range(0..100));
-        let b = a + chrono::Days::new(rng.random_range(0..60));
+        ranges.push((a, a + chrono::Days::new(rng.random_range(0..60))));
+    }
+    for (a, b) in ranges {
         let scope = [ScopeFilter::Province, ScopeFilter::County("522731".into()), ScopeFilter::Prefecture("520100".into())]
             [rng.random_range(0..3)]
         .clone();

@@ -171,6 +171,8 @@ pub fn add_fact_buckets(
 pub struct SchoolBucketRow {
     #[diesel(sql_type = Text)]
     pub school_id: String,
+    #[diesel(sql_type = Text)]
+    pub county_code: String,
     #[diesel(sql_type = Integer)]
     pub kind: i32,
     #[diesel(sql_type = Date)]
@@ -251,6 +253,7 @@ pub fn school_buckets(conn: &mut DbConn, scope: &ScopeFilter, buckets: &[(i32, N
             .filter(a::bucket_start.eq_any(dates))
             .select((
                 a::school_id,
+                a::county_code,
                 a::kind,
                 a::bucket_start,
                 a::total_fen,
@@ -290,8 +293,8 @@ pub fn fact_buckets(conn: &mut DbConn, scope: &ScopeFilter, buckets: &[(i32, Nai
 /// Every stored school bucket of one county (for the consistency check).
 pub fn all_school_buckets_of_county(conn: &mut DbConn, county: &str) -> QueryResult<Vec<SchoolBucketRow>> {
     diesel::sql_query(
-        "SELECT school_id, kind, bucket_start, total_fen, qualifying_fen, pending_fen, total_mg, qualifying_mg, purchases \
-         FROM agg_school WHERE county_code = $1",
+        "SELECT school_id, county_code, kind, bucket_start, total_fen, qualifying_fen, pending_fen, total_mg, qualifying_mg, \
+         purchases FROM agg_school WHERE county_code = $1",
     )
     .bind::<Text, _>(county)
     .load(conn)

@@ -4,6 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConn;
+use crate::db::repo::reports::ScopeFilter;
 use crate::db::schema::{counties, ledger_heads, schools};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -114,6 +115,24 @@ pub fn roster(
     if let Some(s) = school_id {
         q = q.filter(schools::id.eq(s.to_owned()));
     }
+    q.load(conn)
+}
+
+/// Registered schools per county within `scope`, in county-code order.
+pub fn count_by_county(conn: &mut DbConn, scope: &ScopeFilter) -> QueryResult<Vec<(String, i64)>> {
+    let mut q = schools::table
+        .group_by(schools::county_code)
+        .select((schools::county_code, diesel::dsl::count_star()))
+        .order(schools::county_code)
+        .into_boxed();
+    q = match scope {
+        ScopeFilter::Province => q,
+        ScopeFilter::Prefecture(p) => q.filter(
+            schools::county_code.eq_any(counties::table.filter(counties::prefecture_code.eq(p.clone())).select(counties::code)),
+        ),
+        ScopeFilter::County(c) => q.filter(schools::county_code.eq(c.clone())),
+        ScopeFilter::School(s) => q.filter(schools::id.eq(s.clone())),
+    };
     q.load(conn)
 }
 
