@@ -95,6 +95,7 @@ where
             .configure(http::reference::configure)
             .configure(http::schools::configure)
             .configure(http::suppliers::configure)
+            .configure(http::batch::configure)
             .configure(http::purchases::configure)
             .configure(http::reports::configure)
             .configure(http::targets::configure),

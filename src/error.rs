@@ -108,15 +108,49 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// The problem's detail (none for an internal error, which is logged instead) and
+    /// offending fields.
+    fn detail_and_errors(&self) -> (Option<String>, Vec<FieldError>) {
+        let detail = match self {
+            Self::Internal(err) => {
+                log::error!("internal error: {err:?}");
+                None
+            }
+            other => Some(other.to_string()),
+        };
+        let errors = match self {
+            Self::Validation(f) => f.clone(),
+            Self::Malformed(f) => vec![f.clone()],
+            Self::Conflict { errors, .. } => errors.clone(),
+            Self::PayloadTooLarge(max) => vec![FieldError::new("body", "too_large", format!("at most {max} bytes"))],
+            _ => Vec::new(),
+        };
+        (detail, errors)
+    }
+
+    /// The problem document this error answers with (for embedding, e.g. per batch item).
+    pub fn problem(&self) -> Problem {
+        let (detail, errors) = self.detail_and_errors();
+        Problem::new(self.status_code(), self.slug(), detail, errors)
+    }
+}
+
+impl Problem {
+    pub fn new(status: StatusCode, slug: &str, detail: Option<String>, errors: Vec<FieldError>) -> Self {
+        Self {
+            kind: format!("{PROBLEM_TYPE_PREFIX}{slug}"),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
+            detail,
+            errors,
+        }
+    }
+}
+
 /// Builds a problem response; shared by `ApiError` and the fallback handlers.
 pub fn problem_response(status: StatusCode, slug: &str, detail: Option<String>, errors: Vec<FieldError>) -> HttpResponse {
-    let problem = Problem {
-        kind: format!("{PROBLEM_TYPE_PREFIX}{slug}"),
-        title: status.canonical_reason().unwrap_or("Error").to_owned(),
-        status: status.as_u16(),
-        detail,
-        errors,
-    };
+    let problem = Problem::new(status, slug, detail, errors);
     HttpResponse::build(status)
         .insert_header((header::CONTENT_TYPE, "application/problem+json"))
         .body(serde_json::to_string(&problem).unwrap_or_default())
@@ -138,20 +172,7 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        let detail = match self {
-            Self::Internal(err) => {
-                log::error!("internal error: {err:?}");
-                None
-            }
-            other => Some(other.to_string()),
-        };
-        let errors = match self {
-            Self::Validation(f) => f.clone(),
-            Self::Malformed(f) => vec![f.clone()],
-            Self::Conflict { errors, .. } => errors.clone(),
-            Self::PayloadTooLarge(max) => vec![FieldError::new("body", "too_large", format!("at most {max} bytes"))],
-            _ => Vec::new(),
-        };
+        let (detail, errors) = self.detail_and_errors();
         let mut res = problem_response(self.status_code(), self.slug(), detail, errors);
         if let Self::Unavailable = self {
             res.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));

@@ -16,19 +16,22 @@ use crate::error::{ApiError, FieldError};
 /// Largest request body accepted, in bytes (256 KiB).
 pub const MAX_BODY: usize = 256 * 1024;
 
-/// A typed JSON body plus the document it was read from.
+/// Largest batch request body accepted, in bytes (8 MiB: 1,000 purchases of a few lines).
+pub const MAX_BATCH_BODY: usize = 8 * 1024 * 1024;
+
+/// A typed JSON body plus the document it was read from; at most `MAX` bytes.
 #[derive(Debug)]
-pub struct JsonBody<T> {
+pub struct JsonBody<T, const MAX: usize = MAX_BODY> {
     pub value: T,
     pub raw: serde_json::Value,
 }
 
-impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+impl<T: DeserializeOwned + 'static, const MAX: usize> FromRequest for JsonBody<T, MAX> {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let read = read_body(req, payload, false);
+        let read = read_body(req, payload, false, MAX);
         Box::pin(async move { parse(&read.await?) })
     }
 }
@@ -43,7 +46,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for OptionalJsonBody<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let read = read_body(req, payload, true);
+        let read = read_body(req, payload, true, MAX_BODY);
         Box::pin(async move {
             let buf = read.await?;
             if is_blank(&buf) { Ok(Self(None)) } else { parse(&buf).map(|b| Self(Some(b))) }
@@ -57,7 +60,12 @@ fn is_blank(buf: &[u8]) -> bool {
 
 /// Checks the Content-Type (of a non-blank body only, when `optional`) and the size limit,
 /// and reads the whole body.
-fn read_body(req: &HttpRequest, payload: &mut Payload, optional: bool) -> impl Future<Output = Result<Vec<u8>, ApiError>> + 'static {
+fn read_body(
+    req: &HttpRequest,
+    payload: &mut Payload,
+    optional: bool,
+    max: usize,
+) -> impl Future<Output = Result<Vec<u8>, ApiError>> + 'static {
     let declared_len = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
     let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let mut payload = payload.take();
@@ -74,15 +82,15 @@ fn read_body(req: &HttpRequest, payload: &mut Payload, optional: bool) -> impl F
         if !optional {
             json_type()?;
         }
-        if declared_len.is_some_and(|n| n > MAX_BODY) {
-            return Err(ApiError::PayloadTooLarge(MAX_BODY));
+        if declared_len.is_some_and(|n| n > max) {
+            return Err(ApiError::PayloadTooLarge(max));
         }
         let mut buf = Vec::new();
         while let Some(chunk) = payload.next().await {
             let chunk =
                 chunk.map_err(|e| ApiError::Malformed(FieldError::new("body", "unreadable", format!("could not read the body: {e}"))))?;
-            if buf.len() + chunk.len() > MAX_BODY {
-                return Err(ApiError::PayloadTooLarge(MAX_BODY));
+            if buf.len() + chunk.len() > max {
+                return Err(ApiError::PayloadTooLarge(max));
             }
             buf.extend_from_slice(&chunk);
         }
@@ -95,14 +103,19 @@ fn read_body(req: &HttpRequest, payload: &mut Payload, optional: bool) -> impl F
 
 /// Parses the document (400 when it is not JSON), requires an object (serde would take an
 /// array for a struct, by position), then the typed value (422 naming the field).
-fn parse<T: DeserializeOwned>(buf: &[u8]) -> Result<JsonBody<T>, ApiError> {
+fn parse<T: DeserializeOwned, const MAX: usize>(buf: &[u8]) -> Result<JsonBody<T, MAX>, ApiError> {
     let raw: serde_json::Value = serde_json::from_slice(buf)
         .map_err(|e| ApiError::Malformed(FieldError::new("body", "malformed_json", format!("the body is not valid JSON: {e}"))))?;
+    Ok(JsonBody { value: from_value(&raw)?, raw })
+}
+
+/// Reads a typed value from a JSON document (a whole body, or one item of a batch) with
+/// the same 422s as a body: an object is required, and a bad field is named.
+pub fn from_value<T: DeserializeOwned>(raw: &serde_json::Value) -> Result<T, ApiError> {
     if !raw.is_object() {
         return Err(ApiError::field("body", "invalid_type", "the body must be a JSON object"));
     }
-    let value = serde_path_to_error::deserialize(&raw).map_err(|e| ApiError::Validation(vec![field_error(&e, "body")]))?;
-    Ok(JsonBody { value, raw })
+    serde_path_to_error::deserialize(raw).map_err(|e| ApiError::Validation(vec![field_error(&e, "body")]))
 }
 
 /// Names the offending field and classifies serde's message into a stable code; an error

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod batch;
 pub mod body;
 pub mod dto;
 pub mod export;

@@ -189,10 +189,20 @@ pub fn today_cst() -> NaiveDate {
 fn idempotency_key(req: &HttpRequest) -> Result<String, ApiError> {
     let missing = || ApiError::field(IDEMPOTENCY_KEY, "required", "send a client-generated UUID or ULID in the Idempotency-Key header");
     let key = req.headers().get(IDEMPOTENCY_KEY).ok_or_else(missing)?.to_str().map_err(|_| missing())?.trim();
-    if !(8..=128).contains(&key.len()) || !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
-        return Err(ApiError::field(IDEMPOTENCY_KEY, "bad_key", "8–128 characters of A–Z, a–z, 0–9, - and _"));
-    }
+    check_key(IDEMPOTENCY_KEY, key)?;
     Ok(key.to_owned())
+}
+
+/// Checks an idempotency key sent in a batch item.
+pub fn check_idempotency_key(key: &str) -> Result<(), ApiError> {
+    check_key("idempotency_key", key)
+}
+
+fn check_key(field: &str, key: &str) -> Result<(), ApiError> {
+    if !(8..=128).contains(&key.len()) || !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+        return Err(ApiError::field(field, "bad_key", "8–128 characters of A–Z, a–z, 0–9, - and _"));
+    }
+    Ok(())
 }
 
 fn check_text(field: &str, value: &str, max: usize) -> Option<FieldError> {

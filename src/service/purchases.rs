@@ -148,88 +148,138 @@ pub fn record(
     req: &IdempotentRequest,
     render: impl FnOnce(&FullPurchase) -> Result<String, ApiError>,
 ) -> Result<Recorded, ApiError> {
-    if !user.role.can_write_ledger_of(&new.school_id) {
-        return Err(ApiError::Forbidden("you may record purchases only for your own school".into()));
-    }
+    check_writer(user, &new.school_id)?;
     if let Some(done) = replay(conn, &new.school_id, req)? {
         return Ok(done);
     }
+    write_tx(conn, |conn| record_in_tx(conn, user, &new, req, render))
+}
+
+fn check_writer(user: &AuthUser, school_id: &str) -> Result<(), ApiError> {
+    if user.role.can_write_ledger_of(school_id) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden("you may record purchases only for your own school".into()))
+    }
+}
+
+/// The outcome of one item of a batch: what a single create would have answered.
+pub type ItemOutcome = Result<Recorded, ApiError>;
+
+/// Records many purchases in one transaction: each item in its own savepoint, so an
+/// item that fails leaves nothing behind and the others still commit. Items are
+/// processed in order; a key repeated within the batch replays (or conflicts with) the
+/// earlier item, as separate requests would.
+pub fn record_batch(
+    conn: &mut DbConn,
+    user: &AuthUser,
+    items: Vec<(Result<NewPurchase, ApiError>, IdempotentRequest)>,
+    render: impl Fn(&FullPurchase) -> Result<String, ApiError>,
+) -> Result<Vec<ItemOutcome>, ApiError> {
     write_tx(conn, |conn| {
-        let head = schools::lock_head(conn, &new.school_id)?.ok_or(ApiError::NotFound("school"))?;
-        if let Some(done) = replay(conn, &new.school_id, req)? {
-            return Ok(done);
+        let mut out = Vec::with_capacity(items.len());
+        for (new, req) in items {
+            let outcome = new.and_then(|new| {
+                check_writer(user, &new.school_id)?;
+                diesel::Connection::transaction(conn, |conn| {
+                    if let Some(done) = replay(conn, &new.school_id, &req)? {
+                        return Ok(done);
+                    }
+                    record_in_tx(conn, user, &new, &req, &render)
+                })
+            });
+            match outcome {
+                // A database failure is not the item's fault: abort the whole batch.
+                Err(e @ (ApiError::Internal(_) | ApiError::Unavailable)) => return Err(e),
+                o => out.push(o),
+            }
         }
-        let school = schools::find(conn, &new.school_id)?.ok_or(ApiError::NotFound("school"))?;
-        let supplier = suppliers::find(conn, &new.supplier_id)?
-            .ok_or_else(|| ApiError::field("supplier_id", "unknown_supplier", "no such supplier"))?;
-        let ctx = supplier_context(conn, &supplier.id, &supplier.origin_county_code)?;
-        let id = super::new_id();
-        let lines: Vec<LineRow> = new
-            .draft
-            .lines
-            .iter()
-            .zip(1..)
-            .map(|(l, line_no)| LineRow {
-                purchase_id: id.clone(),
-                line_no,
-                category: l.category.as_str().to_owned(),
-                description: l.description.clone(),
-                quantity_milli: l.quantity.milli(),
-                unit: l.unit.as_str().to_owned(),
-                unit_price_e4: l.unit_price.ten_thousandths(),
-                amount_fen: l.amount.fen(),
-                mass_mg: l.mass_mg,
-            })
-            .collect();
-        let row = PurchaseRow {
-            id: id.clone(),
-            school_id: school.school.id.clone(),
-            county_code: school.school.county_code.clone(),
-            supplier_id: supplier.id.clone(),
-            purchase_date: new.draft.purchase_date,
-            invoice_no: new.invoice_no.clone(),
-            kind: "entry".into(),
-            voids_id: None,
-            void_reason: None,
-            total_fen: new.draft.total.fen(),
-            seq: 0,
-            prev_hash: String::new(),
-            hash: String::new(),
-            recorded_by: user.actor(),
-            recorded_at: super::now(),
-            idempotency_key: Some(req.key.clone()),
-        };
-        let qualification = ctx.qualify(new.draft.purchase_date);
-        let q = row_for(&id, qualification);
-        let row = append(conn, row, &lines, head, q.clone())?;
-        aggregates::apply(conn, &aggregates::delta(&row, &lines, qualification, 1, 1))?;
-        // Everything the response shows was just written: no need to read it back.
-        let full = FullPurchase { purchase: row.clone(), lines, qualification: Some(q), voided_by: None };
-        let body = render(&full)?;
-        idempotency::insert(
-            conn,
-            &IdempotencyRow {
-                school_id: row.school_id.clone(),
-                idem_key: req.key.clone(),
-                request_hash: req.hash(),
-                request_body: req.body.to_string(),
-                response_status: 201,
-                response_body: body.clone(),
-                created_at: row.recorded_at,
-            },
-        )?;
-        super::audit(
-            conn,
-            &user.actor(),
-            "purchase.record",
-            ("purchase", &row.id),
-            None,
-            Some(
-                serde_json::json!({"school_id": row.school_id, "supplier_id": row.supplier_id, "purchase_date": row.purchase_date, "total_fen": row.total_fen, "seq": row.seq, "hash": row.hash}),
-            ),
-        )?;
-        Ok(Recorded::Created(body))
+        Ok(out)
     })
+}
+
+/// Records one purchase inside the caller's write transaction.
+fn record_in_tx(
+    conn: &mut DbConn,
+    user: &AuthUser,
+    new: &NewPurchase,
+    req: &IdempotentRequest,
+    render: impl FnOnce(&FullPurchase) -> Result<String, ApiError>,
+) -> Result<Recorded, ApiError> {
+    let head = schools::lock_head(conn, &new.school_id)?.ok_or(ApiError::NotFound("school"))?;
+    if let Some(done) = replay(conn, &new.school_id, req)? {
+        return Ok(done);
+    }
+    let school = schools::find(conn, &new.school_id)?.ok_or(ApiError::NotFound("school"))?;
+    let supplier =
+        suppliers::find(conn, &new.supplier_id)?.ok_or_else(|| ApiError::field("supplier_id", "unknown_supplier", "no such supplier"))?;
+    let ctx = supplier_context(conn, &supplier.id, &supplier.origin_county_code)?;
+    let id = super::new_id();
+    let lines: Vec<LineRow> = new
+        .draft
+        .lines
+        .iter()
+        .zip(1..)
+        .map(|(l, line_no)| LineRow {
+            purchase_id: id.clone(),
+            line_no,
+            category: l.category.as_str().to_owned(),
+            description: l.description.clone(),
+            quantity_milli: l.quantity.milli(),
+            unit: l.unit.as_str().to_owned(),
+            unit_price_e4: l.unit_price.ten_thousandths(),
+            amount_fen: l.amount.fen(),
+            mass_mg: l.mass_mg,
+        })
+        .collect();
+    let row = PurchaseRow {
+        id: id.clone(),
+        school_id: school.school.id.clone(),
+        county_code: school.school.county_code.clone(),
+        supplier_id: supplier.id.clone(),
+        purchase_date: new.draft.purchase_date,
+        invoice_no: new.invoice_no.clone(),
+        kind: "entry".into(),
+        voids_id: None,
+        void_reason: None,
+        total_fen: new.draft.total.fen(),
+        seq: 0,
+        prev_hash: String::new(),
+        hash: String::new(),
+        recorded_by: user.actor(),
+        recorded_at: super::now(),
+        idempotency_key: Some(req.key.clone()),
+    };
+    let qualification = ctx.qualify(new.draft.purchase_date);
+    let q = row_for(&id, qualification);
+    let row = append(conn, row, &lines, head, q.clone())?;
+    aggregates::apply(conn, &aggregates::delta(&row, &lines, qualification, 1, 1))?;
+    // Everything the response shows was just written: no need to read it back.
+    let full = FullPurchase { purchase: row.clone(), lines, qualification: Some(q), voided_by: None };
+    let body = render(&full)?;
+    idempotency::insert(
+        conn,
+        &IdempotencyRow {
+            school_id: row.school_id.clone(),
+            idem_key: req.key.clone(),
+            request_hash: req.hash(),
+            request_body: req.body.to_string(),
+            response_status: 201,
+            response_body: body.clone(),
+            created_at: row.recorded_at,
+        },
+    )?;
+    super::audit(
+        conn,
+        &user.actor(),
+        "purchase.record",
+        ("purchase", &row.id),
+        None,
+        Some(
+            serde_json::json!({"school_id": row.school_id, "supplier_id": row.supplier_id, "purchase_date": row.purchase_date, "total_fen": row.total_fen, "seq": row.seq, "hash": row.hash}),
+        ),
+    )?;
+    Ok(Recorded::Created(body))
 }
 
 /// Voids an entry with a reversal entry dated the same business date. Voiding twice is

@@ -93,6 +93,7 @@ enum Route {
     RevokeTag,
     VerifyOtherSuppliersTagViaOwnPath,
     CreatePurchase,
+    BatchPurchases,
     ListPurchases,
     ListPurchasesOfSchool,
     ListPurchasesOfSupplier,
@@ -136,6 +137,7 @@ impl Route {
             Self::VerifyTag | Self::VerifyOtherSuppliersTagViaOwnPath => "POST /api/v1/suppliers/{id}/tags/{tag}/verify",
             Self::RevokeTag => "POST /api/v1/suppliers/{id}/tags/{tag}/revoke",
             Self::CreatePurchase => "POST /api/v1/purchases",
+            Self::BatchPurchases => "POST /api/v1/purchases/batch",
             Self::ListPurchases | Self::ListPurchasesOfSchool | Self::ListPurchasesOfSupplier => "GET /api/v1/purchases",
             Self::GetPurchase | Self::GetPurchaseFromOtherSupplier => "GET /api/v1/purchases/{id}",
             Self::VoidPurchase => "POST /api/v1/purchases/{id}/void",
@@ -176,6 +178,7 @@ impl Route {
             Self::RevokeTag => "POST /suppliers/OWN/tags/T/revoke (fresh)",
             Self::VerifyOtherSuppliersTagViaOwnPath => "POST /suppliers/OWN/tags/T_of_OTHER/verify",
             Self::CreatePurchase => "POST /purchases (school OWN)",
+            Self::BatchPurchases => "POST /purchases/batch (school OWN; another canteen's item fails with 403)",
             Self::ListPurchases => "GET /purchases",
             Self::ListPurchasesOfSchool => "GET /purchases?school_id=OWN",
             Self::ListPurchasesOfSupplier => "GET /purchases?supplier_id=OWN",
@@ -234,6 +237,7 @@ const EXPECTED: &[(Route, [u16; 12])] = &[
     // The ledger: written by the school's canteen only; read in scope, a supplier reads
     // what was bought from it.
     (CreatePurchase,                         [401,  401,  403,  403, 403,  403,  403,  403,  201,  403,  403,  403]),
+    (BatchPurchases,                         [401,  401,  403,  403, 403,  403,  403,  403,  200,  200,  403,  403]),
     (ListPurchases,                          [401,  401,  200,  200, 200,  200,  200,  200,  200,  200,  200,  200]),
     (ListPurchasesOfSchool,                  [401,  401,  200,  200, 200,  403,  200,  403,  200,  403,  200,  200]),
     (ListPurchasesOfSupplier,                [401,  401,  200,  200, 200,  200,  200,  200,  200,  200,  200,  403]),
@@ -409,6 +413,11 @@ async fn prepare(app: &TestApp, w: &World, route: Route) -> Req {
                 json!({"school_id": w.own_school, "supplier_id": w.own_supplier, "purchase_date": DATE, "lines": lines()}),
             )
         },
+        BatchPurchases => post(
+            "/api/v1/purchases/batch".into(),
+            json!({"items": [{"idempotency_key": uuid::Uuid::new_v4().to_string(), "purchase":
+                {"school_id": w.own_school, "supplier_id": w.own_supplier, "purchase_date": DATE, "lines": lines()}}]}),
+        ),
         ListPurchases => get("/api/v1/purchases".into()),
         ListPurchasesOfSchool => get(format!("/api/v1/purchases?school_id={}", w.own_school)),
         ListPurchasesOfSupplier => get(format!("/api/v1/purchases?supplier_id={}", w.own_supplier)),

@@ -10,6 +10,7 @@ mod aggregates;
 mod auth;
 mod authz;
 mod bad_input;
+mod batch;
 mod bench_smoke;
 mod demo;
 mod migrations;

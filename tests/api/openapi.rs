@@ -50,6 +50,7 @@ fn every_route_is_documented_with_its_methods() {
         "PATCH /api/v1/schools/{id}",
         "POST /api/v1/auth/token",
         "POST /api/v1/purchases",
+        "POST /api/v1/purchases/batch",
         "POST /api/v1/purchases/{id}/void",
         "POST /api/v1/schools",
         "POST /api/v1/suppliers",

@@ -127,9 +127,9 @@ pub fn count_by_county(conn: &mut DbConn, scope: &ScopeFilter) -> QueryResult<Ve
         .into_boxed();
     q = match scope {
         ScopeFilter::Province => q,
-        ScopeFilter::Prefecture(p) => q.filter(
-            schools::county_code.eq_any(counties::table.filter(counties::prefecture_code.eq(p.clone())).select(counties::code)),
-        ),
+        ScopeFilter::Prefecture(p) => {
+            q.filter(schools::county_code.eq_any(counties::table.filter(counties::prefecture_code.eq(p.clone())).select(counties::code)))
+        }
         ScopeFilter::County(c) => q.filter(schools::county_code.eq(c.clone())),
         ScopeFilter::School(s) => q.filter(schools::id.eq(s.clone())),
     };

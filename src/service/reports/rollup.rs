@@ -18,9 +18,7 @@ use crate::error::ApiError;
 
 /// Whether the fast path can answer `req`.
 pub(super) fn applies(req: &ReportRequest) -> bool {
-    req.grouping.breakdown.is_none()
-        && req.grouping.unit != Some(UnitLevel::School)
-        && !matches!(req.scope, ScopeFilter::School(_))
+    req.grouping.breakdown.is_none() && req.grouping.unit != Some(UnitLevel::School) && !matches!(req.scope, ScopeFilter::School(_))
 }
 
 /// Groups keyed by (unit code, period index); the code is empty without a unit level.

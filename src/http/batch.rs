@@ -1,0 +1,154 @@
+//! `POST /purchases/batch`: up to 1,000 purchases in one round trip, each with its own
+//! idempotency key and its own result, as if each had been sent to `POST /purchases`.
+
+use actix_web::{HttpResponse, post, web};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use super::body::{JsonBody, MAX_BATCH_BODY, from_value};
+use super::purchases::{CreatePurchaseRequest, PurchaseResponse, check_idempotency_key, parse_purchase, today_cst};
+use crate::app::AppState;
+use crate::auth::{AuthUser, Role};
+use crate::db::repo::purchases::FullPurchase;
+use crate::error::{ApiError, Problem};
+use crate::service::purchases::{self as service, IdempotentRequest, Recorded};
+
+/// Most purchases in one batch.
+pub const MAX_BATCH_ITEMS: usize = 1000;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(create_batch);
+}
+
+/// One purchase of a batch.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BatchItem {
+    /// As the `Idempotency-Key` header of `POST /purchases` (keys are shared with it).
+    #[schema(pattern = "^[A-Za-z0-9_-]{8,128}$")]
+    pub idempotency_key: String,
+    /// Exactly the body `POST /purchases` takes.
+    #[schema(value_type = CreatePurchaseRequest)]
+    pub purchase: serde_json::Value,
+}
+
+/// Purchases to record, in order.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BatchRequest {
+    #[schema(min_items = 1, max_items = 1000)]
+    pub items: Vec<BatchItem>,
+}
+
+/// What happened to one item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BatchOutcome {
+    Created,
+    Replayed,
+    Failed,
+}
+
+/// The result of one item: what `POST /purchases` would have answered.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct BatchItemResult {
+    /// Position of the item in the request.
+    pub index: usize,
+    pub idempotency_key: String,
+    pub outcome: BatchOutcome,
+    /// The HTTP status a single request would have had (201, or the problem's).
+    pub status: u16,
+    /// The recorded (or replayed) purchase.
+    #[schema(value_type = Option<PurchaseResponse>)]
+    pub purchase: Option<serde_json::Value>,
+    /// Why the item was not recorded; nothing of it was written.
+    pub problem: Option<Problem>,
+}
+
+/// The results, one per item in request order.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct BatchResponse {
+    pub created: usize,
+    pub replayed: usize,
+    pub failed: usize,
+    pub results: Vec<BatchItemResult>,
+}
+
+/// Record up to 1,000 purchases for the caller's own school (canteen) in one round trip.
+///
+/// Each item carries its own idempotency key (shared with `POST /purchases`) and gets its
+/// own result: `created`, `replayed` (the stored answer to an earlier identical request),
+/// or `failed` with the problem a single request would have had — a failed item writes
+/// nothing and does not stop the others. Items are applied in order in one transaction.
+/// The body may be up to 8 MiB.
+#[utoipa::path(
+    tag = "purchases",
+    request_body = BatchRequest,
+    responses(
+        (status = 200, description = "One result per item", body = BatchResponse),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a canteen", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over 8 MiB", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No items, more than 1,000, or an item that is not {idempotency_key, purchase}", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+)]
+#[post("/purchases/batch")]
+pub async fn create_batch(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    body: JsonBody<BatchRequest, MAX_BATCH_BODY>,
+) -> Result<HttpResponse, ApiError> {
+    if !matches!(user.role, Role::Canteen(_)) {
+        return Err(ApiError::Forbidden("only a school's canteen records purchases".into()));
+    }
+    let items = body.value.items;
+    if items.is_empty() || items.len() > MAX_BATCH_ITEMS {
+        return Err(ApiError::field("items", "bad_count", format!("send 1 to {MAX_BATCH_ITEMS} items")));
+    }
+    let today = today_cst();
+    let keys: Vec<String> = items.iter().map(|i| i.idempotency_key.clone()).collect();
+    let parsed: Vec<_> = items
+        .into_iter()
+        .map(|item| {
+            let new = check_idempotency_key(&item.idempotency_key)
+                .and_then(|()| from_value::<CreatePurchaseRequest>(&item.purchase))
+                .and_then(|r| parse_purchase(r, today));
+            (new, IdempotentRequest { key: item.idempotency_key, body: item.purchase })
+        })
+        .collect();
+    let render = |f: &FullPurchase| serde_json::to_string(&PurchaseResponse::from(f.clone())).map_err(|e| ApiError::Internal(e.into()));
+    let outcomes = state.db.run(move |conn| service::record_batch(conn, &user, parsed, render)).await?;
+    let mut response = BatchResponse { created: 0, replayed: 0, failed: 0, results: Vec::with_capacity(outcomes.len()) };
+    for (index, (outcome, idempotency_key)) in outcomes.into_iter().zip(keys).enumerate() {
+        let stored = |body: &str| serde_json::from_str(body).map_err(|e| ApiError::Internal(e.into()));
+        let result = match outcome {
+            Ok(Recorded::Created(body)) => {
+                response.created += 1;
+                let purchase = Some(stored(&body)?);
+                BatchItemResult { index, idempotency_key, outcome: BatchOutcome::Created, status: 201, purchase, problem: None }
+            }
+            Ok(Recorded::Replayed { status, body }) => {
+                response.replayed += 1;
+                let purchase = Some(stored(&body)?);
+                BatchItemResult { index, idempotency_key, outcome: BatchOutcome::Replayed, status, purchase, problem: None }
+            }
+            Err(e) => {
+                response.failed += 1;
+                let problem = e.problem();
+                BatchItemResult {
+                    index,
+                    idempotency_key,
+                    outcome: BatchOutcome::Failed,
+                    status: problem.status,
+                    purchase: None,
+                    problem: Some(problem),
+                }
+            }
+        };
+        response.results.push(result);
+    }
+    Ok(HttpResponse::Ok().json(response))
+}
