@@ -49,6 +49,8 @@ impl Modify for BearerAuth {
         (name = "schools", description = "School canteens and their ledger chains"),
         (name = "suppliers", description = "Suppliers and their tags"),
         (name = "purchases", description = "The append-only purchase ledger"),
+        (name = "deliveries", description = "Deliveries pushed by suppliers, confirmed or disputed by canteens"),
+        (name = "settlement", description = "Supplier acknowledgement of purchases, payments and overdue lists"),
         (name = "reports", description = "Shares against the target"),
         (name = "admin", description = "Consistency checks"),
         (name = "health", description = "Liveness, readiness, metrics"),
@@ -96,6 +98,8 @@ where
             .configure(http::schools::configure)
             .configure(http::suppliers::configure)
             .configure(http::batch::configure)
+            .configure(http::deliveries::configure)
+            .configure(http::settlement::configure)
             .configure(http::purchases::configure)
             .configure(http::reports::configure)
             .configure(http::targets::configure),

@@ -303,6 +303,7 @@ fn generate(conn: &mut DbConn, opts: &Options, o: &mut Outcome) -> anyhow::Resul
                 registration_ref: format!("REG-{i:06}"),
                 created_by: "bench".into(),
                 created_at: now,
+                payment_terms_days: crate::service::suppliers::DEFAULT_PAYMENT_TERMS_DAYS,
             };
             suppliers::insert(conn, &row)?;
             let tag = match kind {

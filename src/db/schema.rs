@@ -98,6 +98,7 @@ diesel::table! {
         registration_ref -> Text,
         created_by -> Text,
         created_at -> Timestamp,
+        payment_terms_days -> Integer,
     }
 }
 
@@ -194,6 +195,8 @@ diesel::joinable!(schools -> counties (county_code));
 diesel::joinable!(supplier_tags -> suppliers (supplier_id));
 diesel::joinable!(purchase_lines -> purchases (purchase_id));
 diesel::joinable!(purchase_qualifications -> purchases (purchase_id));
+diesel::joinable!(purchase_confirmations -> purchases (purchase_id));
+diesel::joinable!(payments -> purchases (purchase_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     prefectures,
@@ -214,6 +217,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     agg_school,
     agg_facts,
     target_history,
+    deliveries,
+    purchase_confirmations,
+    payments,
 );
 
 diesel::table! {
@@ -228,6 +234,9 @@ diesel::table! {
         total_mg -> BigInt,
         qualifying_mg -> BigInt,
         purchases -> BigInt,
+        confirmed_fen -> BigInt,
+        confirmed_qualifying_fen -> BigInt,
+        paid_fen -> BigInt,
     }
 }
 
@@ -253,5 +262,52 @@ diesel::table! {
         denominator -> BigInt,
         set_by -> Text,
         set_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    deliveries (id) {
+        id -> Text,
+        supplier_id -> Text,
+        school_id -> Text,
+        delivery_date -> Date,
+        reference -> Text,
+        total_fen -> BigInt,
+        status -> Text,
+        purchase_id -> Nullable<Text>,
+        dispute_reason -> Nullable<Text>,
+        idem_key -> Text,
+        request_hash -> Text,
+        request_body -> Text,
+        response_body -> Text,
+        purchase_body -> Text,
+        pushed_by -> Text,
+        pushed_at -> Timestamp,
+        resolved_by -> Nullable<Text>,
+        resolved_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    purchase_confirmations (purchase_id) {
+        purchase_id -> Text,
+        state -> Text,
+        via -> Text,
+        delivery_id -> Nullable<Text>,
+        reason -> Nullable<Text>,
+        decided_by -> Text,
+        decided_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    payments (id) {
+        id -> Text,
+        purchase_id -> Text,
+        paid_on -> Date,
+        amount_fen -> BigInt,
+        reference -> Text,
+        recorded_by -> Text,
+        recorded_at -> Timestamp,
     }
 }

@@ -59,6 +59,11 @@ pub struct Figures {
     /// Mass of mass-unit lines, in milligrams.
     pub total_mg: i64,
     pub qualifying_mg: i64,
+    /// Of the total, purchases both parties confirmed, and the qualifying part of those.
+    pub confirmed_fen: i64,
+    pub confirmed_qualifying_fen: i64,
+    /// Paid to date against the purchases counted in `total_fen`.
+    pub paid_fen: i64,
 }
 
 impl Figures {
@@ -68,6 +73,9 @@ impl Figures {
         self.pending_fen += other.pending_fen;
         self.total_mg += other.total_mg;
         self.qualifying_mg += other.qualifying_mg;
+        self.confirmed_fen += other.confirmed_fen;
+        self.confirmed_qualifying_fen += other.confirmed_qualifying_fen;
+        self.paid_fen += other.paid_fen;
     }
 
     /// Figures of one ledger fact: an amount (and mass) with its qualification.
@@ -77,7 +85,7 @@ impl Figures {
             Qualification::Pending(_) => (0, 0, amount_fen),
             Qualification::NotQualifying => (0, 0, 0),
         };
-        Self { total_fen: amount_fen, qualifying_fen, pending_fen, total_mg: mass_mg, qualifying_mg }
+        Self { total_fen: amount_fen, qualifying_fen, pending_fen, total_mg: mass_mg, qualifying_mg, ..Self::default() }
     }
 }
 

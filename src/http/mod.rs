@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod admin;
 pub mod batch;
 pub mod body;
+pub mod deliveries;
 pub mod dto;
 pub mod export;
 pub mod fallback;
@@ -14,6 +15,7 @@ pub mod purchases;
 pub mod reference;
 pub mod reports;
 pub mod schools;
+pub mod settlement;
 pub mod suppliers;
 pub mod targets;
 

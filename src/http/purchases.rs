@@ -128,6 +128,100 @@ pub struct PurchaseResponse {
     pub hash: String,
     pub recorded_by: String,
     pub recorded_at: chrono::NaiveDateTime,
+    /// The second party's word on an entry (`null` on a void entry). A replayed create
+    /// returns the state at the time of the first request; read the purchase for the current one.
+    pub confirmation: Option<ConfirmationResponse>,
+    /// Payment of an entry (`null` on a void entry), as of the response.
+    pub payment: Option<PaymentStatus>,
+}
+
+/// Two-party confirmation state of a purchase.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ConfirmationState {
+    /// Recorded by the canteen; the supplier has not acknowledged it yet.
+    Unconfirmed,
+    /// Both parties agree: the canteen confirmed the supplier's delivery, or the supplier
+    /// acknowledged the canteen's entry.
+    Confirmed,
+    /// The supplier disputes the canteen's entry.
+    Disputed,
+}
+
+/// The second party's word on a purchase.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ConfirmationResponse {
+    pub state: ConfirmationState,
+    /// `delivery` (the canteen confirmed the supplier's delivery) or `supplier` (the
+    /// supplier acknowledged or disputed the canteen's entry); absent while unconfirmed.
+    #[schema(pattern = "^(delivery|supplier)$")]
+    pub via: Option<String>,
+    pub delivery_id: Option<String>,
+    /// The supplier's reason for a dispute.
+    pub reason: Option<String>,
+    pub decided_at: Option<chrono::NaiveDateTime>,
+}
+
+/// Payment state of a purchase.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentState {
+    Unpaid,
+    Partial,
+    Paid,
+}
+
+/// How much of a purchase has been paid, and when the rest is due.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PaymentStatus {
+    #[schema(value_type = String, example = "20.00")]
+    pub paid: Decimal,
+    #[schema(value_type = String, example = "25.90")]
+    pub unpaid: Decimal,
+    /// Purchase date plus the supplier's payment terms (30 days unless registered otherwise).
+    pub due_date: NaiveDate,
+    pub state: PaymentState,
+    /// Unpaid after the due date (China Standard Time).
+    pub overdue: bool,
+}
+
+fn confirmation(f: &FullPurchase) -> Option<ConfirmationResponse> {
+    if f.purchase.kind != "entry" {
+        return None;
+    }
+    Some(match &f.confirmation {
+        None => {
+            ConfirmationResponse { state: ConfirmationState::Unconfirmed, via: None, delivery_id: None, reason: None, decided_at: None }
+        }
+        Some(c) => ConfirmationResponse {
+            state: if c.state == "confirmed" { ConfirmationState::Confirmed } else { ConfirmationState::Disputed },
+            via: Some(c.via.clone()),
+            delivery_id: c.delivery_id.clone(),
+            reason: c.reason.clone(),
+            decided_at: Some(c.decided_at),
+        },
+    })
+}
+
+/// The payment state of an entry as of `today`.
+pub fn payment_status(f: &FullPurchase, today: NaiveDate) -> Option<PaymentStatus> {
+    if f.purchase.kind != "entry" {
+        return None;
+    }
+    let unpaid = f.purchase.total_fen - f.paid_fen;
+    let due_date = crate::service::settlement::due_date(f.purchase.purchase_date, f.terms_days);
+    let state = match (f.paid_fen, unpaid) {
+        (_, u) if u <= 0 => PaymentState::Paid,
+        (0, _) => PaymentState::Unpaid,
+        _ => PaymentState::Partial,
+    };
+    Some(PaymentStatus {
+        paid: yuan(f.paid_fen),
+        unpaid: yuan(unpaid),
+        due_date,
+        state,
+        overdue: unpaid > 0 && f.voided_by.is_none() && due_date < today,
+    })
 }
 
 fn line(l: LineRow) -> LineResponse {
@@ -145,6 +239,8 @@ fn line(l: LineRow) -> LineResponse {
 
 impl From<FullPurchase> for PurchaseResponse {
     fn from(f: FullPurchase) -> Self {
+        let confirmation = confirmation(&f);
+        let payment = payment_status(&f, today_cst());
         let p = f.purchase;
         let q = f.qualification;
         let status = match (p.kind.as_str(), &f.voided_by) {
@@ -176,6 +272,8 @@ impl From<FullPurchase> for PurchaseResponse {
             hash: p.hash,
             recorded_by: p.recorded_by,
             recorded_at: p.recorded_at,
+            confirmation,
+            payment,
         }
     }
 }
@@ -186,7 +284,7 @@ pub fn today_cst() -> NaiveDate {
 }
 
 /// Reads and checks the `Idempotency-Key` header.
-fn idempotency_key(req: &HttpRequest) -> Result<String, ApiError> {
+pub fn idempotency_key(req: &HttpRequest) -> Result<String, ApiError> {
     let missing = || ApiError::field(IDEMPOTENCY_KEY, "required", "send a client-generated UUID or ULID in the Idempotency-Key header");
     let key = req.headers().get(IDEMPOTENCY_KEY).ok_or_else(missing)?.to_str().map_err(|_| missing())?.trim();
     check_key(IDEMPOTENCY_KEY, key)?;

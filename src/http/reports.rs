@@ -14,7 +14,7 @@ use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::db::repo::reports::ScopeFilter;
 use crate::domain::period::{DateRange, PeriodKind, parse_period};
-use crate::domain::shares::Target;
+use crate::domain::shares::{Target, ratio_4dp};
 use crate::error::{ApiError, Problem};
 use crate::service::reports::{
     self, Breakdown, Grouping, Named, OrderBy, Ranking, Report, ReportRequest, Row, SilentList, SortOrder, UnitLevel,
@@ -142,10 +142,34 @@ pub struct ShareRow {
     /// For school rows: no purchase in the period.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub silent: Option<bool>,
+    /// Two-party confirmation and payment of the purchases counted (not on breakdown rows).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub settlement: Option<SettlementFigures>,
+}
+
+/// Confirmation and payment figures of a unit row. Amounts are yuan strings.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SettlementFigures {
+    /// Of `total`, purchases both the canteen and the supplier confirmed.
+    #[schema(value_type = String, example = "1000.00")]
+    pub confirmed_total: Decimal,
+    /// Of `qualifying`, purchases both parties confirmed.
+    #[schema(value_type = String, example = "600.00")]
+    pub confirmed_qualifying: Decimal,
+    /// The share over confirmed purchases only (4 places); `null` when none is confirmed.
+    #[schema(value_type = Option<String>, example = "0.6000")]
+    pub confirmed_share: Option<Decimal>,
+    /// Paid to date against the purchases of the period.
+    #[schema(value_type = String, example = "800.00")]
+    pub paid: Decimal,
+    /// `total − paid`.
+    #[schema(value_type = String, example = "434.50")]
+    pub unpaid: Decimal,
 }
 
 impl From<Row> for ShareRow {
     fn from(r: Row) -> Self {
+        let unit_row = r.breakdown.is_none();
         Self {
             unit: r.unit.map(NamedRef::from),
             period: r.period.map(|(label, range)| PeriodRef { label, from: range.from, to: range.to }),
@@ -166,6 +190,13 @@ impl From<Row> for ShareRow {
                 silent: c.silent,
             }),
             silent: r.silent,
+            settlement: unit_row.then(|| SettlementFigures {
+                confirmed_total: yuan(r.figures.confirmed_fen),
+                confirmed_qualifying: yuan(r.figures.confirmed_qualifying_fen),
+                confirmed_share: ratio_4dp(r.figures.confirmed_qualifying_fen, r.figures.confirmed_fen),
+                paid: yuan(r.figures.paid_fen),
+                unpaid: yuan(r.figures.total_fen - r.figures.paid_fen),
+            }),
         }
     }
 }

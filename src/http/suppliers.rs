@@ -67,6 +67,8 @@ pub struct SupplierResponse {
     pub in_province: bool,
     pub registration_ref: String,
     pub created_at: chrono::NaiveDateTime,
+    /// Days after the purchase date a payment is due.
+    pub payment_terms_days: i32,
     pub tags: Vec<TagResponse>,
 }
 
@@ -81,6 +83,7 @@ impl From<SupplierWithTags> for SupplierResponse {
             in_province: s.in_province,
             registration_ref: r.registration_ref,
             created_at: r.created_at,
+            payment_terms_days: r.payment_terms_days,
             tags: s.tags.into_iter().map(TagResponse::from).collect(),
         }
     }
@@ -99,6 +102,9 @@ pub struct CreateSupplierRequest {
     /// Business licence, cooperative registration or household registration reference.
     #[schema(min_length = 1, max_length = 100)]
     pub registration_ref: String,
+    /// Days after the purchase date a payment is due (default 30).
+    #[schema(minimum = 0, maximum = 365, example = 30)]
+    pub payment_terms_days: Option<i32>,
 }
 
 /// Register a supplier (bureaus, admin and canteens).
@@ -126,11 +132,15 @@ pub async fn create_supplier(
     if !crate::auth::role::is_division_code(&r.origin_county_code) {
         return Err(ApiError::field("origin_county_code", "bad_code", "a 6-digit GB/T 2260 code"));
     }
+    if r.payment_terms_days.is_some_and(|d| !(0..=365).contains(&d)) {
+        return Err(ApiError::field("payment_terms_days", "out_of_range", "0 to 365 days"));
+    }
     let new = NewSupplier {
         name: r.name.trim().into(),
         kind: r.kind,
         origin_county_code: r.origin_county_code,
         registration_ref: r.registration_ref.trim().into(),
+        payment_terms_days: r.payment_terms_days.unwrap_or(suppliers::DEFAULT_PAYMENT_TERMS_DAYS),
     };
     let s = state.db.run(move |conn| suppliers::create(conn, &user, new)).await?;
     Ok(HttpResponse::Created().json(SupplierResponse::from(s)))

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::db::DbConn;
 use crate::db::repo::aggregates::{self as repo, Delta, FactDelta, SchoolFigures};
-use crate::db::repo::purchases::{LineRow, PurchaseRow};
+use crate::db::repo::purchases::{self as purchase_repo, LineRow, PurchaseRow};
 use crate::db::repo::reference;
 use crate::db::repo::reports::{self as ledger, ScopeFilter};
 use crate::domain::period::PeriodKind;
@@ -17,8 +17,9 @@ use crate::domain::qualification::Qualification;
 use crate::error::ApiError;
 
 /// The contribution of one ledger entry with qualification `q`, multiplied by `sign`
-/// (+1 to add, −1 to remove); `purchases` is the change in the net purchase count.
-pub fn delta(p: &PurchaseRow, lines: &[LineRow], q: Qualification, sign: i64, purchases: i64) -> Delta {
+/// (+1 to add, −1 to remove); `purchases` is the change in the net purchase count;
+/// `confirmed` when both parties have confirmed the purchase (a void: its original).
+pub fn delta(p: &PurchaseRow, lines: &[LineRow], q: Qualification, sign: i64, purchases: i64, confirmed: bool) -> Delta {
     let mut by_category: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
     for l in lines {
         let e = by_category.entry(l.category.as_str()).or_default();
@@ -30,6 +31,7 @@ pub fn delta(p: &PurchaseRow, lines: &[LineRow], q: Qualification, sign: i64, pu
         county_code: p.county_code.clone(),
         day: p.purchase_date,
         purchases,
+        confirmed,
         facts: by_category
             .into_iter()
             .map(|(category, (amount, mass))| FactDelta {
@@ -48,19 +50,41 @@ pub fn count_of(p: &PurchaseRow) -> i64 {
     if p.kind == "void" { -1 } else { 1 }
 }
 
+fn buckets_of(day: NaiveDate) -> Vec<(i32, NaiveDate)> {
+    PeriodKind::ALL.iter().map(|k| (k.code(), k.containing(day).from)).collect()
+}
+
 /// Applies a delta to every bucket kind.
 pub fn apply(conn: &mut DbConn, d: &Delta) -> Result<(), ApiError> {
-    let figures = SchoolFigures::of(&d.facts, d.purchases);
-    let buckets: Vec<(i32, NaiveDate)> = PeriodKind::ALL.iter().map(|k| (k.code(), k.containing(d.day).from)).collect();
-    repo::add_school_buckets(conn, &d.school_id, &d.county_code, &buckets, &figures)?;
+    let buckets = buckets_of(d.day);
+    repo::add_school_buckets(conn, &d.school_id, &d.county_code, &buckets, &d.school_figures())?;
     repo::add_fact_buckets(conn, &d.school_id, &d.county_code, &buckets, &d.facts)?;
     Ok(())
 }
 
+/// Adds school-level figures only (confirmation, payment) to the buckets of `p`'s date.
+fn apply_school(conn: &mut DbConn, p: &PurchaseRow, f: &SchoolFigures) -> Result<(), ApiError> {
+    Ok(repo::add_school_buckets(conn, &p.school_id, &p.county_code, &buckets_of(p.purchase_date), f)?)
+}
+
 /// Moves an entry's contribution from one qualification to another.
 pub fn reclassify(conn: &mut DbConn, p: &PurchaseRow, lines: &[LineRow], from: Qualification, to: Qualification) -> Result<(), ApiError> {
-    apply(conn, &delta(p, lines, from, -1, 0))?;
-    apply(conn, &delta(p, lines, to, 1, 0))
+    let confirmed = purchase_repo::is_confirmed(conn, p.voids_id.as_deref().unwrap_or(&p.id))?;
+    apply(conn, &delta(p, lines, from, -1, 0, confirmed))?;
+    apply(conn, &delta(p, lines, to, 1, 0, confirmed))
+}
+
+/// Counts a recorded entry as confirmed by both parties from now on.
+pub fn confirm(conn: &mut DbConn, p: &PurchaseRow, lines: &[LineRow], q: Qualification) -> Result<(), ApiError> {
+    let f = delta(p, lines, q, 1, 0, true).school_figures();
+    let only =
+        SchoolFigures { confirmed_fen: f.confirmed_fen, confirmed_qualifying_fen: f.confirmed_qualifying_fen, ..SchoolFigures::default() };
+    apply_school(conn, p, &only)
+}
+
+/// Adds a payment of `amount_fen` against purchase `p`.
+pub fn pay(conn: &mut DbConn, p: &PurchaseRow, amount_fen: i64) -> Result<(), ApiError> {
+    apply_school(conn, p, &SchoolFigures { paid_fen: amount_fen, ..SchoolFigures::default() })
 }
 
 type SchoolKey = (String, i32, NaiveDate);
@@ -105,6 +129,19 @@ fn expected_for_county(conn: &mut DbConn, county: &str) -> Result<Expected, ApiE
         for kind in PeriodKind::ALL {
             let start = kind.containing(day).from;
             e.schools.entry((c.school_id.clone(), kind.code(), start)).or_default().purchases += c.purchases;
+        }
+    }
+    for c in ledger::settlement(conn, &scope, from, to, true)? {
+        let Some(day) = c.day else { continue };
+        let figures = SchoolFigures {
+            confirmed_fen: c.confirmed_fen,
+            confirmed_qualifying_fen: c.confirmed_qualifying_fen,
+            paid_fen: c.paid_fen,
+            ..SchoolFigures::default()
+        };
+        for kind in PeriodKind::ALL {
+            let start = kind.containing(day).from;
+            e.schools.entry((c.school_id.clone(), kind.code(), start)).or_default().add(&figures);
         }
     }
     Ok(e)
@@ -152,6 +189,9 @@ pub fn check(conn: &mut DbConn) -> Result<CheckReport, ApiError> {
                 total_mg: r.total_mg,
                 qualifying_mg: r.qualifying_mg,
                 purchases: r.purchases,
+                confirmed_fen: r.confirmed_fen,
+                confirmed_qualifying_fen: r.confirmed_qualifying_fen,
+                paid_fen: r.paid_fen,
             };
             stored_schools.insert((r.school_id, r.kind, r.bucket_start), f);
         }
@@ -212,6 +252,9 @@ pub fn rebuild(conn: &mut DbConn) -> Result<usize, ApiError> {
                 total_mg: f.total_mg,
                 qualifying_mg: f.qualifying_mg,
                 purchases: f.purchases,
+                confirmed_fen: f.confirmed_fen,
+                confirmed_qualifying_fen: f.confirmed_qualifying_fen,
+                paid_fen: f.paid_fen,
             })
             .collect();
         let facts: Vec<FactBucket> = expected

@@ -74,6 +74,7 @@ pub fn fill(conn: &mut DbConn) -> Result<String, ApiError> {
                 kind: *kind,
                 origin_county_code: (*county).into(),
                 registration_ref: format!("DEMO-{i:03}"),
+                payment_terms_days: supplier_service::DEFAULT_PAYMENT_TERMS_DAYS,
             },
         )?;
         if let Some((tag, status)) = tag {

@@ -4,12 +4,14 @@
 
 pub mod accounts;
 pub mod aggregates;
+pub mod deliveries;
 pub mod demo;
 pub mod purchases;
 pub mod qualify;
 pub mod reference;
 pub mod reports;
 pub mod schools;
+pub mod settlement;
 pub mod suppliers;
 pub mod targets;
 

@@ -11,7 +11,7 @@ use super::aggregates;
 use super::qualify::{row_for, supplier_context};
 use crate::auth::{AuthUser, Role};
 use crate::db::repo::idempotency::{self, IdempotencyRow};
-use crate::db::repo::purchases::{self, FullPurchase, LineRow, PurchaseFilter, PurchaseRow};
+use crate::db::repo::purchases::{self, ConfirmationRow, FullPurchase, LineRow, PurchaseFilter, PurchaseRow};
 use crate::db::repo::{reference, schools, suppliers};
 use crate::db::{DbConn, write_tx};
 use crate::domain::ledger::{self, BrokenLink, ChainEntry, ChainLine};
@@ -36,7 +36,7 @@ pub struct IdempotentRequest {
 }
 
 impl IdempotentRequest {
-    fn hash(&self) -> String {
+    pub fn hash(&self) -> String {
         hex::encode(Sha256::digest(self.body.to_string().as_bytes()))
     }
 }
@@ -210,52 +210,8 @@ fn record_in_tx(
     if let Some(done) = replay(conn, &new.school_id, req)? {
         return Ok(done);
     }
-    let school = schools::find(conn, &new.school_id)?.ok_or(ApiError::NotFound("school"))?;
-    let supplier =
-        suppliers::find(conn, &new.supplier_id)?.ok_or_else(|| ApiError::field("supplier_id", "unknown_supplier", "no such supplier"))?;
-    let ctx = supplier_context(conn, &supplier.id, &supplier.origin_county_code)?;
-    let id = super::new_id();
-    let lines: Vec<LineRow> = new
-        .draft
-        .lines
-        .iter()
-        .zip(1..)
-        .map(|(l, line_no)| LineRow {
-            purchase_id: id.clone(),
-            line_no,
-            category: l.category.as_str().to_owned(),
-            description: l.description.clone(),
-            quantity_milli: l.quantity.milli(),
-            unit: l.unit.as_str().to_owned(),
-            unit_price_e4: l.unit_price.ten_thousandths(),
-            amount_fen: l.amount.fen(),
-            mass_mg: l.mass_mg,
-        })
-        .collect();
-    let row = PurchaseRow {
-        id: id.clone(),
-        school_id: school.school.id.clone(),
-        county_code: school.school.county_code.clone(),
-        supplier_id: supplier.id.clone(),
-        purchase_date: new.draft.purchase_date,
-        invoice_no: new.invoice_no.clone(),
-        kind: "entry".into(),
-        voids_id: None,
-        void_reason: None,
-        total_fen: new.draft.total.fen(),
-        seq: 0,
-        prev_hash: String::new(),
-        hash: String::new(),
-        recorded_by: user.actor(),
-        recorded_at: super::now(),
-        idempotency_key: Some(req.key.clone()),
-    };
-    let qualification = ctx.qualify(new.draft.purchase_date);
-    let q = row_for(&id, qualification);
-    let row = append(conn, row, &lines, head, q.clone())?;
-    aggregates::apply(conn, &aggregates::delta(&row, &lines, qualification, 1, 1))?;
-    // Everything the response shows was just written: no need to read it back.
-    let full = FullPurchase { purchase: row.clone(), lines, qualification: Some(q), voided_by: None };
+    let full = append_purchase(conn, user, new, head, Some(req.key.clone()), None)?;
+    let row = &full.purchase;
     let body = render(&full)?;
     idempotency::insert(
         conn,
@@ -282,6 +238,90 @@ fn record_in_tx(
     Ok(Recorded::Created(body))
 }
 
+/// Appends a new entry for `new` to its school's chain (head locked by the caller) and
+/// updates the aggregates. With `from_delivery`, the entry is the canteen's confirmation
+/// of that supplier delivery, so it is confirmed by both parties from the start.
+pub(crate) fn append_purchase(
+    conn: &mut DbConn,
+    user: &AuthUser,
+    new: &NewPurchase,
+    head: (i64, String),
+    idempotency_key: Option<String>,
+    from_delivery: Option<&str>,
+) -> Result<FullPurchase, ApiError> {
+    let school = schools::find(conn, &new.school_id)?.ok_or(ApiError::NotFound("school"))?;
+    let supplier =
+        suppliers::find(conn, &new.supplier_id)?.ok_or_else(|| ApiError::field("supplier_id", "unknown_supplier", "no such supplier"))?;
+    let ctx = supplier_context(conn, &supplier.id, &supplier.origin_county_code)?;
+    let id = super::new_id();
+    let lines: Vec<LineRow> = new
+        .draft
+        .lines
+        .iter()
+        .zip(1..)
+        .map(|(l, line_no)| LineRow {
+            purchase_id: id.clone(),
+            line_no,
+            category: l.category.as_str().to_owned(),
+            description: l.description.clone(),
+            quantity_milli: l.quantity.milli(),
+            unit: l.unit.as_str().to_owned(),
+            unit_price_e4: l.unit_price.ten_thousandths(),
+            amount_fen: l.amount.fen(),
+            mass_mg: l.mass_mg,
+        })
+        .collect();
+    let now = super::now();
+    let row = PurchaseRow {
+        id: id.clone(),
+        school_id: school.school.id.clone(),
+        county_code: school.school.county_code.clone(),
+        supplier_id: supplier.id.clone(),
+        purchase_date: new.draft.purchase_date,
+        invoice_no: new.invoice_no.clone(),
+        kind: "entry".into(),
+        voids_id: None,
+        void_reason: None,
+        total_fen: new.draft.total.fen(),
+        seq: 0,
+        prev_hash: String::new(),
+        hash: String::new(),
+        recorded_by: user.actor(),
+        recorded_at: now,
+        idempotency_key,
+    };
+    let qualification = ctx.qualify(new.draft.purchase_date);
+    let q = row_for(&id, qualification);
+    let row = append(conn, row, &lines, head, q.clone())?;
+    let confirmation = match from_delivery {
+        Some(delivery_id) => {
+            let c = ConfirmationRow {
+                purchase_id: id,
+                state: "confirmed".into(),
+                via: "delivery".into(),
+                delivery_id: Some(delivery_id.to_owned()),
+                reason: None,
+                decided_by: user.actor(),
+                decided_at: now,
+            };
+            purchases::insert_confirmation(conn, &c)?;
+            Some(c)
+        }
+        None => None,
+    };
+    aggregates::apply(conn, &aggregates::delta(&row, &lines, qualification, 1, 1, confirmation.is_some()))?;
+    // Everything the response shows was just written: no need to read it back.
+    Ok(FullPurchase {
+        purchase: row,
+        lines,
+        qualification: Some(q),
+        voided_by: None,
+        confirmation,
+        paid_fen: 0,
+        terms_days: supplier.payment_terms_days,
+    })
+}
+
 /// Voids an entry with a reversal entry dated the same business date. Voiding twice is
 /// a 409 (also enforced by a unique constraint on `voids_id`).
 pub fn void(conn: &mut DbConn, user: &AuthUser, purchase_id: &str, reason: &str) -> Result<FullPurchase, ApiError> {
@@ -296,6 +336,10 @@ pub fn void(conn: &mut DbConn, user: &AuthUser, purchase_id: &str, reason: &str)
         }
         if purchases::void_of(conn, purchase_id)?.is_some() {
             return Err(ApiError::conflict("already-voided", "this purchase has already been voided"));
+        }
+        // Read again under the head lock: a payment may have been recorded meanwhile.
+        if !purchases::paid_of(conn, std::slice::from_ref(&original.purchase.id))?.is_empty() {
+            return Err(ApiError::conflict("has-payments", "a purchase with payments recorded against it cannot be voided"));
         }
         let id = super::new_id();
         let p = &original.purchase;
@@ -331,7 +375,8 @@ pub fn void(conn: &mut DbConn, user: &AuthUser, purchase_id: &str, reason: &str)
         };
         let qualification = Qualification::from_parts(&q.class, q.tag.as_deref());
         let row = append(conn, row, &lines, head, q)?;
-        aggregates::apply(conn, &aggregates::delta(&row, &lines, qualification, 1, -1))?;
+        let confirmed = purchases::is_confirmed(conn, &p.id)?;
+        aggregates::apply(conn, &aggregates::delta(&row, &lines, qualification, 1, -1, confirmed))?;
         super::audit(
             conn,
             &user.actor(),

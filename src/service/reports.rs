@@ -193,6 +193,12 @@ fn ledger_measures(
     for c in repo::counts(conn, scope, range.from, range.to, by_day)? {
         slot(&mut out, c.school_id, period_of(c.day), periods.len()).purchases += c.purchases;
     }
+    for c in repo::settlement(conn, scope, range.from, range.to, by_day)? {
+        let all = &mut slot(&mut out, c.school_id, period_of(c.day), periods.len()).all;
+        all.confirmed_fen += c.confirmed_fen;
+        all.confirmed_qualifying_fen += c.confirmed_qualifying_fen;
+        all.paid_fen += c.paid_fen;
+    }
     Ok(out)
 }
 
@@ -249,6 +255,9 @@ fn figures_of(r: &aggregates::SchoolBucketRow) -> Figures {
         pending_fen: r.pending_fen,
         total_mg: r.total_mg,
         qualifying_mg: r.qualifying_mg,
+        confirmed_fen: r.confirmed_fen,
+        confirmed_qualifying_fen: r.confirmed_qualifying_fen,
+        paid_fen: r.paid_fen,
     }
 }
 

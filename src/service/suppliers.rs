@@ -22,7 +22,11 @@ pub struct NewSupplier {
     pub kind: SupplierKind,
     pub origin_county_code: String,
     pub registration_ref: String,
+    pub payment_terms_days: i32,
 }
+
+/// Payment terms when a supplier's registration does not state them.
+pub const DEFAULT_PAYMENT_TERMS_DAYS: i32 = 30;
 
 #[derive(Debug, Clone)]
 pub struct NewTag {
@@ -57,6 +61,7 @@ pub fn create(conn: &mut DbConn, user: &AuthUser, new: NewSupplier) -> Result<Su
             registration_ref: new.registration_ref,
             created_by: user.actor(),
             created_at: super::now(),
+            payment_terms_days: new.payment_terms_days,
         };
         suppliers::insert(conn, &row)?;
         super::audit(
@@ -66,7 +71,8 @@ pub fn create(conn: &mut DbConn, user: &AuthUser, new: NewSupplier) -> Result<Su
             ("supplier", &row.id),
             None,
             Some(super::json(&serde_json::json!({
-                "name": row.name, "kind": row.kind, "origin_county_code": row.origin_county_code, "registration_ref": row.registration_ref
+                "name": row.name, "kind": row.kind, "origin_county_code": row.origin_county_code, "registration_ref": row.registration_ref,
+                "payment_terms_days": row.payment_terms_days
             }))?),
         )?;
         Ok(SupplierWithTags { supplier: row, tags: Vec::new(), in_province })

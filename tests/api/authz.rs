@@ -94,6 +94,17 @@ enum Route {
     VerifyOtherSuppliersTagViaOwnPath,
     CreatePurchase,
     BatchPurchases,
+    PushDelivery,
+    ListDeliveries,
+    GetDelivery,
+    ConfirmDelivery,
+    DisputeDelivery,
+    AcknowledgePurchase,
+    DisputePurchase,
+    RecordPayment,
+    ListPayments,
+    OverdueOfCounty,
+    OverdueOfSupplier,
     ListPurchases,
     ListPurchasesOfSchool,
     ListPurchasesOfSupplier,
@@ -138,6 +149,17 @@ impl Route {
             Self::RevokeTag => "POST /api/v1/suppliers/{id}/tags/{tag}/revoke",
             Self::CreatePurchase => "POST /api/v1/purchases",
             Self::BatchPurchases => "POST /api/v1/purchases/batch",
+            Self::PushDelivery => "POST /api/v1/deliveries",
+            Self::ListDeliveries => "GET /api/v1/deliveries",
+            Self::GetDelivery => "GET /api/v1/deliveries/{id}",
+            Self::ConfirmDelivery => "POST /api/v1/deliveries/{id}/confirm",
+            Self::DisputeDelivery => "POST /api/v1/deliveries/{id}/dispute",
+            Self::AcknowledgePurchase => "POST /api/v1/purchases/{id}/acknowledge",
+            Self::DisputePurchase => "POST /api/v1/purchases/{id}/dispute",
+            Self::RecordPayment => "POST /api/v1/purchases/{id}/payments",
+            Self::ListPayments => "GET /api/v1/purchases/{id}/payments",
+            Self::OverdueOfCounty => "GET /api/v1/payments/overdue",
+            Self::OverdueOfSupplier => "GET /api/v1/payments/overdue",
             Self::ListPurchases | Self::ListPurchasesOfSchool | Self::ListPurchasesOfSupplier => "GET /api/v1/purchases",
             Self::GetPurchase | Self::GetPurchaseFromOtherSupplier => "GET /api/v1/purchases/{id}",
             Self::VoidPurchase => "POST /api/v1/purchases/{id}/void",
@@ -179,6 +201,17 @@ impl Route {
             Self::VerifyOtherSuppliersTagViaOwnPath => "POST /suppliers/OWN/tags/T_of_OTHER/verify",
             Self::CreatePurchase => "POST /purchases (school OWN)",
             Self::BatchPurchases => "POST /purchases/batch (school OWN; another canteen's item fails with 403)",
+            Self::PushDelivery => "POST /deliveries (supp OWN → school OWN; any supplier may deliver)",
+            Self::ListDeliveries => "GET /deliveries",
+            Self::GetDelivery => "GET /deliveries/D (OWN→OWN)",
+            Self::ConfirmDelivery => "POST /deliveries/D/confirm (fresh)",
+            Self::DisputeDelivery => "POST /deliveries/D/dispute (fresh)",
+            Self::AcknowledgePurchase => "POST /purchases/P/acknowledge (fresh OWN←OWN)",
+            Self::DisputePurchase => "POST /purchases/P/dispute (fresh OWN←OWN)",
+            Self::RecordPayment => "POST /purchases/P/payments (fresh OWN←OWN)",
+            Self::ListPayments => "GET /purchases/P/payments (OWN←OWN)",
+            Self::OverdueOfCounty => "GET /payments/overdue?county=OWN",
+            Self::OverdueOfSupplier => "GET /payments/overdue?supplier=OWN",
             Self::ListPurchases => "GET /purchases",
             Self::ListPurchasesOfSchool => "GET /purchases?school_id=OWN",
             Self::ListPurchasesOfSupplier => "GET /purchases?supplier_id=OWN",
@@ -238,6 +271,18 @@ const EXPECTED: &[(Route, [u16; 12])] = &[
     // what was bought from it.
     (CreatePurchase,                         [401,  401,  403,  403, 403,  403,  403,  403,  201,  403,  403,  403]),
     (BatchPurchases,                         [401,  401,  403,  403, 403,  403,  403,  403,  200,  200,  403,  403]),
+    // Deliveries, confirmation and payments: the supplier pushes and acknowledges, the canteen confirms and pays.
+    (PushDelivery,                            [401,  401,  403,  403, 403,  403,  403,  403,  403,  403,  201,  201]),
+    (ListDeliveries,                          [401,  401,  200,  200, 200,  200,  200,  200,  200,  200,  200,  200]),
+    (GetDelivery,                             [401,  401,  200,  200, 200,  404,  200,  404,  200,  404,  200,  404]),
+    (ConfirmDelivery,                         [401,  401,  403,  403, 403,  404,  403,  404,  200,  404,  403,  404]),
+    (DisputeDelivery,                         [401,  401,  403,  403, 403,  404,  403,  404,  200,  404,  403,  404]),
+    (AcknowledgePurchase,                     [401,  401,  403,  403, 403,  404,  403,  404,  403,  404,  200,  404]),
+    (DisputePurchase,                         [401,  401,  403,  403, 403,  404,  403,  404,  403,  404,  200,  404]),
+    (RecordPayment,                           [401,  401,  403,  403, 403,  404,  403,  404,  201,  404,  403,  404]),
+    (ListPayments,                            [401,  401,  200,  200, 200,  404,  200,  404,  200,  404,  200,  404]),
+    (OverdueOfCounty,                         [401,  401,  200,  200, 200,  403,  200,  403,  403,  403,  403,  403]),
+    (OverdueOfSupplier,                       [401,  401,  200,  200, 403,  403,  403,  403,  403,  403,  200,  403]),
     (ListPurchases,                          [401,  401,  200,  200, 200,  200,  200,  200,  200,  200,  200,  200]),
     (ListPurchasesOfSchool,                  [401,  401,  200,  200, 200,  403,  200,  403,  200,  403,  200,  200]),
     (ListPurchasesOfSupplier,                [401,  401,  200,  200, 200,  200,  200,  200,  200,  200,  200,  403]),
@@ -275,6 +320,8 @@ struct World {
     p_other: String,
     /// OWN school ← OTHER supplier.
     p_cross: String,
+    /// A pending delivery OWN supplier → OWN school.
+    d_own: String,
     /// A login whose password is known (for the public login row).
     login: Value,
     /// County OWN's current designations, written back unchanged by the PUT row.
@@ -289,6 +336,20 @@ async fn purchase(app: &TestApp, school: &str, supplier: &str) -> String {
     let r = app.purchase(school, supplier, DATE, lines()).await;
     r.expect(201);
     r.json["id"].as_str().expect("purchase id").to_owned()
+}
+
+/// A fresh pending delivery from supplier OWN to school OWN.
+async fn delivery(app: &TestApp, w: &World) -> String {
+    delivery_between(app, &w.own_supplier, &w.own_school).await
+}
+
+async fn delivery_between(app: &TestApp, supplier: &str, school: &str) -> String {
+    let body = json!({"school_id": school, "delivery_date": DATE, "reference": "DN-1", "lines": lines()});
+    let token = app.token(&Role::Supplier(supplier.to_owned()));
+    let key = uuid::Uuid::new_v4().to_string();
+    let r = app.send(Method::POST, "/api/v1/deliveries", Some(&token), Some(&body), &[("Idempotency-Key", &key)]).await;
+    r.expect(201);
+    r.json["id"].as_str().expect("delivery id").to_owned()
 }
 
 impl World {
@@ -308,7 +369,20 @@ impl World {
         let county = app.get(&format!("/api/v1/counties/{OWN_COUNTY}"), &app.admin()).await;
         county.expect(200);
         let designations = county.json["designations"].clone();
-        Self { own_school, other_school, own_supplier, other_supplier, p_own, p_other, p_cross, login, designations }
+        let mut world = Self {
+            own_school,
+            other_school,
+            own_supplier,
+            other_supplier,
+            p_own,
+            p_other,
+            p_cross,
+            d_own: String::new(),
+            login,
+            designations,
+        };
+        world.d_own = delivery(app, &world).await;
+        world
     }
 
     /// The token of a column; `own_school` is the school `cant:OWN` is the canteen of.
@@ -418,6 +492,31 @@ async fn prepare(app: &TestApp, w: &World, route: Route) -> Req {
             json!({"items": [{"idempotency_key": uuid::Uuid::new_v4().to_string(), "purchase":
                 {"school_id": w.own_school, "supplier_id": w.own_supplier, "purchase_date": DATE, "lines": lines()}}]}),
         ),
+        PushDelivery => Req {
+            idempotency_key: Some(uuid::Uuid::new_v4().to_string()),
+            ..post(
+                "/api/v1/deliveries".into(),
+                json!({"school_id": w.own_school, "delivery_date": DATE, "reference": "DN-1", "lines": lines()}),
+            )
+        },
+        ListDeliveries => get("/api/v1/deliveries".into()),
+        GetDelivery => get(format!("/api/v1/deliveries/{}", w.d_own)),
+        ConfirmDelivery => post(format!("/api/v1/deliveries/{}/confirm", delivery(app, w).await), json!({})),
+        DisputeDelivery => post(format!("/api/v1/deliveries/{}/dispute", delivery(app, w).await), json!({"reason": "short"})),
+        AcknowledgePurchase => {
+            post(format!("/api/v1/purchases/{}/acknowledge", purchase(app, &w.own_school, &w.own_supplier).await), json!({}))
+        }
+        DisputePurchase => post(
+            format!("/api/v1/purchases/{}/dispute", purchase(app, &w.own_school, &w.own_supplier).await),
+            json!({"reason": "never delivered"}),
+        ),
+        RecordPayment => post(
+            format!("/api/v1/purchases/{}/payments", purchase(app, &w.own_school, &w.own_supplier).await),
+            json!({"paid_on": DATE, "amount": "1.00", "reference": "BANK-1"}),
+        ),
+        ListPayments => get(format!("/api/v1/purchases/{}/payments", w.p_own)),
+        OverdueOfCounty => get(format!("/api/v1/payments/overdue?county={OWN_COUNTY}")),
+        OverdueOfSupplier => get(format!("/api/v1/payments/overdue?supplier={}", w.own_supplier)),
         ListPurchases => get("/api/v1/purchases".into()),
         ListPurchasesOfSchool => get(format!("/api/v1/purchases?school_id={}", w.own_school)),
         ListPurchasesOfSupplier => get(format!("/api/v1/purchases?supplier_id={}", w.own_supplier)),
@@ -527,6 +626,8 @@ const VISIBLE: &[(&str, [char; 10])] = &[
     ("purchase OWN school ← OTHER supplier",   ['Y', 'Y', 'Y', '-', 'Y', '-', 'Y', '-', '-', 'Y']),
     ("school OWN",                             ['Y', 'Y', 'Y', '-', 'Y', '-', 'Y', '-', '-', '-']),
     ("school OTHER",                           ['Y', 'Y', '-', 'Y', '-', 'Y', '-', 'Y', '-', '-']),
+    ("delivery OWN supplier → OWN school",     ['Y', 'Y', 'Y', '-', 'Y', '-', 'Y', '-', 'Y', '-']),
+    ("delivery OTHER supplier → OTHER school", ['Y', 'Y', '-', 'Y', '-', 'Y', '-', 'Y', '-', 'Y']),
 ];
 
 async fn ids(app: &TestApp, path: &str, token: &str) -> HashSet<String> {
@@ -542,12 +643,14 @@ async fn ids(app: &TestApp, path: &str, token: &str) -> HashSet<String> {
 async fn lists_show_each_caller_exactly_its_scope(db: TestDb) {
     let app = TestApp::new(db).await;
     let w = World::build(&app).await;
-    let entries = [&w.p_own, &w.p_other, &w.p_cross, &w.own_school, &w.other_school];
+    let d_other = delivery_between(&app, &w.other_supplier, &w.other_school).await;
+    let entries = [&w.p_own, &w.p_other, &w.p_cross, &w.own_school, &w.other_school, &w.d_own, &d_other];
     let mut failures = Vec::new();
     for (i, who) in WHO[2..].iter().enumerate() {
         let token = w.token(&app, *who, &w.own_school).expect("signed in");
         let mut seen = ids(&app, "/api/v1/purchases?limit=500", &token).await;
         seen.extend(ids(&app, "/api/v1/schools?limit=500", &token).await);
+        seen.extend(ids(&app, "/api/v1/deliveries?limit=500", &token).await);
         for ((label, expected), id) in VISIBLE.iter().zip(entries) {
             let got = if seen.contains(id.as_str()) { 'Y' } else { '-' };
             if got != expected[i] {

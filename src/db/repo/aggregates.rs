@@ -28,6 +28,20 @@ pub struct Delta {
     pub day: NaiveDate,
     pub purchases: i64,
     pub facts: Vec<FactDelta>,
+    /// The facts also count as confirmed by both parties.
+    pub confirmed: bool,
+}
+
+impl Delta {
+    /// The school-level figures of this delta.
+    pub fn school_figures(&self) -> SchoolFigures {
+        let mut f = SchoolFigures::of(&self.facts, self.purchases);
+        if self.confirmed {
+            f.confirmed_fen = f.total_fen;
+            f.confirmed_qualifying_fen = f.qualifying_fen;
+        }
+        f
+    }
 }
 
 /// The school-level figures of one bucket.
@@ -39,6 +53,9 @@ pub struct SchoolFigures {
     pub total_mg: i64,
     pub qualifying_mg: i64,
     pub purchases: i64,
+    pub confirmed_fen: i64,
+    pub confirmed_qualifying_fen: i64,
+    pub paid_fen: i64,
 }
 
 impl SchoolFigures {
@@ -67,15 +84,21 @@ impl SchoolFigures {
         self.total_mg += o.total_mg;
         self.qualifying_mg += o.qualifying_mg;
         self.purchases += o.purchases;
+        self.confirmed_fen += o.confirmed_fen;
+        self.confirmed_qualifying_fen += o.confirmed_qualifying_fen;
+        self.paid_fen += o.paid_fen;
     }
 }
 
-const UPSERT_SCHOOL: &str = "INSERT INTO agg_school (school_id, county_code, kind, bucket_start, total_fen, qualifying_fen, pending_fen, total_mg, qualifying_mg, purchases) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+const UPSERT_SCHOOL: &str = "INSERT INTO agg_school (school_id, county_code, kind, bucket_start, total_fen, qualifying_fen, pending_fen, total_mg, qualifying_mg, purchases, confirmed_fen, confirmed_qualifying_fen, paid_fen) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
      ON CONFLICT (kind, bucket_start, school_id) DO UPDATE SET \
      total_fen = agg_school.total_fen + excluded.total_fen, qualifying_fen = agg_school.qualifying_fen + excluded.qualifying_fen, \
      pending_fen = agg_school.pending_fen + excluded.pending_fen, total_mg = agg_school.total_mg + excluded.total_mg, \
-     qualifying_mg = agg_school.qualifying_mg + excluded.qualifying_mg, purchases = agg_school.purchases + excluded.purchases";
+     qualifying_mg = agg_school.qualifying_mg + excluded.qualifying_mg, purchases = agg_school.purchases + excluded.purchases, \
+     confirmed_fen = agg_school.confirmed_fen + excluded.confirmed_fen, \
+     confirmed_qualifying_fen = agg_school.confirmed_qualifying_fen + excluded.confirmed_qualifying_fen, \
+     paid_fen = agg_school.paid_fen + excluded.paid_fen";
 
 const UPSERT_FACT: &str = "INSERT INTO agg_facts (school_id, county_code, kind, bucket_start, category, class, tag, amount_fen, mass_mg) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
@@ -93,25 +116,15 @@ pub fn add_school_buckets(
     if buckets.is_empty() {
         return Ok(());
     }
+    const COLUMNS: usize = 13;
     let values: Vec<String> = (0..buckets.len())
         .map(|i| {
-            let b = i * 10;
-            format!(
-                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4,
-                b + 5,
-                b + 6,
-                b + 7,
-                b + 8,
-                b + 9,
-                b + 10
-            )
+            let params: Vec<String> = (1..=COLUMNS).map(|c| format!("${}", i * COLUMNS + c)).collect();
+            format!("({})", params.join(", "))
         })
         .collect();
-    let sql = UPSERT_SCHOOL.replace("VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)", &format!("VALUES {}", values.join(", ")));
+    let sql =
+        UPSERT_SCHOOL.replace("VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)", &format!("VALUES {}", values.join(", ")));
     let mut q = diesel::sql_query(sql).into_boxed::<crate::db::MultiBackend>();
     for (kind, start) in buckets {
         q = q
@@ -124,7 +137,10 @@ pub fn add_school_buckets(
             .bind::<BigInt, _>(f.pending_fen)
             .bind::<BigInt, _>(f.total_mg)
             .bind::<BigInt, _>(f.qualifying_mg)
-            .bind::<BigInt, _>(f.purchases);
+            .bind::<BigInt, _>(f.purchases)
+            .bind::<BigInt, _>(f.confirmed_fen)
+            .bind::<BigInt, _>(f.confirmed_qualifying_fen)
+            .bind::<BigInt, _>(f.paid_fen);
     }
     q.execute(conn).map(drop)
 }
@@ -189,6 +205,12 @@ pub struct SchoolBucketRow {
     pub qualifying_mg: i64,
     #[diesel(sql_type = BigInt)]
     pub purchases: i64,
+    #[diesel(sql_type = BigInt)]
+    pub confirmed_fen: i64,
+    #[diesel(sql_type = BigInt)]
+    pub confirmed_qualifying_fen: i64,
+    #[diesel(sql_type = BigInt)]
+    pub paid_fen: i64,
 }
 
 /// One stored fact bucket.
@@ -262,6 +284,9 @@ pub fn school_buckets(conn: &mut DbConn, scope: &ScopeFilter, buckets: &[(i32, N
                 a::total_mg,
                 a::qualifying_mg,
                 a::purchases,
+                a::confirmed_fen,
+                a::confirmed_qualifying_fen,
+                a::paid_fen,
             ))
             .into_boxed();
         q = match scope {
@@ -294,7 +319,7 @@ pub fn fact_buckets(conn: &mut DbConn, scope: &ScopeFilter, buckets: &[(i32, Nai
 pub fn all_school_buckets_of_county(conn: &mut DbConn, county: &str) -> QueryResult<Vec<SchoolBucketRow>> {
     diesel::sql_query(
         "SELECT school_id, county_code, kind, bucket_start, total_fen, qualifying_fen, pending_fen, total_mg, qualifying_mg, \
-         purchases FROM agg_school WHERE county_code = $1",
+         purchases, confirmed_fen, confirmed_qualifying_fen, paid_fen FROM agg_school WHERE county_code = $1",
     )
     .bind::<Text, _>(county)
     .load(conn)

@@ -64,6 +64,9 @@ pub struct SchoolBucket {
     pub total_mg: i64,
     pub qualifying_mg: i64,
     pub purchases: i64,
+    pub confirmed_fen: i64,
+    pub confirmed_qualifying_fen: i64,
+    pub paid_fen: i64,
 }
 
 /// A fact bucket to insert.

@@ -4,11 +4,13 @@
 pub mod aggregates;
 pub mod audit;
 pub mod bulk;
+pub mod deliveries;
 pub mod idempotency;
 pub mod purchases;
 pub mod reference;
 pub mod reports;
 pub mod schools;
+pub mod settlement;
 pub mod suppliers;
 pub mod targets;
 pub mod tokens;

@@ -5,7 +5,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use crate::db::DbConn;
-use crate::db::schema::{purchase_lines, purchase_qualifications, purchases};
+use crate::db::schema::{payments, purchase_confirmations, purchase_lines, purchase_qualifications, purchases, suppliers};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = purchases)]
@@ -62,6 +62,12 @@ pub struct FullPurchase {
     pub lines: Vec<LineRow>,
     pub qualification: Option<QualificationRow>,
     pub voided_by: Option<PurchaseRow>,
+    /// The second party's word; `None` while unconfirmed.
+    pub confirmation: Option<ConfirmationRow>,
+    /// Paid to date.
+    pub paid_fen: i64,
+    /// The supplier's payment terms, in days after the purchase date.
+    pub terms_days: i32,
 }
 
 /// Filters for listing purchases; `None` means "any".
@@ -117,6 +123,18 @@ pub fn hydrate(conn: &mut DbConn, rows: Vec<PurchaseRow>) -> QueryResult<Vec<Ful
         .select(QualificationRow::as_select())
         .load(conn)?;
     let voids: Vec<PurchaseRow> = purchases::table.filter(purchases::voids_id.eq_any(&ids)).select(PurchaseRow::as_select()).load(conn)?;
+    let confirmations: Vec<ConfirmationRow> = purchase_confirmations::table
+        .filter(purchase_confirmations::purchase_id.eq_any(&ids))
+        .select(ConfirmationRow::as_select())
+        .load(conn)?;
+    let paid: std::collections::HashMap<String, i64> = paid_of(conn, &ids)?.into_iter().collect();
+    let supplier_ids: Vec<&String> = rows.iter().map(|r| &r.supplier_id).collect();
+    let terms: std::collections::HashMap<String, i32> = suppliers::table
+        .filter(suppliers::id.eq_any(supplier_ids))
+        .select((suppliers::id, suppliers::payment_terms_days))
+        .load::<(String, i32)>(conn)?
+        .into_iter()
+        .collect();
     Ok(rows
         .into_iter()
         .map(|purchase| {
@@ -125,6 +143,9 @@ pub fn hydrate(conn: &mut DbConn, rows: Vec<PurchaseRow>) -> QueryResult<Vec<Ful
             FullPurchase {
                 qualification: quals.iter().find(|q| q.purchase_id == purchase.id).cloned(),
                 voided_by: voids.iter().find(|v| v.voids_id.as_deref() == Some(purchase.id.as_str())).cloned(),
+                confirmation: confirmations.iter().find(|c| c.purchase_id == purchase.id).cloned(),
+                paid_fen: paid.get(&purchase.id).copied().unwrap_or(0),
+                terms_days: terms.get(&purchase.supplier_id).copied().unwrap_or(30),
                 lines: mine,
                 purchase,
             }
@@ -210,4 +231,70 @@ pub fn set_qualification(conn: &mut DbConn, q: &QualificationRow) -> QueryResult
         ))
         .execute(conn)
         .map(drop)
+}
+
+/// The second party's word on a purchase.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = purchase_confirmations)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub struct ConfirmationRow {
+    pub purchase_id: String,
+    /// `confirmed` or `disputed`.
+    pub state: String,
+    /// `delivery` (the canteen confirmed the supplier's delivery) or `supplier`.
+    pub via: String,
+    pub delivery_id: Option<String>,
+    pub reason: Option<String>,
+    pub decided_by: String,
+    pub decided_at: NaiveDateTime,
+}
+
+pub fn confirmation_of(conn: &mut DbConn, purchase_id: &str) -> QueryResult<Option<ConfirmationRow>> {
+    purchase_confirmations::table.find(purchase_id).select(ConfirmationRow::as_select()).first(conn).optional()
+}
+
+/// Whether both parties confirmed the purchase `purchase_id`.
+pub fn is_confirmed(conn: &mut DbConn, purchase_id: &str) -> QueryResult<bool> {
+    Ok(confirmation_of(conn, purchase_id)?.is_some_and(|c| c.state == "confirmed"))
+}
+
+pub fn insert_confirmation(conn: &mut DbConn, row: &ConfirmationRow) -> QueryResult<()> {
+    diesel::insert_into(purchase_confirmations::table).values(row).execute(conn).map(drop)
+}
+
+/// A payment against a purchase.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = payments)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub struct PaymentRow {
+    pub id: String,
+    pub purchase_id: String,
+    pub paid_on: NaiveDate,
+    pub amount_fen: i64,
+    pub reference: String,
+    pub recorded_by: String,
+    pub recorded_at: NaiveDateTime,
+}
+
+pub fn insert_payment(conn: &mut DbConn, row: &PaymentRow) -> QueryResult<()> {
+    diesel::insert_into(payments::table).values(row).execute(conn).map(drop)
+}
+
+pub fn payments_of(conn: &mut DbConn, purchase_id: &str) -> QueryResult<Vec<PaymentRow>> {
+    payments::table
+        .filter(payments::purchase_id.eq(purchase_id))
+        .order((payments::paid_on, payments::recorded_at, payments::id))
+        .select(PaymentRow::as_select())
+        .load(conn)
+}
+
+/// Amount paid per purchase, for `ids`.
+pub fn paid_of(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<(String, i64)>> {
+    let rows: Vec<(String, i64)> =
+        payments::table.filter(payments::purchase_id.eq_any(ids)).select((payments::purchase_id, payments::amount_fen)).load(conn)?;
+    let mut sums: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
+    for (id, amount) in rows {
+        *sums.entry(id).or_default() += amount;
+    }
+    Ok(sums.into_iter().collect())
 }

@@ -95,3 +95,43 @@ pub fn counts(conn: &mut DbConn, scope: &ScopeFilter, from: NaiveDate, to: Naive
         None => q.load(conn),
     }
 }
+
+/// Confirmed amounts (of purchases both parties confirmed; a void follows its original)
+/// and amounts paid, for one school × (day).
+#[derive(Debug, Clone, QueryableByName)]
+pub struct SettlementRow {
+    #[diesel(sql_type = Text)]
+    pub school_id: String,
+    #[diesel(sql_type = Nullable<Date>)]
+    pub day: Option<NaiveDate>,
+    #[diesel(sql_type = BigInt)]
+    pub confirmed_fen: i64,
+    #[diesel(sql_type = BigInt)]
+    pub confirmed_qualifying_fen: i64,
+    #[diesel(sql_type = BigInt)]
+    pub paid_fen: i64,
+}
+
+/// Confirmed and paid amounts for `scope` between `from` and `to`, by purchase date.
+pub fn settlement(conn: &mut DbConn, scope: &ScopeFilter, from: NaiveDate, to: NaiveDate, by_day: bool) -> QueryResult<Vec<SettlementRow>> {
+    let (pred, bind) = scope.predicate();
+    let (day_sel, day_out, day_group) = if by_day { ("p.purchase_date", "day", ", day") } else { ("NULL", "NULL", "") };
+    let sql = format!(
+        "SELECT school_id, {day_out} AS day, CAST(SUM(confirmed_fen) AS BIGINT) AS confirmed_fen, \
+         CAST(SUM(confirmed_qualifying_fen) AS BIGINT) AS confirmed_qualifying_fen, CAST(SUM(paid_fen) AS BIGINT) AS paid_fen FROM ( \
+         SELECT p.school_id AS school_id, {day_sel} AS day, p.total_fen AS confirmed_fen, \
+         CASE WHEN q.class = 'qualifying' THEN p.total_fen ELSE 0 END AS confirmed_qualifying_fen, 0 AS paid_fen \
+         FROM purchases p JOIN purchase_confirmations c ON c.purchase_id = COALESCE(p.voids_id, p.id) \
+         JOIN purchase_qualifications q ON q.purchase_id = p.id \
+         WHERE c.state = 'confirmed' AND p.purchase_date >= $1 AND p.purchase_date <= $2{pred} \
+         UNION ALL \
+         SELECT p.school_id, {day_sel}, 0, 0, y.amount_fen FROM payments y JOIN purchases p ON p.id = y.purchase_id \
+         WHERE p.purchase_date >= $1 AND p.purchase_date <= $2{pred}) s \
+         GROUP BY school_id{day_group}"
+    );
+    let q = diesel::sql_query(sql).bind::<Date, _>(from).bind::<Date, _>(to);
+    match bind {
+        Some(b) => q.bind::<Text, _>(b).load(conn),
+        None => q.load(conn),
+    }
+}

@@ -17,6 +17,8 @@ pub struct SupplierRow {
     pub registration_ref: String,
     pub created_by: String,
     pub created_at: NaiveDateTime,
+    /// Days after the purchase date a payment is due.
+    pub payment_terms_days: i32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, serde::Serialize)]

@@ -1,0 +1,264 @@
+//! Deliveries pushed by a supplier's own system, and the canteen's confirmation of them:
+//! confirming creates the purchase (confirmed by both parties) or links one the canteen
+//! already recorded, with the amounts compared; disputing records the reason.
+
+use super::purchases::{IdempotentRequest, NewPurchase, Recorded, append_purchase, diff_fields};
+use crate::auth::{AuthUser, Role};
+use crate::db::repo::deliveries::{self, DeliveryFilter, DeliveryRow};
+use crate::db::repo::purchases::{self, ConfirmationRow, FullPurchase};
+use crate::db::repo::schools;
+use crate::db::{DbConn, write_tx};
+use crate::error::ApiError;
+use crate::service::aggregates;
+
+/// A validated delivery: the purchase it becomes once confirmed, and the supplier's reference.
+#[derive(Debug, Clone)]
+pub struct NewDelivery {
+    pub reference: String,
+    pub purchase: NewPurchase,
+    /// The purchase body (`POST /purchases` form) the confirmation will record.
+    pub purchase_body: serde_json::Value,
+}
+
+fn supplier_of(user: &AuthUser) -> Result<&str, ApiError> {
+    match &user.role {
+        Role::Supplier(s) => Ok(s),
+        _ => Err(ApiError::Forbidden("only a supplier integration pushes deliveries".into())),
+    }
+}
+
+/// The stored answer to an earlier push with this key, or a 409 if the body differs.
+fn replay(conn: &mut DbConn, supplier_id: &str, req: &IdempotentRequest) -> Result<Option<Recorded>, ApiError> {
+    let Some(d) = deliveries::find_by_key(conn, supplier_id, &req.key)? else { return Ok(None) };
+    if d.request_hash != req.hash() {
+        let before: serde_json::Value = serde_json::from_str(&d.request_body).unwrap_or_default();
+        let fields = diff_fields(&before, &req.body);
+        return Err(ApiError::Conflict {
+            slug: "idempotency-key-reused",
+            detail: format!("Idempotency-Key {:?} was already used with a different delivery", req.key),
+            errors: fields,
+        });
+    }
+    Ok(Some(Recorded::Replayed { status: 201, body: d.response_body }))
+}
+
+/// Pushes a delivery to a school (the caller is the supplier), idempotently.
+pub fn push(
+    conn: &mut DbConn,
+    user: &AuthUser,
+    new: NewDelivery,
+    req: &IdempotentRequest,
+    render: impl FnOnce(&DeliveryRow) -> Result<String, ApiError>,
+) -> Result<Recorded, ApiError> {
+    let supplier_id = supplier_of(user)?.to_owned();
+    if let Some(done) = replay(conn, &supplier_id, req)? {
+        return Ok(done);
+    }
+    let outcome = write_tx(conn, |conn| {
+        if let Some(done) = replay(conn, &supplier_id, req)? {
+            return Ok(done);
+        }
+        if schools::find(conn, &new.purchase.school_id)?.is_none() {
+            return Err(ApiError::field("school_id", "unknown_school", "no such school"));
+        }
+        let mut row = DeliveryRow {
+            id: super::new_id(),
+            supplier_id: supplier_id.clone(),
+            school_id: new.purchase.school_id.clone(),
+            delivery_date: new.purchase.draft.purchase_date,
+            reference: new.reference.clone(),
+            total_fen: new.purchase.draft.total.fen(),
+            status: "pending".into(),
+            purchase_id: None,
+            dispute_reason: None,
+            idem_key: req.key.clone(),
+            request_hash: req.hash(),
+            request_body: req.body.to_string(),
+            response_body: String::new(),
+            purchase_body: new.purchase_body.to_string(),
+            pushed_by: user.actor(),
+            pushed_at: super::now(),
+            resolved_by: None,
+            resolved_at: None,
+        };
+        row.response_body = render(&row)?;
+        deliveries::insert(conn, &row)?;
+        super::audit(
+            conn,
+            &user.actor(),
+            "delivery.push",
+            ("delivery", &row.id),
+            None,
+            Some(serde_json::json!({"school_id": row.school_id, "reference": row.reference, "total_fen": row.total_fen})),
+        )?;
+        Ok(Recorded::Created(row.response_body))
+    });
+    match outcome {
+        // A concurrent push with the same key won the unique constraint: answer as it did.
+        Err(ApiError::Conflict { slug: "conflict", .. }) => {
+            replay(conn, &supplier_id, req)?.ok_or_else(|| ApiError::conflict("conflict", "a concurrent push with this key failed"))
+        }
+        other => other,
+    }
+}
+
+/// Whether the caller may read the delivery: its supplier, the school's canteen, and
+/// bureaus whose scope holds the school.
+fn may_read(conn: &mut DbConn, user: &AuthUser, d: &DeliveryRow) -> Result<bool, ApiError> {
+    Ok(match &user.role {
+        Role::Supplier(s) => *s == d.supplier_id,
+        role => match crate::db::repo::schools::find(conn, &d.school_id)? {
+            Some(s) => role.can_read_school(super::schools::place(&s)),
+            None => false,
+        },
+    })
+}
+
+/// A delivery the caller may read; anything else is "not found".
+pub fn get(conn: &mut DbConn, user: &AuthUser, id: &str) -> Result<DeliveryRow, ApiError> {
+    let d = deliveries::find(conn, id)?.ok_or(ApiError::NotFound("delivery"))?;
+    if may_read(conn, user, &d)? { Ok(d) } else { Err(ApiError::NotFound("delivery")) }
+}
+
+/// What a caller asked to list.
+#[derive(Debug, Clone, Default)]
+pub struct ListRequest {
+    pub status: Option<String>,
+    pub school_id: Option<String>,
+    pub after_id: Option<String>,
+    pub limit: i64,
+}
+
+/// Deliveries in the caller's scope: a supplier's own, a canteen's school's, a bureau's
+/// schools'. A `school_id` filter outside the scope is a 403.
+pub fn list(conn: &mut DbConn, user: &AuthUser, req: ListRequest) -> Result<Vec<DeliveryRow>, ApiError> {
+    let mut f = DeliveryFilter { status: req.status, after_id: req.after_id, limit: req.limit, ..DeliveryFilter::default() };
+    if let Some(sid) = &req.school_id {
+        let visible = match &user.role {
+            Role::Supplier(_) => true,
+            role => crate::db::repo::schools::find(conn, sid)?.is_some_and(|s| role.can_read_school(super::schools::place(&s))),
+        };
+        if !visible {
+            return Err(ApiError::Forbidden("the filter is outside your scope".into()));
+        }
+        f.school_id = Some(sid.clone());
+    }
+    match &user.role {
+        Role::Admin | Role::Province => {}
+        Role::Prefecture(p) => f.prefecture_code = Some(p.clone()),
+        Role::County(c) => f.county_code = Some(c.clone()),
+        Role::Canteen(s) => f.school_id = Some(s.clone()),
+        Role::Supplier(s) => f.supplier_id = Some(s.clone()),
+    }
+    Ok(deliveries::list(conn, &f)?)
+}
+
+/// Loads a pending delivery for the canteen of its school, with the school's chain head
+/// locked (so a confirmation, a void and a payment of one school never interleave).
+fn pending_for_canteen(conn: &mut DbConn, user: &AuthUser, id: &str) -> Result<(DeliveryRow, (i64, String)), ApiError> {
+    let d = get(conn, user, id)?;
+    if !user.role.can_write_ledger_of(&d.school_id) {
+        return Err(ApiError::Forbidden("only the receiving school's canteen confirms or disputes a delivery".into()));
+    }
+    let head = crate::db::repo::schools::lock_head(conn, &d.school_id)?.ok_or(ApiError::NotFound("school"))?;
+    let d = deliveries::find(conn, id)?.ok_or(ApiError::NotFound("delivery"))?;
+    if d.status != "pending" {
+        return Err(ApiError::conflict("already-resolved", format!("this delivery is already {}", d.status)));
+    }
+    Ok((d, head))
+}
+
+/// The canteen confirms a delivery: records it as a purchase confirmed by both parties,
+/// or (with `link`) confirms a purchase it already recorded for the same supplier, whose
+/// total must equal the delivery's. `parse` turns the stored purchase body into a
+/// validated purchase.
+pub fn confirm(
+    conn: &mut DbConn,
+    user: &AuthUser,
+    id: &str,
+    link: Option<&str>,
+    parse: impl FnOnce(&str) -> Result<NewPurchase, ApiError>,
+) -> Result<(DeliveryRow, FullPurchase), ApiError> {
+    write_tx(conn, |conn| {
+        let (d, head) = pending_for_canteen(conn, user, id)?;
+        let purchase = match link {
+            None => {
+                let new = parse(&d.purchase_body)?;
+                append_purchase(conn, user, &new, head, None, Some(&d.id))?
+            }
+            Some(pid) => link_purchase(conn, user, &d, pid)?,
+        };
+        let now = super::now();
+        deliveries::resolve(conn, &d.id, "confirmed", Some(&purchase.purchase.id), None, &user.actor(), now)?;
+        super::audit(
+            conn,
+            &user.actor(),
+            "delivery.confirm",
+            ("delivery", &d.id),
+            Some(serde_json::json!({"status": "pending"})),
+            Some(serde_json::json!({"status": "confirmed", "purchase_id": purchase.purchase.id, "linked": link.is_some()})),
+        )?;
+        let d = deliveries::find(conn, &d.id)?.ok_or(ApiError::NotFound("delivery"))?;
+        Ok((d, purchase))
+    })
+}
+
+/// Confirms an existing purchase through delivery `d` (same school and supplier, an
+/// active entry not yet confirmed or disputed, the same total).
+fn link_purchase(conn: &mut DbConn, user: &AuthUser, d: &DeliveryRow, purchase_id: &str) -> Result<FullPurchase, ApiError> {
+    let not_linkable = |why: &str| ApiError::field("purchase_id", "not_linkable", why.to_owned());
+    let mut p = purchases::find(conn, purchase_id)?.ok_or_else(|| not_linkable("no such purchase"))?;
+    let row = &p.purchase;
+    if row.school_id != d.school_id || row.supplier_id != d.supplier_id {
+        return Err(not_linkable("the purchase must be from the delivery's supplier to the delivery's school"));
+    }
+    if row.kind != "entry" || p.voided_by.is_some() {
+        return Err(not_linkable("only an active purchase (not a void, not voided) can be confirmed"));
+    }
+    if p.confirmation.is_some() || deliveries::of_purchase(conn, &row.id)?.is_some() {
+        return Err(ApiError::conflict("already-decided", "this purchase is already confirmed or disputed"));
+    }
+    if row.total_fen != d.total_fen {
+        return Err(ApiError::conflict(
+            "amounts-differ",
+            format!(
+                "the delivery totals {} yuan but the purchase totals {} yuan; void and re-record the purchase, or dispute the delivery",
+                crate::domain::money::fen_to_decimal(d.total_fen),
+                crate::domain::money::fen_to_decimal(row.total_fen)
+            ),
+        ));
+    }
+    let c = ConfirmationRow {
+        purchase_id: row.id.clone(),
+        state: "confirmed".into(),
+        via: "delivery".into(),
+        delivery_id: Some(d.id.clone()),
+        reason: None,
+        decided_by: user.actor(),
+        decided_at: super::now(),
+    };
+    purchases::insert_confirmation(conn, &c)?;
+    let q = p.qualification.as_ref().map_or(crate::domain::qualification::Qualification::NotQualifying, |q| {
+        crate::domain::qualification::Qualification::from_parts(&q.class, q.tag.as_deref())
+    });
+    aggregates::confirm(conn, &p.purchase, &p.lines, q)?;
+    p.confirmation = Some(c);
+    Ok(p)
+}
+
+/// The canteen disputes a delivery (nothing is recorded in the ledger).
+pub fn dispute(conn: &mut DbConn, user: &AuthUser, id: &str, reason: &str) -> Result<DeliveryRow, ApiError> {
+    write_tx(conn, |conn| {
+        let (d, _head) = pending_for_canteen(conn, user, id)?;
+        deliveries::resolve(conn, &d.id, "disputed", None, Some(reason), &user.actor(), super::now())?;
+        super::audit(
+            conn,
+            &user.actor(),
+            "delivery.dispute",
+            ("delivery", &d.id),
+            Some(serde_json::json!({"status": "pending"})),
+            Some(serde_json::json!({"status": "disputed", "reason": reason})),
+        )?;
+        deliveries::find(conn, &d.id)?.ok_or(ApiError::NotFound("delivery"))
+    })
+}

@@ -1,0 +1,194 @@
+//! After a purchase is recorded: the supplier's acknowledgement (or dispute) of a
+//! canteen's entry, payments against it, and the list of what is overdue.
+
+use chrono::{Days, NaiveDate};
+
+use super::purchases::visible;
+use crate::auth::{AuthUser, Role};
+use crate::db::repo::purchases::{self, ConfirmationRow, FullPurchase, PaymentRow};
+use crate::db::repo::{reference, schools, settlement};
+use crate::db::{DbConn, write_tx};
+use crate::domain::qualification::Qualification;
+use crate::error::ApiError;
+use crate::service::aggregates;
+
+/// An active entry (not a void, not voided) of `user`'s scope, re-read under the school's
+/// chain-head lock so a void, a confirmation and a payment of one school never interleave.
+fn active_locked(conn: &mut DbConn, user: &AuthUser, id: &str, may_write: bool, who: &str) -> Result<FullPurchase, ApiError> {
+    let seen = visible(conn, user, id)?;
+    if !may_write {
+        return Err(ApiError::Forbidden(format!("only {who} may do this")));
+    }
+    schools::lock_head(conn, &seen.purchase.school_id)?.ok_or(ApiError::NotFound("school"))?;
+    let p = purchases::find(conn, id)?.ok_or(ApiError::NotFound("purchase"))?;
+    if p.purchase.kind != "entry" {
+        return Err(ApiError::conflict("not-an-entry", "a void entry cannot be confirmed or paid"));
+    }
+    if p.voided_by.is_some() {
+        return Err(ApiError::conflict("voided", "this purchase has been voided"));
+    }
+    Ok(p)
+}
+
+fn qualification_of(p: &FullPurchase) -> Qualification {
+    p.qualification.as_ref().map_or(Qualification::NotQualifying, |q| Qualification::from_parts(&q.class, q.tag.as_deref()))
+}
+
+/// The supplier of a purchase the canteen recorded acknowledges it (`agree`) or disputes
+/// it with a reason. Either is final; a purchase confirmed from a delivery is already
+/// confirmed.
+pub fn decide(conn: &mut DbConn, user: &AuthUser, id: &str, agree: bool, reason: Option<&str>) -> Result<FullPurchase, ApiError> {
+    write_tx(conn, |conn| {
+        let is_supplier = |p: &str| matches!(&user.role, Role::Supplier(s) if s == p);
+        let supplier = visible(conn, user, id)?.purchase.supplier_id;
+        let mut p = active_locked(conn, user, id, is_supplier(&supplier), "the purchase's supplier")?;
+        if let Some(c) = &p.confirmation {
+            return Err(ApiError::conflict("already-decided", format!("this purchase is already {}", c.state)));
+        }
+        let c = ConfirmationRow {
+            purchase_id: p.purchase.id.clone(),
+            state: if agree { "confirmed" } else { "disputed" }.into(),
+            via: "supplier".into(),
+            delivery_id: None,
+            reason: reason.map(str::to_owned),
+            decided_by: user.actor(),
+            decided_at: super::now(),
+        };
+        purchases::insert_confirmation(conn, &c)?;
+        if agree {
+            aggregates::confirm(conn, &p.purchase, &p.lines, qualification_of(&p))?;
+        }
+        super::audit(
+            conn,
+            &user.actor(),
+            if agree { "purchase.acknowledge" } else { "purchase.dispute" },
+            ("purchase", &p.purchase.id),
+            None,
+            Some(serde_json::json!({"state": c.state, "reason": c.reason})),
+        )?;
+        p.confirmation = Some(c);
+        Ok(p)
+    })
+}
+
+/// A payment to record.
+#[derive(Debug, Clone)]
+pub struct NewPayment {
+    pub paid_on: NaiveDate,
+    pub amount_fen: i64,
+    pub reference: String,
+}
+
+/// The school's canteen records a payment against one of its purchases: partial payments
+/// add up, and never to more than the purchase's total.
+pub fn pay(conn: &mut DbConn, user: &AuthUser, id: &str, new: NewPayment) -> Result<(FullPurchase, PaymentRow), ApiError> {
+    write_tx(conn, |conn| {
+        let school = visible(conn, user, id)?.purchase.school_id;
+        let mut p = active_locked(conn, user, id, user.role.can_write_ledger_of(&school), "the school's canteen")?;
+        let unpaid = p.purchase.total_fen - p.paid_fen;
+        if new.amount_fen > unpaid {
+            return Err(ApiError::field(
+                "amount",
+                "exceeds_unpaid",
+                format!("at most the unpaid {} yuan of this purchase", crate::domain::money::fen_to_decimal(unpaid)),
+            ));
+        }
+        let row = PaymentRow {
+            id: super::new_id(),
+            purchase_id: p.purchase.id.clone(),
+            paid_on: new.paid_on,
+            amount_fen: new.amount_fen,
+            reference: new.reference,
+            recorded_by: user.actor(),
+            recorded_at: super::now(),
+        };
+        purchases::insert_payment(conn, &row)?;
+        aggregates::pay(conn, &p.purchase, row.amount_fen)?;
+        super::audit(
+            conn,
+            &user.actor(),
+            "purchase.pay",
+            ("purchase", &p.purchase.id),
+            Some(serde_json::json!({"paid_fen": p.paid_fen})),
+            Some(
+                serde_json::json!({"paid_fen": p.paid_fen + row.amount_fen, "payment_id": row.id, "amount_fen": row.amount_fen, "paid_on": row.paid_on}),
+            ),
+        )?;
+        p.paid_fen += row.amount_fen;
+        Ok((p, row))
+    })
+}
+
+/// The payments of a purchase the caller may read.
+pub fn payments(conn: &mut DbConn, user: &AuthUser, id: &str) -> Result<Vec<PaymentRow>, ApiError> {
+    visible(conn, user, id)?;
+    Ok(purchases::payments_of(conn, id)?)
+}
+
+/// The day a purchase's payment falls due.
+pub fn due_date(purchase_date: NaiveDate, terms_days: i32) -> NaiveDate {
+    purchase_date.checked_add_days(Days::new(u64::try_from(terms_days).unwrap_or(0))).unwrap_or(purchase_date)
+}
+
+/// Whose overdue purchases to list.
+#[derive(Debug, Clone)]
+pub enum OverdueScope {
+    County(String),
+    Supplier(String),
+}
+
+/// Overdue purchases as of a day, oldest due first, with the totals of all of them.
+#[derive(Debug, Clone)]
+pub struct Overdue {
+    pub as_of: NaiveDate,
+    pub count: usize,
+    pub unpaid_fen: i64,
+    pub items: Vec<settlement::OpenItem>,
+}
+
+/// Active purchases with an unpaid balance whose due date is before `as_of`. A county's
+/// list is for its bureau, the prefecture and the province; a supplier's for itself and
+/// the province. At most `limit` items are listed; the totals cover every one.
+pub fn overdue(conn: &mut DbConn, user: &AuthUser, scope: &OverdueScope, as_of: NaiveDate, limit: usize) -> Result<Overdue, ApiError> {
+    let allowed = match (scope, &user.role) {
+        (_, Role::Admin | Role::Province) => true,
+        (OverdueScope::County(c), role) => {
+            let county = reference::find_county(conn, c)?.ok_or_else(|| ApiError::field("county", "unknown_county", "no such county"))?;
+            role.can_read_county(&county.code, &county.prefecture_code)
+        }
+        (OverdueScope::Supplier(s), Role::Supplier(me)) => s == me,
+        (OverdueScope::Supplier(_), _) => false,
+    };
+    if !allowed {
+        return Err(ApiError::Forbidden("this list is outside your scope".into()));
+    }
+    let (county, supplier) = match scope {
+        OverdueScope::County(c) => (Some(c.as_str()), None),
+        OverdueScope::Supplier(s) => (None, Some(s.as_str())),
+    };
+    let mut items: Vec<settlement::OpenItem> = settlement::open_items(conn, county, supplier, as_of)?
+        .into_iter()
+        .filter(|i| due_date(i.purchase_date, i.terms_days) < as_of)
+        .collect();
+    items.sort_by(|a, b| (due_date(a.purchase_date, a.terms_days), &a.id).cmp(&(due_date(b.purchase_date, b.terms_days), &b.id)));
+    let unpaid_fen = items.iter().map(|i| i.total_fen - i.paid_fen).sum();
+    let count = items.len();
+    items.truncate(limit);
+    Ok(Overdue { as_of, count, unpaid_fen, items })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2019, m, d).unwrap_or_default()
+    }
+
+    #[test]
+    fn payment_falls_due_terms_days_after_the_purchase() {
+        assert_eq!(due_date(day(3, 5), 30), day(4, 4));
+        assert_eq!(due_date(day(1, 31), 30), day(3, 2));
+        assert_eq!(due_date(day(3, 5), 0), day(3, 5));
+    }
+}
