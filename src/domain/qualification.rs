@@ -22,6 +22,9 @@ pub struct Policy {
     pub version: &'static str,
     /// Tags that can qualify, in attribution priority order, with their county condition.
     pub rules: &'static [(Tag, CountyCondition)],
+    /// Only purchases both parties confirmed count toward the target (see
+    /// `Figures::counted`); off for `gz-2019`, where every recorded purchase counts.
+    pub require_confirmation: bool,
 }
 
 impl Policy {
@@ -34,6 +37,7 @@ impl Policy {
             (Tag::Cooperative, CountyCondition::PovertyCountyOnDate),
             (Tag::InProvinceProcessor, CountyCondition::InProvince),
         ],
+        require_confirmation: false,
     };
 
     /// Looks a policy up by version.

@@ -78,6 +78,14 @@ impl Figures {
         self.paid_fen += other.paid_fen;
     }
 
+    /// The figures the target is judged on: with `require_confirmation`, only purchases
+    /// both parties confirmed count as qualifying (the total stays every purchase
+    /// recorded, so unconfirmed purchases count against the share). Linear, so it may be
+    /// applied to buckets before they are summed. The weight figures are unchanged.
+    pub fn counted(self, require_confirmation: bool) -> Self {
+        if require_confirmation { Self { qualifying_fen: self.confirmed_qualifying_fen, ..self } } else { self }
+    }
+
     /// Figures of one ledger fact: an amount (and mass) with its qualification.
     pub fn of(q: Qualification, amount_fen: i64, mass_mg: i64) -> Self {
         let (qualifying_fen, qualifying_mg, pending_fen) = match q {
@@ -331,5 +339,28 @@ mod tests {
         assert!(Target::new(-1, 2).is_err());
         assert!(Target::new(3, 2).is_err());
         assert_eq!(Target::new(1, 2).unwrap().to_decimal().to_string(), "0.5000");
+    }
+
+    #[test]
+    fn requiring_confirmation_counts_only_confirmed_qualifying_purchases() {
+        let f = Figures {
+            total_fen: 10_000,
+            qualifying_fen: 8_000,
+            confirmed_fen: 6_000,
+            confirmed_qualifying_fen: 4_000,
+            ..Figures::default()
+        };
+        assert_eq!(f.counted(false), f);
+        let strict = f.counted(true);
+        assert_eq!((strict.total_fen, strict.qualifying_fen), (10_000, 4_000));
+        assert_eq!(evaluate(&f.counted(false), Target::HALF).meets_target, Some(true));
+        assert_eq!(evaluate(&strict, Target::HALF).meets_target, Some(false));
+        assert_eq!(evaluate(&strict, Target::HALF).shortfall_fen, 1_000);
+        // Linear: counting buckets then summing equals summing then counting.
+        let mut sum = f.counted(true);
+        sum.add(&f.counted(true));
+        let mut raw = f;
+        raw.add(&f);
+        assert_eq!(sum, raw.counted(true));
     }
 }

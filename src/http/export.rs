@@ -203,7 +203,7 @@ fn fraction(t: &TargetResponse) -> String {
 }
 
 /// Columns of a share report export.
-const SHARE_HEADERS: [&str; 31] = [
+const SHARE_HEADERS: [&str; 36] = [
     "行 row",
     "单位类型 unit_kind",
     "单位代码 unit_code",
@@ -228,6 +228,11 @@ const SHARE_HEADERS: [&str; 31] = [
     "达标学校数 meeting_target",
     "无采购学校数 silent_schools",
     "无采购 silent",
+    "双方确认金额 confirmed_total",
+    "双方确认达标金额 confirmed_qualifying",
+    "确认占比 confirmed_share",
+    "已付 paid",
+    "未付 unpaid",
     "口径 policy",
     "目标 target",
     "目标分数 target_fraction",
@@ -268,6 +273,14 @@ fn share_row(report: &ShareReport, kind: &str, unit: Option<&NamedRef>, row: &Sh
         Cell::opt_count(counts.map(|c| c.meeting_target)),
         Cell::opt_count(counts.map(|c| c.silent)),
         Cell::opt_flag(row.silent),
+    ]);
+    let settled = row.settlement.as_ref();
+    cells.extend([
+        settled.map_or(Cell::Empty, |s| Cell::dec(s.confirmed_total)),
+        settled.map_or(Cell::Empty, |s| Cell::dec(s.confirmed_qualifying)),
+        Cell::opt_dec(settled.and_then(|s| s.confirmed_share)),
+        settled.map_or(Cell::Empty, |s| Cell::dec(s.paid)),
+        settled.map_or(Cell::Empty, |s| Cell::dec(s.unpaid)),
         Cell::text(&report.policy),
         Cell::dec(report.target.share),
         Cell::text(fraction(&report.target)),

@@ -215,6 +215,10 @@ pub struct TargetResponse {
 pub struct ShareReport {
     /// Qualification policy version applied, e.g. `gz-2019`.
     pub policy: String,
+    /// Whether the policy counts only purchases both parties confirmed toward the target
+    /// (`false` for `gz-2019`: every recorded purchase counts; `settlement.confirmed_share`
+    /// shows the share over confirmed purchases alongside).
+    pub require_confirmation: bool,
     pub target: TargetResponse,
     pub scope: NamedRef,
     pub from: NaiveDate,
@@ -235,6 +239,7 @@ impl From<(Report, Vec<String>)> for ShareReport {
     fn from((r, group_by): (Report, Vec<String>)) -> Self {
         Self {
             policy: r.policy.version.into(),
+            require_confirmation: r.policy.require_confirmation,
             target: r.target.into(),
             scope: r.scope.into(),
             from: r.range.from,

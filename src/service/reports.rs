@@ -199,6 +199,9 @@ fn ledger_measures(
         all.confirmed_qualifying_fen += c.confirmed_qualifying_fen;
         all.paid_fen += c.paid_fen;
     }
+    for m in out.values_mut().flatten() {
+        m.all = m.all.counted(crate::service::qualify::POLICY.require_confirmation);
+    }
     Ok(out)
 }
 
@@ -259,6 +262,7 @@ fn figures_of(r: &aggregates::SchoolBucketRow) -> Figures {
         confirmed_qualifying_fen: r.confirmed_qualifying_fen,
         paid_fen: r.paid_fen,
     }
+    .counted(crate::service::qualify::POLICY.require_confirmation)
 }
 
 /// Builds the share report from the maintained aggregates.

@@ -175,6 +175,9 @@ fn assert_share_table_matches(report: &Value, headers: &[String], rows: &[Vec<St
         }
         assert_eq!(get("purchases"), j["purchases"].to_string());
         assert_eq!(get("silent"), json_text(&j["silent"]));
+        for field in ["confirmed_total", "confirmed_qualifying", "confirmed_share", "paid", "unpaid"] {
+            assert_eq!(get(field), json_text(&j["settlement"][field]), "row {i} {field}");
+        }
         for field in ["schools", "reporting", "meeting_target"] {
             assert_eq!(get(field), json_text(&j["schools"][field]), "row {i} {field}");
         }
