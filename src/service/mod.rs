@@ -12,6 +12,7 @@ pub mod reports;
 pub mod schools;
 pub mod suppliers;
 pub mod targets;
+pub mod webhooks;
 
 use chrono::{NaiveDateTime, Timelike, Utc};
 use serde::Serialize;
