@@ -16,6 +16,7 @@ pub mod reports;
 pub mod schools;
 pub mod suppliers;
 pub mod targets;
+pub mod webhooks;
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};

@@ -113,6 +113,10 @@ enum Route {
     CreateUser,
     MintToken,
     RevokeToken,
+    CreateWebhook,
+    ListWebhooks,
+    DeleteWebhook,
+    WebhookDeliveries,
 }
 
 impl Route {
@@ -151,6 +155,10 @@ impl Route {
             Self::CreateUser => "POST /api/v1/users",
             Self::MintToken => "POST /api/v1/tokens",
             Self::RevokeToken => "POST /api/v1/tokens/{jti}/revoke",
+            Self::CreateWebhook => "POST /api/v1/webhooks",
+            Self::ListWebhooks => "GET /api/v1/webhooks",
+            Self::DeleteWebhook => "DELETE /api/v1/webhooks/{id}",
+            Self::WebhookDeliveries => "GET /api/v1/webhooks/{id}/deliveries",
         }
     }
 
@@ -198,6 +206,10 @@ impl Route {
             Self::CreateUser => "POST /users",
             Self::MintToken => "POST /tokens",
             Self::RevokeToken => "POST /tokens/J/revoke (fresh)",
+            Self::CreateWebhook => "POST /webhooks",
+            Self::ListWebhooks => "GET /webhooks",
+            Self::DeleteWebhook => "DELETE /webhooks/W (fresh, of supplier OWN)",
+            Self::WebhookDeliveries => "GET /webhooks/W/deliveries (of supplier OWN)",
         }
     }
 }
@@ -261,6 +273,12 @@ const EXPECTED: &[(Route, [u16; 12])] = &[
     (CreateUser,                             [401,  401,  201,  403, 403,  403,  403,  403,  403,  403,  403,  403]),
     (MintToken,                              [401,  401,  201,  403, 403,  403,  403,  403,  403,  403,  403,  403]),
     (RevokeToken,                            [401,  401,  204,  403, 403,  403,  403,  403,  403,  403,  403,  403]),
+    // Webhooks: a supplier manages its own subscriptions (another's is not found); the
+    // administrator may read them all.
+    (CreateWebhook,                          [401,  401,  403,  403, 403,  403,  403,  403,  403,  403,  201,  201]),
+    (ListWebhooks,                           [401,  401,  200,  403, 403,  403,  403,  403,  403,  403,  200,  200]),
+    (DeleteWebhook,                          [401,  401,  403,  403, 403,  403,  403,  403,  403,  403,  204,  404]),
+    (WebhookDeliveries,                      [401,  401,  200,  403, 403,  403,  403,  403,  403,  403,  200,  404]),
 ];
 
 /// The fixed part of the world.
@@ -279,6 +297,8 @@ struct World {
     login: Value,
     /// County OWN's current designations, written back unchanged by the PUT row.
     designations: Value,
+    /// A webhook subscription of supplier OWN.
+    webhook: String,
 }
 
 fn lines() -> Value {
@@ -289,6 +309,14 @@ async fn purchase(app: &TestApp, school: &str, supplier: &str) -> String {
     let r = app.purchase(school, supplier, DATE, lines()).await;
     r.expect(201);
     r.json["id"].as_str().expect("purchase id").to_owned()
+}
+
+/// Subscribes a webhook for `supplier` (never delivered here); returns its id.
+async fn subscribe(app: &TestApp, supplier: &str) -> String {
+    let r =
+        app.post("/api/v1/webhooks", &app.token(&Role::Supplier(supplier.into())), &json!({"url": "https://erp.example.cn/hooks"})).await;
+    r.expect(201);
+    r.json["id"].as_str().expect("webhook id").to_owned()
 }
 
 impl World {
@@ -308,7 +336,8 @@ impl World {
         let county = app.get(&format!("/api/v1/counties/{OWN_COUNTY}"), &app.admin()).await;
         county.expect(200);
         let designations = county.json["designations"].clone();
-        Self { own_school, other_school, own_supplier, other_supplier, p_own, p_other, p_cross, login, designations }
+        let webhook = subscribe(app, &own_supplier).await;
+        Self { own_school, other_school, own_supplier, other_supplier, p_own, p_other, p_cross, login, designations, webhook }
     }
 
     /// The token of a column; `own_school` is the school `cant:OWN` is the canteen of.
@@ -449,6 +478,13 @@ async fn prepare(app: &TestApp, w: &World, route: Route) -> Req {
             r.expect(201);
             post(format!("/api/v1/tokens/{}/revoke", r.json["jti"].as_str().expect("jti")), json!({}))
         }
+        CreateWebhook => post("/api/v1/webhooks".into(), json!({"url": "https://erp.example.cn/hooks", "events": ["purchase.recorded"]})),
+        ListWebhooks => get("/api/v1/webhooks".into()),
+        DeleteWebhook => {
+            let id = subscribe(app, &w.own_supplier).await;
+            Req { method: Method::DELETE, ..get(format!("/api/v1/webhooks/{id}")) }
+        }
+        WebhookDeliveries => get(format!("/api/v1/webhooks/{}/deliveries", w.webhook)),
     }
 }
 
