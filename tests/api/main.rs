@@ -18,3 +18,4 @@ mod openapi;
 mod purchases;
 mod report_features;
 mod reports;
+mod webhooks;
