@@ -39,7 +39,17 @@ impl Modify for BearerAuth {
         description = "Procurement ledger of school canteens in Guizhou's school–farm linkage programme (校农结合), \
                        and the share of canteen food bought from poverty-area suppliers against the 50% target.\n\n\
                        Money is exact: amounts are decimal strings in yuan (2 places; unit prices 4). \
-                       Errors are RFC 9457 `application/problem+json` with a stable `type` URI.",
+                       Errors are RFC 9457 `application/problem+json` with a stable `type` URI.\n\n\
+                       **Webhooks.** A supplier integration registers a callback (`POST /api/v1/webhooks`) and \
+                       receives `purchase.recorded` and `purchase.voided` events about purchases recorded against \
+                       it. Each event is POSTed as JSON `{id, type, created_at, data}` with the headers \
+                       `Webhook-Id` (the event id: the same on every retry, de-duplicate on it), \
+                       `Webhook-Timestamp` (Unix seconds) and `Webhook-Signature: sha256=<hex>`, where `<hex>` is \
+                       the lowercase hex HMAC-SHA256, keyed with the subscription's `secret` (its UTF-8 bytes, as \
+                       shown once at creation), of `<Webhook-Timestamp>.<raw request body>`. Delivery is \
+                       at-least-once: any answer but a 2xx, a connection error or a 5 s timeout is retried after \
+                       10 s × 2^(attempt−1), at most 1 h apart; after 15 attempts the delivery is marked `failed`. \
+                       The delivery log is `GET /api/v1/webhooks/{id}/deliveries`.",
         license(name = "MIT")
     ),
     modifiers(&BearerAuth),
@@ -52,6 +62,7 @@ impl Modify for BearerAuth {
         (name = "deliveries", description = "Deliveries pushed by suppliers, confirmed or disputed by canteens"),
         (name = "settlement", description = "Supplier acknowledgement of purchases, payments and overdue lists"),
         (name = "reports", description = "Shares against the target"),
+        (name = "webhooks", description = "Callbacks to supplier integrations about purchases recorded against them"),
         (name = "admin", description = "Consistency checks"),
         (name = "health", description = "Liveness, readiness, metrics"),
     )
@@ -102,7 +113,8 @@ where
             .configure(http::settlement::configure)
             .configure(http::purchases::configure)
             .configure(http::reports::configure)
-            .configure(http::targets::configure),
+            .configure(http::targets::configure)
+            .configure(http::webhooks::configure),
     )
     .configure(http::health::configure)
 }

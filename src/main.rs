@@ -222,6 +222,8 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
         )?;
         out.flush()?;
     }
+    // Webhook deliveries run on their own thread and connections, outside requests.
+    canteen_ledger::dispatch::spawn(db.clone()).context("cannot start the webhook dispatcher")?;
     let state = web::Data::new(AppState { db: db.clone(), keys });
     let bind = settings.bind.clone();
     log::info!("canteen-ledger on http://{bind} ({}); Swagger UI at http://{bind}/docs/", db.backend().name());

@@ -10,6 +10,7 @@ pub mod period;
 pub mod purchase;
 pub mod qualification;
 pub mod shares;
+pub mod webhook;
 
 use rust_decimal::Decimal;
 
@@ -44,6 +45,10 @@ pub enum DomainError {
     Blank,
     #[error("validity must not end before it starts")]
     InvertedValidity,
+    #[error("not a usable callback URL: {0}")]
+    BadUrl(String),
+    #[error("{0}")]
+    BadEvents(String),
 }
 
 impl DomainError {
@@ -63,6 +68,8 @@ impl DomainError {
             Self::TooManyLines { .. } => "too_many_lines",
             Self::Blank => "blank",
             Self::InvertedValidity => "inverted_validity",
+            Self::BadUrl(_) => "bad_url",
+            Self::BadEvents(_) => "bad_events",
         }
     }
 }

@@ -18,6 +18,7 @@ pub mod schools;
 pub mod settlement;
 pub mod suppliers;
 pub mod targets;
+pub mod webhooks;
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};

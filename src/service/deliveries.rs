@@ -8,8 +8,9 @@ use crate::db::repo::deliveries::{self, DeliveryFilter, DeliveryRow};
 use crate::db::repo::purchases::{self, ConfirmationRow, FullPurchase};
 use crate::db::repo::schools;
 use crate::db::{DbConn, write_tx};
+use crate::domain::webhook;
 use crate::error::ApiError;
-use crate::service::aggregates;
+use crate::service::{aggregates, webhooks};
 
 /// A validated delivery: the purchase it becomes once confirmed, and the supplier's reference.
 #[derive(Debug, Clone)]
@@ -198,6 +199,10 @@ pub fn confirm(
             Some(serde_json::json!({"status": "pending"})),
             Some(serde_json::json!({"status": "confirmed", "purchase_id": purchase.purchase.id, "linked": link.is_some()})),
         )?;
+        let mut payload = webhooks::purchase_payload(&purchase.purchase);
+        payload["via"] = "delivery".into();
+        payload["delivery_id"] = d.id.clone().into();
+        webhooks::emit(conn, &d.supplier_id, webhook::PURCHASE_CONFIRMED, payload)?;
         let d = deliveries::find(conn, &d.id)?.ok_or(ApiError::NotFound("delivery"))?;
         Ok((d, purchase))
     })
@@ -259,6 +264,11 @@ pub fn dispute(conn: &mut DbConn, user: &AuthUser, id: &str, reason: &str) -> Re
             Some(serde_json::json!({"status": "pending"})),
             Some(serde_json::json!({"status": "disputed", "reason": reason})),
         )?;
+        let payload = serde_json::json!({
+            "id": d.id, "school_id": d.school_id, "supplier_id": d.supplier_id, "delivery_date": d.delivery_date,
+            "reference": d.reference, "total": crate::domain::money::fen_to_decimal(d.total_fen).to_string(), "reason": reason,
+        });
+        webhooks::emit(conn, &d.supplier_id, webhook::DELIVERY_DISPUTED, payload)?;
         deliveries::find(conn, &d.id)?.ok_or(ApiError::NotFound("delivery"))
     })
 }

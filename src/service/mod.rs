@@ -14,6 +14,7 @@ pub mod schools;
 pub mod settlement;
 pub mod suppliers;
 pub mod targets;
+pub mod webhooks;
 
 use chrono::{NaiveDateTime, Timelike, Utc};
 use serde::Serialize;

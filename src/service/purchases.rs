@@ -7,8 +7,8 @@
 
 use sha2::{Digest, Sha256};
 
-use super::aggregates;
 use super::qualify::{row_for, supplier_context};
+use super::{aggregates, webhooks};
 use crate::auth::{AuthUser, Role};
 use crate::db::repo::idempotency::{self, IdempotencyRow};
 use crate::db::repo::purchases::{self, ConfirmationRow, FullPurchase, LineRow, PurchaseFilter, PurchaseRow};
@@ -17,6 +17,7 @@ use crate::db::{DbConn, write_tx};
 use crate::domain::ledger::{self, BrokenLink, ChainEntry, ChainLine};
 use crate::domain::purchase::PurchaseDraft;
 use crate::domain::qualification::Qualification;
+use crate::domain::webhook;
 use crate::error::{ApiError, FieldError};
 
 /// A validated purchase to record.
@@ -235,6 +236,7 @@ fn record_in_tx(
             serde_json::json!({"school_id": row.school_id, "supplier_id": row.supplier_id, "purchase_date": row.purchase_date, "total_fen": row.total_fen, "seq": row.seq, "hash": row.hash}),
         ),
     )?;
+    webhooks::emit(conn, &row.supplier_id, webhook::PURCHASE_RECORDED, webhooks::purchase_payload(row))?;
     Ok(Recorded::Created(body))
 }
 
@@ -385,6 +387,7 @@ pub fn void(conn: &mut DbConn, user: &AuthUser, purchase_id: &str, reason: &str)
             None,
             Some(serde_json::json!({"void_id": row.id, "reason": reason, "seq": row.seq, "hash": row.hash})),
         )?;
+        webhooks::emit(conn, &row.supplier_id, webhook::PURCHASE_VOIDED, webhooks::purchase_payload(&row))?;
         purchases::find(conn, &row.id)?.ok_or(ApiError::NotFound("purchase"))
     })
 }

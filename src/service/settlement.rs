@@ -8,9 +8,11 @@ use crate::auth::{AuthUser, Role};
 use crate::db::repo::purchases::{self, ConfirmationRow, FullPurchase, PaymentRow};
 use crate::db::repo::{reference, schools, settlement};
 use crate::db::{DbConn, write_tx};
+use crate::domain::money::fen_to_decimal;
 use crate::domain::qualification::Qualification;
+use crate::domain::webhook;
 use crate::error::ApiError;
-use crate::service::aggregates;
+use crate::service::{aggregates, webhooks};
 
 /// An active entry (not a void, not voided) of `user`'s scope, re-read under the school's
 /// chain-head lock so a void, a confirmation and a payment of one school never interleave.
@@ -66,6 +68,11 @@ pub fn decide(conn: &mut DbConn, user: &AuthUser, id: &str, agree: bool, reason:
             None,
             Some(serde_json::json!({"state": c.state, "reason": c.reason})),
         )?;
+        let mut payload = webhooks::purchase_payload(&p.purchase);
+        payload["via"] = "supplier".into();
+        payload["reason"] = c.reason.clone().into();
+        let event = if agree { webhook::PURCHASE_CONFIRMED } else { webhook::PURCHASE_DISPUTED };
+        webhooks::emit(conn, &p.purchase.supplier_id, event, payload)?;
         p.confirmation = Some(c);
         Ok(p)
     })
@@ -90,7 +97,7 @@ pub fn pay(conn: &mut DbConn, user: &AuthUser, id: &str, new: NewPayment) -> Res
             return Err(ApiError::field(
                 "amount",
                 "exceeds_unpaid",
-                format!("at most the unpaid {} yuan of this purchase", crate::domain::money::fen_to_decimal(unpaid)),
+                format!("at most the unpaid {} yuan of this purchase", fen_to_decimal(unpaid)),
             ));
         }
         let row = PaymentRow {
@@ -115,6 +122,13 @@ pub fn pay(conn: &mut DbConn, user: &AuthUser, id: &str, new: NewPayment) -> Res
             ),
         )?;
         p.paid_fen += row.amount_fen;
+        let mut payload = webhooks::purchase_payload(&p.purchase);
+        payload["payment"] = serde_json::json!({
+            "id": row.id, "paid_on": row.paid_on, "amount": fen_to_decimal(row.amount_fen).to_string(), "reference": row.reference,
+        });
+        payload["paid"] = fen_to_decimal(p.paid_fen).to_string().into();
+        payload["unpaid"] = fen_to_decimal(p.purchase.total_fen - p.paid_fen).to_string().into();
+        webhooks::emit(conn, &p.purchase.supplier_id, webhook::PURCHASE_PAID, payload)?;
         Ok((p, row))
     })
 }

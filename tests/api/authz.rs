@@ -124,6 +124,10 @@ enum Route {
     CreateUser,
     MintToken,
     RevokeToken,
+    CreateWebhook,
+    ListWebhooks,
+    DeleteWebhook,
+    WebhookDeliveries,
 }
 
 impl Route {
@@ -173,6 +177,10 @@ impl Route {
             Self::CreateUser => "POST /api/v1/users",
             Self::MintToken => "POST /api/v1/tokens",
             Self::RevokeToken => "POST /api/v1/tokens/{jti}/revoke",
+            Self::CreateWebhook => "POST /api/v1/webhooks",
+            Self::ListWebhooks => "GET /api/v1/webhooks",
+            Self::DeleteWebhook => "DELETE /api/v1/webhooks/{id}",
+            Self::WebhookDeliveries => "GET /api/v1/webhooks/{id}/deliveries",
         }
     }
 
@@ -231,6 +239,10 @@ impl Route {
             Self::CreateUser => "POST /users",
             Self::MintToken => "POST /tokens",
             Self::RevokeToken => "POST /tokens/J/revoke (fresh)",
+            Self::CreateWebhook => "POST /webhooks",
+            Self::ListWebhooks => "GET /webhooks",
+            Self::DeleteWebhook => "DELETE /webhooks/W (fresh, of supplier OWN)",
+            Self::WebhookDeliveries => "GET /webhooks/W/deliveries (of supplier OWN)",
         }
     }
 }
@@ -306,6 +318,12 @@ const EXPECTED: &[(Route, [u16; 12])] = &[
     (CreateUser,                             [401,  401,  201,  403, 403,  403,  403,  403,  403,  403,  403,  403]),
     (MintToken,                              [401,  401,  201,  403, 403,  403,  403,  403,  403,  403,  403,  403]),
     (RevokeToken,                            [401,  401,  204,  403, 403,  403,  403,  403,  403,  403,  403,  403]),
+    // Webhooks: a supplier manages its own subscriptions (another's is not found); the
+    // administrator may read them all.
+    (CreateWebhook,                          [401,  401,  403,  403, 403,  403,  403,  403,  403,  403,  201,  201]),
+    (ListWebhooks,                           [401,  401,  200,  403, 403,  403,  403,  403,  403,  403,  200,  200]),
+    (DeleteWebhook,                          [401,  401,  403,  403, 403,  403,  403,  403,  403,  403,  204,  404]),
+    (WebhookDeliveries,                      [401,  401,  200,  403, 403,  403,  403,  403,  403,  403,  200,  404]),
 ];
 
 /// The fixed part of the world.
@@ -326,6 +344,8 @@ struct World {
     login: Value,
     /// County OWN's current designations, written back unchanged by the PUT row.
     designations: Value,
+    /// A webhook subscription of supplier OWN.
+    webhook: String,
 }
 
 fn lines() -> Value {
@@ -352,6 +372,14 @@ async fn delivery_between(app: &TestApp, supplier: &str, school: &str) -> String
     r.json["id"].as_str().expect("delivery id").to_owned()
 }
 
+/// Subscribes a webhook for `supplier` (never delivered here); returns its id.
+async fn subscribe(app: &TestApp, supplier: &str) -> String {
+    let r =
+        app.post("/api/v1/webhooks", &app.token(&Role::Supplier(supplier.into())), &json!({"url": "https://erp.example.cn/hooks"})).await;
+    r.expect(201);
+    r.json["id"].as_str().expect("webhook id").to_owned()
+}
+
 impl World {
     async fn build(app: &TestApp) -> Self {
         let own_school = app.school(OWN_COUNTY, "OWN 小学").await;
@@ -369,6 +397,7 @@ impl World {
         let county = app.get(&format!("/api/v1/counties/{OWN_COUNTY}"), &app.admin()).await;
         county.expect(200);
         let designations = county.json["designations"].clone();
+        let webhook = subscribe(app, &own_supplier).await;
         let mut world = Self {
             own_school,
             other_school,
@@ -380,6 +409,7 @@ impl World {
             d_own: String::new(),
             login,
             designations,
+            webhook,
         };
         world.d_own = delivery(app, &world).await;
         world
@@ -548,6 +578,13 @@ async fn prepare(app: &TestApp, w: &World, route: Route) -> Req {
             r.expect(201);
             post(format!("/api/v1/tokens/{}/revoke", r.json["jti"].as_str().expect("jti")), json!({}))
         }
+        CreateWebhook => post("/api/v1/webhooks".into(), json!({"url": "https://erp.example.cn/hooks", "events": ["purchase.recorded"]})),
+        ListWebhooks => get("/api/v1/webhooks".into()),
+        DeleteWebhook => {
+            let id = subscribe(app, &w.own_supplier).await;
+            Req { method: Method::DELETE, ..get(format!("/api/v1/webhooks/{id}")) }
+        }
+        WebhookDeliveries => get(format!("/api/v1/webhooks/{}/deliveries", w.webhook)),
     }
 }
 

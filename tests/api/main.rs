@@ -19,3 +19,4 @@ mod purchases;
 mod report_features;
 mod reports;
 mod settlement;
+mod webhooks;

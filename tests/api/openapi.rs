@@ -27,6 +27,7 @@ fn every_route_is_documented_with_its_methods() {
         .collect();
     routes.sort();
     let expected = [
+        "DELETE /api/v1/webhooks/{id}",
         "GET /api/v1/admin/ledger/check",
         "GET /api/v1/counties",
         "GET /api/v1/counties/{code}",
@@ -48,6 +49,8 @@ fn every_route_is_documented_with_its_methods() {
         "GET /api/v1/suppliers/{id}",
         "GET /api/v1/targets",
         "GET /api/v1/targets/{year}/history",
+        "GET /api/v1/webhooks",
+        "GET /api/v1/webhooks/{id}/deliveries",
         "GET /healthz",
         "GET /metrics",
         "GET /readyz",
@@ -70,6 +73,7 @@ fn every_route_is_documented_with_its_methods() {
         "POST /api/v1/tokens",
         "POST /api/v1/tokens/{jti}/revoke",
         "POST /api/v1/users",
+        "POST /api/v1/webhooks",
         "PUT /api/v1/counties/{code}/designations",
         "PUT /api/v1/targets/{year}",
     ];

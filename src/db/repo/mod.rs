@@ -15,3 +15,4 @@ pub mod suppliers;
 pub mod targets;
 pub mod tokens;
 pub mod users;
+pub mod webhooks;
