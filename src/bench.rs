@@ -54,6 +54,8 @@ pub struct Options {
     /// Single-purchase POSTs for the throughput test (and as many raw inserts).
     pub posts: usize,
     pub clients: usize,
+    /// Lines sent through `POST /purchases/batch` (and bulk-inserted raw) for the ingest ratio.
+    pub batch_lines: u64,
     /// `sqlite`, `postgres` or both.
     pub backends: Vec<String>,
     /// PostgreSQL server URL without database, e.g. `postgres://root@127.0.0.1:5432`.
@@ -81,6 +83,9 @@ pub struct Outcome {
     pub identical: bool,
     pub http_rate: f64,
     pub raw_rate: f64,
+    /// Lines per second through `POST /purchases/batch`, and raw multi-row inserts.
+    pub batch_rate: f64,
+    pub raw_bulk_rate: f64,
     pub server_peak_rss_kb: u64,
     pub db_bytes: u64,
     pub consistency_differences: usize,
@@ -241,6 +246,9 @@ fn run_one(opts: &Options, backend: &str, url: &str) -> anyhow::Result<Outcome> 
     o.http_rate = http_throughput(&server.base, &keys, &world, opts)?;
     o.raw_rate = raw_throughput(&db, &world, opts)?;
     eprintln!("[{backend}] recording: HTTP {:.0}/s, raw {:.0}/s", o.http_rate, o.raw_rate);
+    o.batch_rate = batch_throughput(&server.base, &keys, &world, opts)?;
+    o.raw_bulk_rate = raw_bulk_throughput(&db, opts)?;
+    eprintln!("[{backend}] batch ingest: HTTP {:.0} lines/s, raw bulk {:.0} lines/s", o.batch_rate, o.raw_bulk_rate);
     o.server_peak_rss_kb = server.peak_rss_kb();
     server.stop();
 
@@ -535,6 +543,80 @@ fn http_throughput(base: &str, keys: &JwtKeys, world: &World, opts: &Options) ->
     Ok(done.load(Ordering::Relaxed) as f64 / t.elapsed().as_secs_f64())
 }
 
+/// Purchases per batch request and lines per purchase in the ingest measurement.
+const BATCH: usize = 1000;
+const LINES_PER_PURCHASE: usize = 3;
+
+/// `POST /purchases/batch` requests of 1,000 purchases of 3 lines each (each request a
+/// canteen of another school), from one client; lines recorded per second.
+fn batch_throughput(base: &str, keys: &JwtKeys, world: &World, opts: &Options) -> anyhow::Result<f64> {
+    let purchases = usize::try_from(opts.batch_lines).unwrap_or(usize::MAX) / LINES_PER_PURCHASE;
+    let now = chrono::Utc::now().timestamp();
+    let agent = http_agent();
+    let url = format!("{base}/api/v1/purchases/batch");
+    let (t, mut lines) = (Instant::now(), 0_usize);
+    for (b, start) in (0..purchases).step_by(BATCH).enumerate() {
+        let n = (purchases - start).min(BATCH);
+        let school = &world.schools[b % world.schools.len()];
+        let supplier = &world.suppliers[b % world.suppliers.len()];
+        let token = keys.issue("bench", &Role::Canteen(school.clone()), TokenKind::Session, &format!("bench-batch-{b}"), now, 3600)?;
+        let items: Vec<String> = (0..n)
+            .map(|i| {
+                format!(
+                    r#"{{"idempotency_key":"batch-{b}-{i}-{}","purchase":{{"school_id":"{school}","supplier_id":"{supplier}","purchase_date":"2019-07-{:02}","invoice_no":"INV-{b}-{i}","lines":[{{"category":"vegetables","description":"白菜","quantity":"12.5","unit":"jin","unit_price":"1.20"}},{{"category":"grain","description":"大米","quantity":"20","unit":"kg","unit_price":"5.40"}},{{"category":"eggs","description":"鸡蛋","quantity":"6","unit":"kg","unit_price":"11.00"}}]}}}}"#,
+                    uuid::Uuid::new_v4().simple(),
+                    1 + i % 28
+                )
+            })
+            .collect();
+        let body = format!(r#"{{"items":[{}]}}"#, items.join(","));
+        let mut res = agent
+            .post(&url)
+            .header("Authorization", &format!("Bearer {token}"))
+            .header("Content-Type", "application/json")
+            .send(body.as_str())?;
+        let text = res.body_mut().with_config().limit(64 << 20).read_to_string()?;
+        anyhow::ensure!(res.status() == 200, "batch answered {}: {}", res.status(), &text[..text.len().min(500)]);
+        let answer: serde_json::Value = serde_json::from_str(&text)?;
+        anyhow::ensure!(answer["created"] == n && answer["failed"] == 0, "batch items failed: {}", &text[..text.len().min(500)]);
+        lines += n * LINES_PER_PURCHASE;
+    }
+    Ok(lines as f64 / t.elapsed().as_secs_f64())
+}
+
+/// The same number of lines bulk-inserted raw: per 1,000 purchases, one transaction of
+/// multi-row INSERTs of purchase headers and lines into tables of the same database.
+fn raw_bulk_throughput(db: &Db, opts: &Options) -> anyhow::Result<f64> {
+    let mut conn = db.get()?;
+    diesel::sql_query("CREATE TABLE IF NOT EXISTS bench_raw_purchases (id TEXT PRIMARY KEY, school_id TEXT NOT NULL, purchase_date DATE NOT NULL, total_fen BIGINT NOT NULL)")
+        .execute(&mut *conn)?;
+    diesel::sql_query("CREATE TABLE IF NOT EXISTS bench_raw_lines (purchase_id TEXT NOT NULL, line_no INTEGER NOT NULL, category TEXT NOT NULL, description TEXT NOT NULL, quantity_milli BIGINT NOT NULL, unit TEXT NOT NULL, unit_price_e4 BIGINT NOT NULL, amount_fen BIGINT NOT NULL, mass_mg BIGINT, PRIMARY KEY (purchase_id, line_no))")
+        .execute(&mut *conn)?;
+    let purchases = usize::try_from(opts.batch_lines).unwrap_or(usize::MAX) / LINES_PER_PURCHASE;
+    let (t, mut lines) = (Instant::now(), 0_usize);
+    for start in (0..purchases).step_by(BATCH) {
+        let n = (purchases - start).min(BATCH);
+        let ids: Vec<String> = (0..n).map(|_| uuid::Uuid::now_v7().to_string()).collect();
+        write_tx(&mut conn, |conn| -> QueryResult<()> {
+            for chunk in ids.chunks(250) {
+                let heads: Vec<String> = chunk.iter().map(|id| format!("('{id}', 'bench-school', '2019-07-01', 12500)")).collect();
+                diesel::sql_query(format!("INSERT INTO bench_raw_purchases VALUES {}", heads.join(", "))).execute(conn)?;
+                let rows: Vec<String> = chunk
+                    .iter()
+                    .flat_map(|id| {
+                        (1..=LINES_PER_PURCHASE)
+                            .map(move |no| format!("('{id}', {no}, 'grain', '大米', 20000, 'kg', 54000, 10800, 20000000)"))
+                    })
+                    .collect();
+                diesel::sql_query(format!("INSERT INTO bench_raw_lines VALUES {}", rows.join(", "))).execute(conn)?;
+            }
+            Ok(())
+        })?;
+        lines += n * LINES_PER_PURCHASE;
+    }
+    Ok(lines as f64 / t.elapsed().as_secs_f64())
+}
+
 /// Raw single-row transactional inserts into the same database, with the same pool
 /// settings (SQLite: WAL, synchronous=FULL), from the same number of threads.
 fn raw_throughput(db: &Db, world: &World, opts: &Options) -> anyhow::Result<f64> {
@@ -597,12 +679,12 @@ fn database_size(conn: &mut DbConn, url: &str) -> anyhow::Result<u64> {
 /// The results as a Markdown table.
 pub fn markdown(results: &[Outcome]) -> String {
     let mut s = String::from(
-        "| backend | lines | purchases | schools | generate s | report p50 ms (aggregates) | report p99 ms | HTTP report p50 / p99 ms | naive GROUP BY p50 ms | speed-up | identical | HTTP POST/s | raw insert/s | ratio | server peak RSS MiB | DB size MiB | check differences |\n\
-         |---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+        "| backend | lines | purchases | schools | generate s | report p50 ms (aggregates) | report p99 ms | HTTP report p50 / p99 ms | naive GROUP BY p50 ms | speed-up | identical | HTTP POST/s | raw insert/s | ratio | batch lines/s | raw bulk lines/s | batch ratio | server peak RSS MiB | DB size MiB | check differences |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
     );
     for o in results {
         s.push_str(&format!(
-            "| {} | {} | {} | {} | {:.1} | {:.2} | {:.2} | {:.2} / {:.2} | {:.1} | {:.0}× | {} | {:.0} | {:.0} | {:.2} | {:.1} | {:.1} | {} |\n",
+            "| {} | {} | {} | {} | {:.1} | {:.2} | {:.2} | {:.2} / {:.2} | {:.1} | {:.0}× | {} | {:.0} | {:.0} | {:.2} | {:.0} | {:.0} | {:.3} | {:.1} | {:.1} | {} |\n",
             o.backend,
             o.lines,
             o.purchases,
@@ -618,6 +700,9 @@ pub fn markdown(results: &[Outcome]) -> String {
             o.http_rate,
             o.raw_rate,
             o.rate_ratio(),
+            o.batch_rate,
+            o.raw_bulk_rate,
+            o.batch_rate / o.raw_bulk_rate.max(f64::MIN_POSITIVE),
             o.server_peak_rss_kb as f64 / 1024.0,
             o.db_bytes as f64 / 1_048_576.0,
             o.consistency_differences

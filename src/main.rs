@@ -66,6 +66,9 @@ enum Command {
         posts: usize,
         #[arg(long, default_value_t = 8)]
         clients: usize,
+        /// Lines sent through POST /purchases/batch (and bulk-inserted raw) for the ingest ratio.
+        #[arg(long, default_value_t = 100_000)]
+        batch_lines: u64,
         /// sqlite, postgres, or both (comma-separated).
         #[arg(long, default_value = "sqlite,postgres")]
         backends: String,
@@ -160,7 +163,7 @@ fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Bench { lines, schools, suppliers, runs, naive_runs, posts, clients, backends, pg_server, work_dir } => {
+        Command::Bench { lines, schools, suppliers, runs, naive_runs, posts, clients, batch_lines, backends, pg_server, work_dir } => {
             let opts = canteen_ledger::bench::Options {
                 lines,
                 schools,
@@ -169,6 +172,7 @@ fn main() -> anyhow::Result<()> {
                 naive_runs,
                 posts,
                 clients,
+                batch_lines,
                 backends: backends.split(',').map(|b| b.trim().to_owned()).filter(|b| !b.is_empty()).collect(),
                 pg_server,
                 server_bin: std::env::current_exe()?,

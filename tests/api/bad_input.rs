@@ -18,6 +18,7 @@ both_backends!(
     bad_tag_declarations_are_rejected_and_write_nothing,
     bad_list_queries_are_rejected_with_the_parameter_named,
     unknown_routes_and_methods_are_problems,
+    bad_deliveries_and_payments_are_rejected_and_write_nothing,
 );
 
 /// A request body as sent on the wire.
@@ -525,6 +526,67 @@ async fn unknown_routes_and_methods_are_problems(db: TestDb) {
         if r.header("allow") != Some(allow) {
             wrong.push(format!("{method} {path}: Allow should be {allow:?}, got {:?}", r.header("allow")));
         }
+    }
+    assert_none(&wrong);
+}
+
+async fn bad_deliveries_and_payments_are_rejected_and_write_nothing(db: TestDb) {
+    let app = TestApp::new(db).await;
+    let school = app.school("522731", "一小").await;
+    let supplier = app.supplier("522731", "cooperative").await;
+    let vendor = app.token(&Role::Supplier(supplier.clone()));
+    let canteen = app.token(&Role::Canteen(school.clone()));
+    let line = json!({"category": "grain", "description": "大米", "quantity": "2", "unit": "kg", "unit_price": "3"});
+    let good = json!({"school_id": school, "delivery_date": "2019-03-05", "reference": "DN-1", "lines": [line]});
+    let tomorrow = (today_cst() + chrono::Days::new(1)).to_string();
+
+    let deliveries = vec![
+        case("malformed JSON", Body::Raw(b"{'school_id'".to_vec(), Some("application/json")), 400, "bad-request", "body", "malformed_json"),
+        invalid("unknown school", with(&good, |b| b["school_id"] = json!("nope")), "school_id", "unknown_school"),
+        invalid("future delivery date", with(&good, |b| b["delivery_date"] = json!(tomorrow)), "delivery_date", "date_in_future"),
+        invalid("blank reference", with(&good, |b| b["reference"] = json!(" ")), "reference", "blank"),
+        invalid("missing reference", with(&good, |b| drop_key(b, "reference")), "reference", "required"),
+        invalid("no lines", with(&good, |b| b["lines"] = json!([])), "lines", "no_lines"),
+        invalid("bad unit price", with(&good, |b| b["lines"][0]["unit_price"] = json!("-1")), "lines[0].unit_price", "negative_amount"),
+        invalid("a supplier_id of its own", with(&good, |b| b["supplier_id"] = json!(supplier)), "supplier_id", "unknown_field"),
+        Case { key: Key::Missing, ..invalid("missing Idempotency-Key", good.clone(), "Idempotency-Key", "required") },
+    ];
+    let mut wrong = Vec::new();
+    for c in &deliveries {
+        let key = match c.key {
+            Key::Fresh => vec![("Idempotency-Key", uuid::Uuid::new_v4().to_string())],
+            Key::Missing => vec![],
+            Key::Exactly(k) => vec![("Idempotency-Key", k.to_owned())],
+        };
+        let r = send(&app, Method::POST, "/api/v1/deliveries", &vendor, &c.body, &key).await;
+        wrong.extend(check(&r, c));
+        assert!(ids(&app, "/api/v1/deliveries", &vendor).await.is_empty(), "{}: a delivery was written", c.what);
+    }
+
+    let p = app
+        .purchase(
+            &school,
+            &supplier,
+            "2019-03-05",
+            json!([{"category": "grain", "description": "米", "quantity": "2", "unit": "kg", "unit_price": "3"}]),
+        )
+        .await;
+    let pid = p.json["id"].as_str().unwrap().to_owned();
+    let pay = json!({"paid_on": "2019-03-20", "amount": "1.00", "reference": "BANK-1"});
+    let payments = vec![
+        invalid("zero amount", with(&pay, |b| b["amount"] = json!("0")), "amount", "not_positive"),
+        invalid("three decimals", with(&pay, |b| b["amount"] = json!("0.001")), "amount", "too_precise"),
+        invalid("amount as a number", with(&pay, |b| b["amount"] = json!(1)), "amount", "invalid_type"),
+        invalid("more than the total", with(&pay, |b| b["amount"] = json!("6.01")), "amount", "exceeds_unpaid"),
+        invalid("future payment date", with(&pay, |b| b["paid_on"] = json!(tomorrow)), "paid_on", "date_in_future"),
+        invalid("blank reference", with(&pay, |b| b["reference"] = json!("")), "reference", "blank"),
+        invalid("unknown field", with(&pay, |b| b["method"] = json!("cash")), "method", "unknown_field"),
+    ];
+    for c in &payments {
+        let r = send(&app, Method::POST, &format!("/api/v1/purchases/{pid}/payments"), &canteen, &c.body, &[]).await;
+        wrong.extend(check(&r, c));
+        let listed = app.get(&format!("/api/v1/purchases/{pid}/payments"), &canteen).await;
+        assert_eq!(listed.json, json!([]), "{}: a payment was written", c.what);
     }
     assert_none(&wrong);
 }

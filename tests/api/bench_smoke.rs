@@ -13,6 +13,7 @@ fn options(backends: &[&str]) -> Options {
         naive_runs: 1,
         posts: 80,
         clients: 4,
+        batch_lines: 3_000,
         backends: backends.iter().map(|b| (*b).to_owned()).collect(),
         pg_server: std::env::var("TEST_PG_SERVER").unwrap_or_else(|_| "postgres://root@127.0.0.1:5432".into()),
         server_bin: env!("CARGO_BIN_EXE_canteen-ledger").into(),
@@ -25,6 +26,7 @@ fn assert_sound(o: &bench::Outcome) {
     assert!(o.identical, "aggregates and ledger disagree: {o:?}");
     assert_eq!(o.consistency_differences, 0, "{o:?}");
     assert!(o.http_rate > 0.0 && o.raw_rate > 0.0, "{o:?}");
+    assert!(o.batch_rate > 0.0 && o.raw_bulk_rate > 0.0, "{o:?}");
     assert!(o.server_peak_rss_kb > 0, "{o:?}");
 }
 

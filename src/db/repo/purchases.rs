@@ -84,11 +84,8 @@ pub struct PurchaseFilter {
 }
 
 pub fn insert(conn: &mut DbConn, row: &PurchaseRow, lines: &[LineRow], q: &QualificationRow) -> QueryResult<()> {
-    diesel::insert_into(purchases::table).values(row).execute(conn)?;
-    for line in lines {
-        diesel::insert_into(purchase_lines::table).values(line).execute(conn)?;
-    }
-    diesel::insert_into(purchase_qualifications::table).values(q).execute(conn).map(drop)
+    // Three statements whatever the number of lines.
+    super::bulk::insert_purchases(conn, std::slice::from_ref(row), lines, std::slice::from_ref(q))
 }
 
 pub fn find_row(conn: &mut DbConn, id: &str) -> QueryResult<Option<PurchaseRow>> {
