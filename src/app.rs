@@ -49,6 +49,7 @@ impl Modify for BearerAuth {
         (name = "schools", description = "School canteens and their ledger chains"),
         (name = "suppliers", description = "Suppliers and their tags"),
         (name = "purchases", description = "The append-only purchase ledger"),
+        (name = "imports", description = "Spreadsheet (CSV/XLSX) import of purchases, all or nothing"),
         (name = "reports", description = "Shares against the target"),
         (name = "admin", description = "Consistency checks"),
         (name = "health", description = "Liveness, readiness, metrics"),
@@ -97,6 +98,7 @@ where
             .configure(http::suppliers::configure)
             .configure(http::batch::configure)
             .configure(http::purchases::configure)
+            .configure(http::imports::configure)
             .configure(http::reports::configure)
             .configure(http::targets::configure),
     )

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod aggregates;
 pub mod demo;
+pub mod imports;
 pub mod purchases;
 pub mod qualify;
 pub mod reference;
