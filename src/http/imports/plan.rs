@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 
 use crate::domain::catalog::{Category, Unit};
 use crate::domain::import::{CellError, Column, MAX_ROWS, category_from_text, unit_from_text};
+use crate::domain::money::{Money, Quantity, UnitPrice};
 use crate::error::{ApiError, FieldError};
 use crate::http::purchases::{CreatePurchaseRequest, LineRequest, parse_purchase};
 use crate::service::imports::{ImportPlan, PlannedPurchase};
@@ -167,18 +168,31 @@ impl Collector {
         let date = take(date, number, &mut errors, &mut ok);
         let supplier = take(supplier, number, &mut errors, &mut ok);
         let invoice = invoice.flatten();
-        let line = match (
-            take(category, number, &mut errors, &mut ok),
-            take(description, number, &mut errors, &mut ok),
-            take(quantity, number, &mut errors, &mut ok),
-            take(unit, number, &mut errors, &mut ok),
-            take(unit_price, number, &mut errors, &mut ok),
-            take(amount, number, &mut errors, &mut ok),
-        ) {
-            (Some(category), Some(description), Some(Some(quantity)), Some(unit), Some(Some(unit_price)), amount) => {
-                Some(line(number, category, description, quantity, unit, unit_price, amount.flatten()))
+        let category = take(category, number, &mut errors, &mut ok);
+        let description = take(description, number, &mut errors, &mut ok);
+        let quantity = take(quantity, number, &mut errors, &mut ok).flatten();
+        let unit = take(unit, number, &mut errors, &mut ok);
+        let unit_price = take(unit_price, number, &mut errors, &mut ok).flatten();
+        let amount = take(amount, number, &mut errors, &mut ok).flatten();
+        let line = match (category, description, quantity, unit, unit_price) {
+            (Some(category), Some(description), Some(quantity), Some(unit), Some(unit_price)) => {
+                Some(line(number, category, description, quantity, unit, unit_price, amount))
             }
-            _ => None,
+            _ => {
+                // The line is incomplete, so `parse_purchase` will not see it: hold its
+                // numbers to the same domain rules one by one.
+                let checks = [
+                    (Column::Quantity, quantity.map(|q| Quantity::parse(q).err())),
+                    (Column::UnitPrice, unit_price.map(|p| UnitPrice::parse(p).err())),
+                    (Column::Amount, amount.map(|a| Money::parse(a).err())),
+                ];
+                for (column, broken) in checks {
+                    if let Some(Some(e)) = broken {
+                        errors.push(CellError::new(number, Some(column), e.code(), column.rule()));
+                    }
+                }
+                None
+            }
         };
         self.errors.extend(errors);
         if let Some(s) = &supplier {
