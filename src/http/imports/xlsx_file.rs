@@ -247,7 +247,60 @@ fn cell(value: &DataRef<'_>) -> Cell {
 
 #[cfg(test)]
 mod tests {
+    use std::io::Write;
+
     use super::*;
+
+    fn code(e: ApiError) -> String {
+        match e {
+            ApiError::Validation(f) => f[0].code.clone(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn zip_of(name: &str, content: &[u8]) -> Vec<u8> {
+        let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        w.start_file(name, options).unwrap();
+        w.write_all(content).unwrap();
+        w.finish().unwrap().into_inner()
+    }
+
+    /// Overwrites the uncompressed size in every local and central header.
+    fn lie_about_size(bytes: &mut [u8], size: u32) {
+        for i in 0..bytes.len().saturating_sub(30) {
+            let at = match &bytes[i..i + 4] {
+                [0x50, 0x4b, 0x03, 0x04] => i + 22,
+                [0x50, 0x4b, 0x01, 0x02] => i + 24,
+                _ => continue,
+            };
+            bytes[at..at + 4].copy_from_slice(&size.to_le_bytes());
+        }
+    }
+
+    #[test]
+    fn an_entry_inflating_beyond_its_declared_size_is_a_zip_bomb() {
+        let honest = zip_of("xl/worksheets/sheet1.xml", &vec![b'a'; 4 << 20]);
+        assert_eq!(code(check_archive(&honest).err().unwrap()), "zip_bomb", "4 MiB of one byte is compressed over 200:1");
+        let small = zip_of("xl/worksheets/sheet1.xml", &vec![b'a'; 512 << 10]);
+        assert!(check_archive(&small).is_ok(), "entries under 1 MiB are not held to the ratio");
+        let mut liar = small;
+        lie_about_size(&mut liar, 1000);
+        assert_eq!(code(check_archive(&liar).err().unwrap()), "zip_bomb");
+    }
+
+    #[test]
+    fn too_much_in_all_is_a_zip_bomb_and_garbage_a_bad_file() {
+        let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let stored = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+        for i in 0..60 {
+            w.start_file(format!("part{i}.bin"), stored).unwrap();
+            w.write_all(&vec![7_u8; 1 << 20]).unwrap();
+        }
+        let big = w.finish().unwrap().into_inner();
+        assert_eq!(code(check_archive(&big).err().unwrap()), "zip_bomb");
+        assert_eq!(code(check_archive(b"not a zip").err().unwrap()), "bad_file");
+    }
 
     #[test]
     fn cell_references_are_zero_based_row_and_column() {
