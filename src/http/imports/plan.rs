@@ -352,13 +352,8 @@ fn line(
     if let Some(a) = amount {
         json["amount"] = json!(a.to_string());
     }
-    let signature = format!(
-        "{category}|{}|{}|{unit}|{}|{:?}",
-        description.trim(),
-        quantity.normalize(),
-        unit_price.normalize(),
-        amount.map(|a| a.normalize())
-    );
+    // The amount is left out: it follows from quantity and price (or is refused).
+    let signature = format!("{category}|{}|{}|{unit}|{}", description.trim(), quantity.normalize(), unit_price.normalize());
     Line { row, request: LineRequest { category, description, quantity, unit, unit_price, amount }, json, signature }
 }
 
