@@ -61,6 +61,7 @@ impl Modify for BearerAuth {
         (name = "purchases", description = "The append-only purchase ledger"),
         (name = "deliveries", description = "Deliveries pushed by suppliers, confirmed or disputed by canteens"),
         (name = "settlement", description = "Supplier acknowledgement of purchases, payments and overdue lists"),
+        (name = "imports", description = "Spreadsheet (CSV/XLSX) import of purchases, all or nothing"),
         (name = "reports", description = "Shares against the target"),
         (name = "webhooks", description = "Callbacks to supplier integrations about purchases recorded against them"),
         (name = "admin", description = "Consistency checks"),
@@ -112,6 +113,7 @@ where
             .configure(http::deliveries::configure)
             .configure(http::settlement::configure)
             .configure(http::purchases::configure)
+            .configure(http::imports::configure)
             .configure(http::reports::configure)
             .configure(http::targets::configure)
             .configure(http::webhooks::configure),

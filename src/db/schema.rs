@@ -189,6 +189,21 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    imports (id) {
+        id -> Text,
+        school_id -> Text,
+        file_sha256 -> Text,
+        file_name -> Text,
+        format -> Text,
+        row_count -> Integer,
+        purchase_count -> Integer,
+        created_by -> Text,
+        created_at -> Timestamp,
+        response_body -> Text,
+    }
+}
+
 diesel::joinable!(counties -> prefectures (prefecture_code));
 diesel::joinable!(county_designations -> counties (county_code));
 diesel::joinable!(schools -> counties (county_code));
@@ -197,6 +212,7 @@ diesel::joinable!(purchase_lines -> purchases (purchase_id));
 diesel::joinable!(purchase_qualifications -> purchases (purchase_id));
 diesel::joinable!(purchase_confirmations -> purchases (purchase_id));
 diesel::joinable!(payments -> purchases (purchase_id));
+diesel::joinable!(imports -> schools (school_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     prefectures,
@@ -214,6 +230,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     purchase_qualifications,
     idempotency_keys,
     audit_log,
+    imports,
     agg_school,
     agg_facts,
     target_history,

@@ -4,6 +4,7 @@
 //! the OpenAPI enums come from this single definition.)
 
 pub mod catalog;
+pub mod import;
 pub mod ledger;
 pub mod money;
 pub mod period;

@@ -66,9 +66,8 @@ fn read_body(
     optional: bool,
     max: usize,
 ) -> impl Future<Output = Result<Vec<u8>, ApiError>> + 'static {
-    let declared_len = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
     let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let mut payload = payload.take();
+    let read = read_limited(req, payload, max);
     let json_type = move || {
         let essence = content_type.as_deref().map(|ct| ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
         match essence {
@@ -82,6 +81,20 @@ fn read_body(
         if !optional {
             json_type()?;
         }
+        let buf = read.await?;
+        if optional && !is_blank(&buf) {
+            json_type()?;
+        }
+        Ok(buf)
+    }
+}
+
+/// Reads a whole body of any type, at most `max` bytes: a 413 as soon as the declared
+/// length or the bytes received exceed it (nothing more is buffered).
+pub fn read_limited(req: &HttpRequest, payload: &mut Payload, max: usize) -> impl Future<Output = Result<Vec<u8>, ApiError>> + 'static {
+    let declared_len = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    let mut payload = payload.take();
+    async move {
         if declared_len.is_some_and(|n| n > max) {
             return Err(ApiError::PayloadTooLarge(max));
         }
@@ -93,9 +106,6 @@ fn read_body(
                 return Err(ApiError::PayloadTooLarge(max));
             }
             buf.extend_from_slice(&chunk);
-        }
-        if optional && !is_blank(&buf) {
-            json_type()?;
         }
         Ok(buf)
     }

@@ -11,6 +11,7 @@ pub mod dto;
 pub mod export;
 pub mod fallback;
 pub mod health;
+pub mod imports;
 pub mod purchases;
 pub mod reference;
 pub mod reports;

@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod aggregates;
 pub mod deliveries;
 pub mod demo;
+pub mod imports;
 pub mod purchases;
 pub mod qualify;
 pub mod reference;

@@ -199,8 +199,9 @@ pub fn record_batch(
     })
 }
 
-/// Records one purchase inside the caller's write transaction.
-fn record_in_tx(
+/// Records one purchase inside the caller's write transaction (also used by imports, so
+/// an imported purchase is recorded exactly as `POST /purchases` records it).
+pub(crate) fn record_in_tx(
     conn: &mut DbConn,
     user: &AuthUser,
     new: &NewPurchase,

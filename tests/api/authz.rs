@@ -111,6 +111,8 @@ enum Route {
     GetPurchase,
     GetPurchaseFromOtherSupplier,
     VoidPurchase,
+    Import,
+    ImportTemplate,
     ReportProvince,
     ReportPrefecture,
     ReportCounty,
@@ -167,6 +169,8 @@ impl Route {
             Self::ListPurchases | Self::ListPurchasesOfSchool | Self::ListPurchasesOfSupplier => "GET /api/v1/purchases",
             Self::GetPurchase | Self::GetPurchaseFromOtherSupplier => "GET /api/v1/purchases/{id}",
             Self::VoidPurchase => "POST /api/v1/purchases/{id}/void",
+            Self::Import => "POST /api/v1/imports",
+            Self::ImportTemplate => "GET /api/v1/imports/template",
             Self::ReportProvince | Self::ReportPrefecture | Self::ReportCounty | Self::ReportSchool => "GET /api/v1/reports/shares",
             Self::SilentSchools => "GET /api/v1/reports/silent-schools",
             Self::SemiMonthly => "GET /api/v1/reports/semi-monthly",
@@ -226,6 +230,8 @@ impl Route {
             Self::GetPurchase => "GET /purchases/P (OWN←OWN)",
             Self::GetPurchaseFromOtherSupplier => "GET /purchases/P (OWN←OTHER)",
             Self::VoidPurchase => "POST /purchases/P/void (fresh)",
+            Self::Import => "POST /imports (fresh CSV; into the caller's own school)",
+            Self::ImportTemplate => "GET /imports/template",
             Self::ReportProvince => "GET /reports/shares?scope=province",
             Self::ReportPrefecture => "GET /reports/shares?scope=prefecture:520100",
             Self::ReportCounty => "GET /reports/shares?scope=county:520102",
@@ -301,6 +307,10 @@ const EXPECTED: &[(Route, [u16; 12])] = &[
     (GetPurchase,                            [401,  401,  200,  200, 200,  404,  200,  404,  200,  404,  200,  404]),
     (GetPurchaseFromOtherSupplier,           [401,  401,  200,  200, 200,  404,  200,  404,  200,  404,  404,  200]),
     (VoidPurchase,                           [401,  401,  403,  403, 403,  404,  403,  404,  201,  404,  403,  404]),
+    // Imports: a canteen imports into its own school (taken from its token); the template
+    // is for everyone signed in.
+    (Import,                                 [401,  401,  403,  403, 403,  403,  403,  403,  201,  201,  403,  403]),
+    (ImportTemplate,                         [401,  401,  200,  200, 200,  200,  200,  200,  200,  200,  200,  200]),
     // Reports: a scope outside the caller's is a 403, except a school scope, which is a
     // resource and answers 404 to everyone but suppliers (who have no school scope at all).
     (ReportProvince,                         [401,  401,  200,  200, 403,  403,  403,  403,  403,  403,  403,  403]),
@@ -447,14 +457,16 @@ struct Req {
     idempotency_key: Option<String>,
     /// A fresh school standing in for OWN (and whose canteen `cant:OWN` is).
     own_school: Option<String>,
+    /// A raw body and its Content-Type, instead of JSON (file uploads).
+    raw: Option<(&'static str, Vec<u8>)>,
 }
 
 fn get(path: String) -> Req {
-    Req { method: Method::GET, path, body: None, idempotency_key: None, own_school: None }
+    Req { method: Method::GET, path, body: None, idempotency_key: None, own_school: None, raw: None }
 }
 
 fn post(path: String, body: Value) -> Req {
-    Req { method: Method::POST, path, body: Some(body), idempotency_key: None, own_school: None }
+    Req { method: Method::POST, path, body: Some(body), idempotency_key: None, own_school: None, raw: None }
 }
 
 fn report(scope: &str) -> Req {
@@ -547,6 +559,16 @@ async fn prepare(app: &TestApp, w: &World, route: Route) -> Req {
         ListPayments => get(format!("/api/v1/purchases/{}/payments", w.p_own)),
         OverdueOfCounty => get(format!("/api/v1/payments/overdue?county={OWN_COUNTY}")),
         OverdueOfSupplier => get(format!("/api/v1/payments/overdue?supplier={}", w.own_supplier)),
+        Import => {
+            // A fresh invoice number per cell: the same bytes twice would be a replay.
+            let file = format!(
+                "purchase_date,supplier_id,invoice_no,category,description,quantity,unit,unit_price\n{DATE},{},{},vegetables,白菜,10,kg,2.5\n",
+                w.own_supplier,
+                uuid::Uuid::new_v4().simple()
+            );
+            Req { method: Method::POST, raw: Some(("text/csv", file.into_bytes())), ..get("/api/v1/imports".into()) }
+        }
+        ImportTemplate => get("/api/v1/imports/template".into()),
         ListPurchases => get("/api/v1/purchases".into()),
         ListPurchasesOfSchool => get(format!("/api/v1/purchases?school_id={}", w.own_school)),
         ListPurchasesOfSupplier => get(format!("/api/v1/purchases?supplier_id={}", w.own_supplier)),
@@ -630,7 +652,12 @@ async fn every_route_answers_every_caller_with_the_intended_status(db: TestDb) {
             let req = prepare(&app, &w, *route).await;
             let token = w.token(&app, *who, req.own_school.as_deref().unwrap_or(&w.own_school));
             let headers: Vec<(&str, &str)> = req.idempotency_key.iter().map(|k| ("Idempotency-Key", k.as_str())).collect();
-            let r = app.send(req.method.clone(), &req.path, token.as_deref(), req.body.as_ref(), &headers).await;
+            let r = match &req.raw {
+                Some((content_type, bytes)) => {
+                    app.send_bytes(req.method.clone(), &req.path, token.as_deref(), content_type, bytes.clone()).await
+                }
+                None => app.send(req.method.clone(), &req.path, token.as_deref(), req.body.as_ref(), &headers).await,
+            };
             let status = r.status.as_u16();
             row[i] = status;
             let cell = format!("{} {} as {}", req.method, req.path, COLUMNS[i]);

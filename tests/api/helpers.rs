@@ -235,6 +235,22 @@ impl TestApp {
         self.call(req.to_request()).await
     }
 
+    /// Sends `body` as raw bytes with this Content-Type (file uploads).
+    pub async fn send_bytes(&self, method: Method, path: &str, token: Option<&str>, content_type: &str, body: Vec<u8>) -> Resp {
+        let mut req = atest::TestRequest::default().method(method).uri(path).insert_header(("Content-Type", content_type));
+        if let Some(t) = token {
+            req = req.insert_header(("Authorization", format!("Bearer {t}")));
+        }
+        self.call(req.set_payload(body).to_request()).await
+    }
+
+    /// Sends a request and returns the body's bytes (for binary files).
+    pub async fn call_bytes(&self, req: Request) -> Vec<u8> {
+        let res = self.svc.call(req).await.expect("service call");
+        assert_eq!(res.status(), StatusCode::OK);
+        actix_web::body::to_bytes(res.into_body()).await.expect("body").to_vec()
+    }
+
     pub async fn call(&self, req: Request) -> Resp {
         let res = self.svc.call(req).await.expect("service call");
         let status = res.status();

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod bulk;
 pub mod deliveries;
 pub mod idempotency;
+pub mod imports;
 pub mod purchases;
 pub mod reference;
 pub mod reports;

@@ -295,3 +295,27 @@ pub fn paid_of(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<(String, i6
     }
     Ok(sums.into_iter().collect())
 }
+/// `(id, supplier id, purchase date, invoice number, total in fen)` of a ledger entry.
+pub type EntryIdentity = (String, String, NaiveDate, Option<String>, i64);
+
+/// The identities of a school's active entries (not voids, and not voided) from these
+/// suppliers dated within `from..=to`: what an import checks its purchases against.
+pub fn active_entries(
+    conn: &mut DbConn,
+    school_id: &str,
+    supplier_ids: &[String],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> QueryResult<Vec<EntryIdentity>> {
+    let voids = diesel::alias!(purchases as voids);
+    purchases::table
+        .filter(purchases::school_id.eq(school_id))
+        .filter(purchases::kind.eq("entry"))
+        .filter(purchases::supplier_id.eq_any(supplier_ids))
+        .filter(purchases::purchase_date.between(from, to))
+        .filter(diesel::dsl::not(diesel::dsl::exists(
+            voids.filter(voids.field(purchases::voids_id).eq(purchases::id.nullable())).select(voids.field(purchases::id)),
+        )))
+        .select((purchases::id, purchases::supplier_id, purchases::purchase_date, purchases::invoice_no, purchases::total_fen))
+        .load(conn)
+}

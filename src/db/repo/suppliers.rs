@@ -116,3 +116,8 @@ pub fn review_tag(conn: &mut DbConn, tag_id: &str, status: &str, by: &str, at: N
 pub fn ids_from_county(conn: &mut DbConn, county_code: &str) -> QueryResult<Vec<String>> {
     suppliers::table.filter(suppliers::origin_county_code.eq(county_code)).select(suppliers::id).load(conn)
 }
+
+/// Which of these ids name a registered supplier.
+pub fn existing_ids(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<String>> {
+    suppliers::table.filter(suppliers::id.eq_any(ids)).select(suppliers::id).load(conn)
+}
