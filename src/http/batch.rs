@@ -80,7 +80,7 @@ pub struct BatchResponse {
 /// Each item carries its own idempotency key (shared with `POST /purchases`) and gets its
 /// own result: `created`, `replayed` (the stored answer to an earlier identical request),
 /// or `failed` with the problem a single request would have had — a failed item writes
-/// nothing and does not stop the others. Items are applied in order in one transaction.
+/// nothing and does not stop the others. Items are applied in order, in transactions of 50.
 /// The body may be up to 8 MiB.
 #[utoipa::path(
     tag = "purchases",

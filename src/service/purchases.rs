@@ -167,36 +167,49 @@ fn check_writer(user: &AuthUser, school_id: &str) -> Result<(), ApiError> {
 /// The outcome of one item of a batch: what a single create would have answered.
 pub type ItemOutcome = Result<Recorded, ApiError>;
 
-/// Records many purchases in one transaction: each item in its own savepoint, so an
-/// item that fails leaves nothing behind and the others still commit. Items are
-/// processed in order; a key repeated within the batch replays (or conflicts with) the
-/// earlier item, as separate requests would.
+/// Items per transaction in a batch. Each item is a savepoint — a subtransaction in
+/// PostgreSQL, which slows down sharply once one transaction holds more than 64 of them
+/// (measured: 138 lines/s with 1,000 items in one transaction).
+const ITEMS_PER_TRANSACTION: usize = 50;
+
+/// Records many purchases, in order, in transactions of up to 50 items: each item in its
+/// own savepoint, so an item that fails leaves nothing behind and the others still
+/// commit. A key repeated within the batch replays (or conflicts with) the earlier item,
+/// as separate requests would. A database failure aborts the rest (the items already
+/// committed replay when the client retries with the same keys).
 pub fn record_batch(
     conn: &mut DbConn,
     user: &AuthUser,
     items: Vec<(Result<NewPurchase, ApiError>, IdempotentRequest)>,
     render: impl Fn(&FullPurchase) -> Result<String, ApiError>,
 ) -> Result<Vec<ItemOutcome>, ApiError> {
-    write_tx(conn, |conn| {
-        let mut out = Vec::with_capacity(items.len());
-        for (new, req) in items {
-            let outcome = new.and_then(|new| {
-                check_writer(user, &new.school_id)?;
-                diesel::Connection::transaction(conn, |conn| {
-                    if let Some(done) = replay(conn, &new.school_id, &req)? {
-                        return Ok(done);
-                    }
-                    record_in_tx(conn, user, &new, &req, &render)
-                })
-            });
-            match outcome {
-                // A database failure is not the item's fault: abort the whole batch.
-                Err(e @ (ApiError::Internal(_) | ApiError::Unavailable)) => return Err(e),
-                o => out.push(o),
+    let mut out = Vec::with_capacity(items.len());
+    let mut items = items.into_iter().peekable();
+    while items.peek().is_some() {
+        let chunk: Vec<_> = items.by_ref().take(ITEMS_PER_TRANSACTION).collect();
+        let done = write_tx(conn, |conn| {
+            let mut done = Vec::with_capacity(chunk.len());
+            for (new, req) in chunk {
+                let outcome = new.and_then(|new| {
+                    check_writer(user, &new.school_id)?;
+                    diesel::Connection::transaction(conn, |conn| {
+                        if let Some(done) = replay(conn, &new.school_id, &req)? {
+                            return Ok(done);
+                        }
+                        record_in_tx(conn, user, &new, &req, &render)
+                    })
+                });
+                match outcome {
+                    // A database failure is not the item's fault: abort.
+                    Err(e @ (ApiError::Internal(_) | ApiError::Unavailable)) => return Err(e),
+                    o => done.push(o),
+                }
             }
-        }
-        Ok(out)
-    })
+            Ok(done)
+        })?;
+        out.extend(done);
+    }
+    Ok(out)
 }
 
 /// Records one purchase inside the caller's write transaction (also used by imports, so
