@@ -12,6 +12,7 @@ both_backends!(
     a_batch_records_good_items_and_reports_bad_ones_without_writing_them,
     a_resent_batch_replays_and_keys_are_shared_with_single_creates,
     batch_callers_sizes_and_items_are_checked,
+    a_batch_larger_than_one_transaction_keeps_order_and_idempotency,
 );
 
 fn item(key: &str, school: &str, supplier: &str, date: &str, lines: Value) -> Value {
@@ -143,4 +144,35 @@ async fn batch_callers_sizes_and_items_are_checked(db: TestDb) {
     let huge = json!({"items": [item("size-key-huge", &school, &supplier, "2019-03-05", json!([{"description": "x".repeat(9 << 20)}]))]});
     app.post("/api/v1/purchases/batch", &canteen, &huge).await.problem(413);
     assert_eq!(count(&app, &school).await, 0);
+}
+
+async fn a_batch_larger_than_one_transaction_keeps_order_and_idempotency(db: TestDb) {
+    let app = TestApp::new(db).await;
+    let school = app.school("520102", "一小").await;
+    let supplier = app.supplier("520102", "enterprise").await;
+    let canteen = app.token(&Role::Canteen(school.clone()));
+    // 130 items span three transactions of 50; item 60 is bad; item 120 repeats item 10's key and body.
+    let items: Vec<Value> = (0..130)
+        .map(|i| {
+            let key = if i == 120 { "big-key-0010".to_owned() } else { format!("big-key-{i:04}") };
+            let n = if i == 120 { 10 } else { i };
+            let price = if i == 60 { "-1".to_owned() } else { format!("{}.00", 1 + n % 7) };
+            item(&key, &school, &supplier, "2019-03-05", json!([line("fruit", "1", "kg", &price)]))
+        })
+        .collect();
+
+    let r = app.post("/api/v1/purchases/batch", &canteen, &json!({"items": items})).await;
+
+    r.expect(200);
+    assert_eq!((r.json["created"].as_u64(), r.json["replayed"].as_u64(), r.json["failed"].as_u64()), (Some(128), Some(1), Some(1)));
+    let results = r.json["results"].as_array().unwrap();
+    assert_eq!(results[60]["outcome"], "failed");
+    assert_eq!(results[120]["outcome"], "replayed");
+    assert_eq!(results[120]["purchase"]["id"], results[10]["purchase"]["id"]);
+    // The chain follows the item order across the transactions.
+    let seqs: Vec<i64> = results.iter().filter(|x| x["outcome"] == "created").map(|x| x["purchase"]["seq"].as_i64().unwrap()).collect();
+    assert_eq!(seqs, (1..=128).collect::<Vec<_>>());
+    assert_eq!(count(&app, &school).await, 128);
+    let mut conn = app.state.db.get().unwrap();
+    assert!(aggregates::check(&mut conn).unwrap().differences.is_empty());
 }
