@@ -53,6 +53,10 @@ def load(pkg: str) -> dict[str, Any]:
         "suppliers.declare_tag",
         "suppliers.verify_tag",
         "purchases.create_purchase",
+        "deliveries.push_delivery",
+        "deliveries.confirm_delivery",
+        "settlement.acknowledge_purchase",
+        "settlement.record_payment",
         "reports.get_shares",
     ]:
         m[op.split(".")[1]] = importlib.import_module(f"{pkg}.api.{op}")
@@ -259,6 +263,57 @@ def scenario(m: dict[str, Any], base_url: str, admin_password: str) -> str:
     )
     check(replay.id == purchase.id, f"replay created another purchase: {replay.id} != {purchase.id}")
 
+    # The supplier side: its integration acknowledges the canteen's purchase and pushes an
+    # April delivery, which the canteen confirms; the canteen pays part of the purchase.
+    supplier_token = call(
+        "mint_integration_token (supplier)",
+        201,
+        models.MintedTokenResponse,
+        m["mint_integration_token"].sync_detailed,
+        client=admin,
+        body=models.MintTokenRequest(role=f"supplier:{supplier.id}", label="CI cooperative system", days=1),
+    )
+    vendor = bearer(supplier_token.access_token)
+    acknowledged = call(
+        "acknowledge_purchase", 200, models.PurchaseResponse, m["acknowledge_purchase"].sync_detailed, purchase.id, client=vendor
+    )
+    check(acknowledged.confirmation.state == models.ConfirmationState.CONFIRMED, f"confirmation {acknowledged.confirmation.to_dict()}")
+    delivery = call(
+        "push_delivery",
+        201,
+        models.DeliveryResponse,
+        m["push_delivery"].sync_detailed,
+        client=vendor,
+        body=models.CreateDeliveryRequest(
+            school_id=buying.id,
+            delivery_date=datetime.date(2019, 4, 2),
+            reference="DN-CI-0402",
+            lines=[models.LineRequest(category=models.Category.GRAIN, description="大米", quantity="50", unit=models.Unit.KG, unit_price="5.20")],
+        ),
+        idempotency_key=str(uuid.uuid4()),
+    )
+    check(delivery.status == models.DeliveryStatus.PENDING, f"pushed delivery is {delivery.status!r}")
+    confirmed = call(
+        "confirm_delivery",
+        200,
+        models.ConfirmedDelivery,
+        m["confirm_delivery"].sync_detailed,
+        delivery.id,
+        client=canteen,
+        body=models.ConfirmDeliveryRequest(),
+    )
+    check(confirmed.purchase.total == "260.00", f"confirmed delivery total {confirmed.purchase.total!r}")
+    paid = call(
+        "record_payment",
+        201,
+        models.RecordedPayment,
+        m["record_payment"].sync_detailed,
+        purchase.id,
+        client=canteen,
+        body=models.CreatePaymentRequest(paid_on=datetime.date(2019, 3, 20), amount="20.00", reference="BANK-CI-1"),
+    )
+    check(paid.purchase_payment.unpaid == "100.90", f"unpaid after payment {paid.purchase_payment.unpaid!r}")
+
     county = login(county_user, county_password)
     page = call(
         "list_schools (county)",
@@ -304,6 +359,8 @@ def scenario(m: dict[str, Any], base_url: str, admin_password: str) -> str:
     check(b.silent is True, f"silent school silent flag is {b.silent!r}, expected true")
     check(b.purchases == 0, f"silent school purchases {b.purchases}")
     check(report.summary.share == "1.0000", f"county summary share is {report.summary.share!r}")
+    settled = a.settlement
+    check(settled.confirmed_total == "120.90" and settled.paid == "20.00", f"school A settlement {settled.to_dict()}")
     return f"county {COUNTY}: 2 schools listed, shares 1.0000 / silent, summary {report.summary.share}"
 
 

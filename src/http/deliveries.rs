@@ -263,7 +263,7 @@ pub struct ConfirmedDelivery {
 #[utoipa::path(
     tag = "deliveries",
     params(("id" = String, Path, description = "Delivery id")),
-    request_body(content = Option<ConfirmDeliveryRequest>, description = "Optional: the purchase to link"),
+    request_body(content = ConfirmDeliveryRequest, description = "`{}` to record the delivery as a purchase, or the purchase to link (an empty body is taken as `{}`)"),
     responses(
         (status = 200, description = "Confirmed", body = ConfirmedDelivery),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),

@@ -68,7 +68,7 @@ impl WebhookResponse {
 
 /// One event's delivery to one subscription.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct DeliveryResponse {
+pub struct WebhookDeliveryResponse {
     pub id: String,
     /// The event id (the `Webhook-Id` header): the same on every attempt.
     pub event_id: String,
@@ -90,7 +90,7 @@ pub struct DeliveryResponse {
     pub created_at: NaiveDateTime,
 }
 
-impl From<(DeliveryRow, String)> for DeliveryResponse {
+impl From<(DeliveryRow, String)> for WebhookDeliveryResponse {
     fn from((d, event_type): (DeliveryRow, String)) -> Self {
         Self {
             id: d.id,
@@ -182,7 +182,7 @@ pub async fn delete_webhook(state: web::Data<AppState>, user: AuthUser, id: web:
     tag = "webhooks",
     params(("id" = String, Path, description = "Subscription id"), PageQuery),
     responses(
-        (status = 200, description = "A page of deliveries", body = Page<DeliveryResponse>),
+        (status = 200, description = "A page of deliveries", body = Page<WebhookDeliveryResponse>),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Neither a supplier nor the administrator", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such subscription of the caller's", body = Problem, content_type = "application/problem+json"),
@@ -200,5 +200,5 @@ pub async fn list_webhook_deliveries(
     let (after_id, fetch) = q.into_inner().decode()?;
     let id = id.into_inner();
     let rows = state.db.run(move |conn| service::deliveries(conn, &user, &id, after_id.as_deref(), fetch)).await?;
-    Ok(HttpResponse::Ok().json(paginate(rows, fetch, |(d, _)| d.id.clone(), DeliveryResponse::from)))
+    Ok(HttpResponse::Ok().json(paginate(rows, fetch, |(d, _)| d.id.clone(), WebhookDeliveryResponse::from)))
 }
