@@ -18,7 +18,11 @@ use serde_json::{Value, json};
 use crate::both_backends;
 use crate::helpers::{TestApp, TestDb};
 
-both_backends!(randomized_ledgers_agree_with_their_aggregates_to_the_fen, concurrent_writers_keep_aggregates_consistent);
+both_backends!(
+    randomized_ledgers_agree_with_their_aggregates_to_the_fen,
+    concurrent_writers_keep_aggregates_consistent,
+    a_rebuild_writes_more_buckets_than_one_statement_can_bind,
+);
 
 fn date(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
@@ -201,4 +205,35 @@ async fn concurrent_writers_keep_aggregates_consistent(db: TestDb) {
         assert_eq!(v.json["valid"], true);
         assert_eq!(v.json["head_seq"], 12);
     }
+}
+
+/// A county's rebuild can hold more school buckets than one statement's 65,535 bind
+/// parameters allow (found by the 10M-line benchmark on PostgreSQL): they are written in chunks.
+async fn a_rebuild_writes_more_buckets_than_one_statement_can_bind(db: TestDb) {
+    use canteen_ledger::db::repo::bulk::{self, SchoolBucket};
+    let app = TestApp::new(db).await;
+    let school = app.school("522731", "一小").await;
+    let start = date("2000-01-01");
+    let buckets: Vec<SchoolBucket> = (0..7_000_u64)
+        .map(|d| SchoolBucket {
+            school_id: school.clone(),
+            county_code: "522731".into(),
+            kind: PeriodKind::Day.code(),
+            bucket_start: start + chrono::Days::new(d),
+            total_fen: 100,
+            qualifying_fen: 50,
+            pending_fen: 0,
+            total_mg: 0,
+            qualifying_mg: 0,
+            purchases: 1,
+            confirmed_fen: 0,
+            confirmed_qualifying_fen: 0,
+            paid_fen: 0,
+        })
+        .collect();
+    let mut conn = app.state.db.get().unwrap();
+    bulk::insert_buckets(&mut conn, &buckets, &[]).unwrap();
+    let stored = canteen_ledger::db::repo::aggregates::all_school_buckets_of_county(&mut conn, "522731").unwrap();
+    assert_eq!(stored.len(), 7_000);
+    assert_eq!(stored.iter().map(|b| b.total_fen).sum::<i64>(), 700_000);
 }
