@@ -108,7 +108,7 @@ pub fn push(
 fn may_read(conn: &mut DbConn, user: &AuthUser, d: &DeliveryRow) -> Result<bool, ApiError> {
     Ok(match &user.role {
         Role::Supplier(s) => *s == d.supplier_id,
-        role => match crate::db::repo::schools::find(conn, &d.school_id)? {
+        role => match schools::find(conn, &d.school_id)? {
             Some(s) => role.can_read_school(super::schools::place(&s)),
             None => false,
         },
@@ -137,7 +137,7 @@ pub fn list(conn: &mut DbConn, user: &AuthUser, req: ListRequest) -> Result<Vec<
     if let Some(sid) = &req.school_id {
         let visible = match &user.role {
             Role::Supplier(_) => true,
-            role => crate::db::repo::schools::find(conn, sid)?.is_some_and(|s| role.can_read_school(super::schools::place(&s))),
+            role => schools::find(conn, sid)?.is_some_and(|s| role.can_read_school(super::schools::place(&s))),
         };
         if !visible {
             return Err(ApiError::Forbidden("the filter is outside your scope".into()));
@@ -161,7 +161,7 @@ fn pending_for_canteen(conn: &mut DbConn, user: &AuthUser, id: &str) -> Result<(
     if !user.role.can_write_ledger_of(&d.school_id) {
         return Err(ApiError::Forbidden("only the receiving school's canteen confirms or disputes a delivery".into()));
     }
-    let head = crate::db::repo::schools::lock_head(conn, &d.school_id)?.ok_or(ApiError::NotFound("school"))?;
+    let head = schools::lock_head(conn, &d.school_id)?.ok_or(ApiError::NotFound("school"))?;
     let d = deliveries::find(conn, id)?.ok_or(ApiError::NotFound("delivery"))?;
     if d.status != "pending" {
         return Err(ApiError::conflict("already-resolved", format!("this delivery is already {}", d.status)));
@@ -243,10 +243,7 @@ fn link_purchase(conn: &mut DbConn, user: &AuthUser, d: &DeliveryRow, purchase_i
         decided_at: super::now(),
     };
     purchases::insert_confirmation(conn, &c)?;
-    let q = p.qualification.as_ref().map_or(crate::domain::qualification::Qualification::NotQualifying, |q| {
-        crate::domain::qualification::Qualification::from_parts(&q.class, q.tag.as_deref())
-    });
-    aggregates::confirm(conn, &p.purchase, &p.lines, q)?;
+    aggregates::confirm(conn, &p.purchase, &p.lines, super::settlement::qualification_of(&p))?;
     p.confirmation = Some(c);
     Ok(p)
 }

@@ -192,12 +192,8 @@ pub fn record_batch(
             for (new, req) in chunk {
                 let outcome = new.and_then(|new| {
                     check_writer(user, &new.school_id)?;
-                    diesel::Connection::transaction(conn, |conn| {
-                        if let Some(done) = replay(conn, &new.school_id, &req)? {
-                            return Ok(done);
-                        }
-                        record_in_tx(conn, user, &new, &req, &render)
-                    })
+                    // record_in_tx replays a known key itself (under the head lock).
+                    diesel::Connection::transaction(conn, |conn| record_in_tx(conn, user, &new, &req, &render))
                 });
                 match outcome {
                     // A database failure is not the item's fault: abort.

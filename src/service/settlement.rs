@@ -16,9 +16,15 @@ use crate::service::{aggregates, webhooks};
 
 /// An active entry (not a void, not voided) of `user`'s scope, re-read under the school's
 /// chain-head lock so a void, a confirmation and a payment of one school never interleave.
-fn active_locked(conn: &mut DbConn, user: &AuthUser, id: &str, may_write: bool, who: &str) -> Result<FullPurchase, ApiError> {
+fn active_locked(
+    conn: &mut DbConn,
+    user: &AuthUser,
+    id: &str,
+    may_write: impl FnOnce(&FullPurchase) -> bool,
+    who: &str,
+) -> Result<FullPurchase, ApiError> {
     let seen = visible(conn, user, id)?;
-    if !may_write {
+    if !may_write(&seen) {
         return Err(ApiError::Forbidden(format!("only {who} may do this")));
     }
     schools::lock_head(conn, &seen.purchase.school_id)?.ok_or(ApiError::NotFound("school"))?;
@@ -32,7 +38,8 @@ fn active_locked(conn: &mut DbConn, user: &AuthUser, id: &str, may_write: bool, 
     Ok(p)
 }
 
-fn qualification_of(p: &FullPurchase) -> Qualification {
+/// How a stored purchase counts (`NotQualifying` if it has no qualification row).
+pub(crate) fn qualification_of(p: &FullPurchase) -> Qualification {
     p.qualification.as_ref().map_or(Qualification::NotQualifying, |q| Qualification::from_parts(&q.class, q.tag.as_deref()))
 }
 
@@ -41,9 +48,8 @@ fn qualification_of(p: &FullPurchase) -> Qualification {
 /// confirmed.
 pub fn decide(conn: &mut DbConn, user: &AuthUser, id: &str, agree: bool, reason: Option<&str>) -> Result<FullPurchase, ApiError> {
     write_tx(conn, |conn| {
-        let is_supplier = |p: &str| matches!(&user.role, Role::Supplier(s) if s == p);
-        let supplier = visible(conn, user, id)?.purchase.supplier_id;
-        let mut p = active_locked(conn, user, id, is_supplier(&supplier), "the purchase's supplier")?;
+        let is_supplier = |p: &FullPurchase| matches!(&user.role, Role::Supplier(s) if *s == p.purchase.supplier_id);
+        let mut p = active_locked(conn, user, id, is_supplier, "the purchase's supplier")?;
         if let Some(c) = &p.confirmation {
             return Err(ApiError::conflict("already-decided", format!("this purchase is already {}", c.state)));
         }
@@ -90,8 +96,8 @@ pub struct NewPayment {
 /// add up, and never to more than the purchase's total.
 pub fn pay(conn: &mut DbConn, user: &AuthUser, id: &str, new: NewPayment) -> Result<(FullPurchase, PaymentRow), ApiError> {
     write_tx(conn, |conn| {
-        let school = visible(conn, user, id)?.purchase.school_id;
-        let mut p = active_locked(conn, user, id, user.role.can_write_ledger_of(&school), "the school's canteen")?;
+        let is_canteen = |p: &FullPurchase| user.role.can_write_ledger_of(&p.purchase.school_id);
+        let mut p = active_locked(conn, user, id, is_canteen, "the school's canteen")?;
         let unpaid = p.purchase.total_fen - p.paid_fen;
         if new.amount_fen > unpaid {
             return Err(ApiError::field(
