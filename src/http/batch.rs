@@ -3,6 +3,7 @@
 
 use actix_web::{HttpResponse, post, web};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -12,7 +13,8 @@ use crate::app::AppState;
 use crate::auth::{AuthUser, Role};
 use crate::db::repo::purchases::FullPurchase;
 use crate::error::{ApiError, Problem};
-use crate::service::purchases::{self as service, IdempotentRequest, Recorded};
+use crate::service::batch as service;
+use crate::service::purchases::{IdempotentRequest, Recorded};
 
 /// Most purchases in one batch.
 pub const MAX_BATCH_ITEMS: usize = 1000;
@@ -61,7 +63,7 @@ pub struct BatchItemResult {
     pub status: u16,
     /// The recorded (or replayed) purchase.
     #[schema(value_type = Option<PurchaseResponse>)]
-    pub purchase: Option<serde_json::Value>,
+    pub purchase: Option<Box<RawValue>>,
     /// Why the item was not recorded; nothing of it was written.
     pub problem: Option<Problem>,
 }
@@ -80,8 +82,9 @@ pub struct BatchResponse {
 /// Each item carries its own idempotency key (shared with `POST /purchases`) and gets its
 /// own result: `created`, `replayed` (the stored answer to an earlier identical request),
 /// or `failed` with the problem a single request would have had — a failed item writes
-/// nothing and does not stop the others. Items are applied in order, in transactions of 50.
-/// The body may be up to 8 MiB.
+/// nothing and does not stop the others. Items are applied in order, all in one
+/// transaction: if the server fails, nothing of the batch is written. The body may be up
+/// to 8 MiB.
 #[utoipa::path(
     tag = "purchases",
     request_body = BatchRequest,
@@ -123,16 +126,17 @@ pub async fn create_batch(
     let outcomes = state.db.run(move |conn| service::record_batch(conn, &user, parsed, render)).await?;
     let mut response = BatchResponse { created: 0, replayed: 0, failed: 0, results: Vec::with_capacity(outcomes.len()) };
     for (index, (outcome, idempotency_key)) in outcomes.into_iter().zip(keys).enumerate() {
-        let stored = |body: &str| serde_json::from_str(body).map_err(|e| ApiError::Internal(e.into()));
+        // The stored answer is JSON already: passed through, not parsed and re-encoded.
+        let stored = |body: String| RawValue::from_string(body).map_err(|e| ApiError::Internal(e.into()));
         let result = match outcome {
             Ok(Recorded::Created(body)) => {
                 response.created += 1;
-                let purchase = Some(stored(&body)?);
+                let purchase = Some(stored(body)?);
                 BatchItemResult { index, idempotency_key, outcome: BatchOutcome::Created, status: 201, purchase, problem: None }
             }
             Ok(Recorded::Replayed { status, body }) => {
                 response.replayed += 1;
-                let purchase = Some(stored(&body)?);
+                let purchase = Some(stored(body)?);
                 BatchItemResult { index, idempotency_key, outcome: BatchOutcome::Replayed, status, purchase, problem: None }
             }
             Err(e) => {

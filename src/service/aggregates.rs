@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::db::DbConn;
 use crate::db::repo::aggregates::{self as repo, Delta, FactDelta, SchoolFigures};
+use crate::db::repo::bulk::{FactBucket, SchoolBucket};
 use crate::db::repo::purchases::{self as purchase_repo, LineRow, PurchaseRow};
 use crate::db::repo::reference;
 use crate::db::repo::reports::{self as ledger, ScopeFilter};
@@ -56,15 +57,51 @@ fn buckets_of(day: NaiveDate) -> Vec<(i32, NaiveDate)> {
 
 /// Applies a delta to every bucket kind.
 pub fn apply(conn: &mut DbConn, d: &Delta) -> Result<(), ApiError> {
-    let buckets = buckets_of(d.day);
-    repo::add_school_buckets(conn, &d.school_id, &d.county_code, &buckets, &d.school_figures())?;
-    repo::add_fact_buckets(conn, &d.school_id, &d.county_code, &buckets, &d.facts)?;
+    apply_all(conn, std::slice::from_ref(d))
+}
+
+/// Applies many deltas, merged per bucket first: one row per touched bucket, written
+/// with multi-row upserts in key order.
+pub fn apply_all(conn: &mut DbConn, deltas: &[Delta]) -> Result<(), ApiError> {
+    let mut schools: BTreeMap<(&str, i32, NaiveDate), (&str, SchoolFigures)> = BTreeMap::new();
+    let mut facts: BTreeMap<(&str, i32, NaiveDate, &str, &str, &str), (&str, i64, i64)> = BTreeMap::new();
+    for d in deltas {
+        let figures = d.school_figures();
+        for (kind, start) in buckets_of(d.day) {
+            schools.entry((&d.school_id, kind, start)).or_insert((&d.county_code, SchoolFigures::default())).1.add(&figures);
+            for f in &d.facts {
+                let e = facts.entry((&d.school_id, kind, start, &f.category, &f.class, &f.tag)).or_insert((&d.county_code, 0, 0));
+                e.1 += f.amount_fen;
+                e.2 += f.mass_mg;
+            }
+        }
+    }
+    let schools: Vec<SchoolBucket> =
+        schools.into_iter().map(|((school, kind, start), (county, f))| SchoolBucket::of(school, county, kind, start, &f)).collect();
+    let facts: Vec<FactBucket> = facts
+        .into_iter()
+        .map(|((school, kind, start, category, class, tag), (county, amount_fen, mass_mg))| FactBucket {
+            school_id: school.to_owned(),
+            county_code: county.to_owned(),
+            kind,
+            bucket_start: start,
+            category: category.to_owned(),
+            class: class.to_owned(),
+            tag: tag.to_owned(),
+            amount_fen,
+            mass_mg,
+        })
+        .collect();
+    repo::add_school_buckets(conn, &schools)?;
+    repo::add_fact_buckets(conn, &facts)?;
     Ok(())
 }
 
 /// Adds school-level figures only (confirmation, payment) to the buckets of `p`'s date.
 fn apply_school(conn: &mut DbConn, p: &PurchaseRow, f: &SchoolFigures) -> Result<(), ApiError> {
-    Ok(repo::add_school_buckets(conn, &p.school_id, &p.county_code, &buckets_of(p.purchase_date), f)?)
+    let rows: Vec<SchoolBucket> =
+        buckets_of(p.purchase_date).into_iter().map(|(kind, start)| SchoolBucket::of(&p.school_id, &p.county_code, kind, start, f)).collect();
+    Ok(repo::add_school_buckets(conn, &rows)?)
 }
 
 /// Moves an entry's contribution from one qualification to another.
@@ -234,28 +271,14 @@ pub fn check(conn: &mut DbConn) -> Result<CheckReport, ApiError> {
 
 /// Rebuilds every aggregate from the ledger, county by county (used after bulk loads).
 pub fn rebuild(conn: &mut DbConn) -> Result<usize, ApiError> {
-    use crate::db::repo::bulk::{self, FactBucket, SchoolBucket};
+    use crate::db::repo::bulk;
     let mut rows = 0;
     for county in reference::list_counties(conn, None)? {
         let expected = expected_for_county(conn, &county.code)?;
         let schools: Vec<SchoolBucket> = expected
             .schools
             .iter()
-            .map(|((school_id, kind, start), f)| SchoolBucket {
-                school_id: school_id.clone(),
-                county_code: county.code.clone(),
-                kind: *kind,
-                bucket_start: *start,
-                total_fen: f.total_fen,
-                qualifying_fen: f.qualifying_fen,
-                pending_fen: f.pending_fen,
-                total_mg: f.total_mg,
-                qualifying_mg: f.qualifying_mg,
-                purchases: f.purchases,
-                confirmed_fen: f.confirmed_fen,
-                confirmed_qualifying_fen: f.confirmed_qualifying_fen,
-                paid_fen: f.paid_fen,
-            })
+            .map(|((school_id, kind, start), f)| SchoolBucket::of(school_id, &county.code, *kind, *start, f))
             .collect();
         let facts: Vec<FactBucket> = expected
             .facts

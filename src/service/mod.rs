@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod aggregates;
+pub mod batch;
 pub mod deliveries;
 pub mod demo;
 pub mod imports;
@@ -45,7 +46,19 @@ pub fn audit(
     before: Option<serde_json::Value>,
     after: Option<serde_json::Value>,
 ) -> Result<(), ApiError> {
-    let row = AuditRow {
+    audit::insert(conn, &audit_row(actor, action, subject, before, after))?;
+    Ok(())
+}
+
+/// The audit row [`audit`] writes, for writing many at once.
+pub fn audit_row(
+    actor: &str,
+    action: &str,
+    subject: (&str, &str),
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+) -> AuditRow {
+    AuditRow {
         id: new_id(),
         at: now(),
         actor: actor.to_owned(),
@@ -54,9 +67,7 @@ pub fn audit(
         subject_id: subject.1.to_owned(),
         before_json: before.map(|v| v.to_string()),
         after_json: after.map(|v| v.to_string()),
-    };
-    audit::insert(conn, &row)?;
-    Ok(())
+    }
 }
 
 /// Any serializable value as JSON for an audit row.

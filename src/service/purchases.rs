@@ -8,8 +8,10 @@
 use sha2::{Digest, Sha256};
 
 use super::qualify::{row_for, supplier_context};
-use super::{aggregates, webhooks};
+use super::webhooks::{self, Emit};
+use super::aggregates;
 use crate::auth::{AuthUser, Role};
+use crate::db::repo::audit::{self, AuditRow};
 use crate::db::repo::idempotency::{self, IdempotencyRow};
 use crate::db::repo::purchases::{self, ConfirmationRow, FullPurchase, LineRow, PurchaseFilter, PurchaseRow};
 use crate::db::repo::{reference, schools, suppliers};
@@ -38,7 +40,13 @@ pub struct IdempotentRequest {
 
 impl IdempotentRequest {
     pub fn hash(&self) -> String {
-        hex::encode(Sha256::digest(self.body.to_string().as_bytes()))
+        self.stored_form().0
+    }
+
+    /// `(hash, canonical body)` as stored under the key.
+    pub fn stored_form(&self) -> (String, String) {
+        let body = self.body.to_string();
+        (hex::encode(Sha256::digest(body.as_bytes())), body)
     }
 }
 
@@ -52,6 +60,12 @@ pub enum Recorded {
 /// Looks up a key without locking: the fast path for retries.
 fn replay(conn: &mut DbConn, school_id: &str, req: &IdempotentRequest) -> Result<Option<Recorded>, ApiError> {
     let Some(stored) = idempotency::find(conn, school_id, &req.key)? else { return Ok(None) };
+    answer_stored(&stored, req).map(Some)
+}
+
+/// The answer to a request whose key is already stored: the stored answer if the
+/// request is the same, a 409 naming what differs if not.
+pub(crate) fn answer_stored(stored: &IdempotencyRow, req: &IdempotentRequest) -> Result<Recorded, ApiError> {
     if stored.request_hash != req.hash() {
         let before: serde_json::Value = serde_json::from_str(&stored.request_body).unwrap_or_default();
         let fields = diff_fields(&before, &req.body);
@@ -65,7 +79,7 @@ fn replay(conn: &mut DbConn, school_id: &str, req: &IdempotentRequest) -> Result
             errors: fields,
         });
     }
-    Ok(Some(Recorded::Replayed { status: u16::try_from(stored.response_status).unwrap_or(201), body: stored.response_body }))
+    Ok(Recorded::Replayed { status: u16::try_from(stored.response_status).unwrap_or(201), body: stored.response_body.clone() })
 }
 
 /// Paths of the leaves where two JSON documents differ.
@@ -124,6 +138,13 @@ pub fn chain_entry(p: &PurchaseRow, lines: &[LineRow]) -> ChainEntry {
     }
 }
 
+/// Puts an entry on a chain whose head is `head`: fills seq and hashes.
+pub(crate) fn seal(row: &mut PurchaseRow, lines: &[LineRow], head: &(i64, String)) {
+    row.seq = head.0 + 1;
+    row.prev_hash.clone_from(&head.1);
+    row.hash = ledger::entry_hash(&row.prev_hash, &chain_entry(row, lines));
+}
+
 /// Appends an entry to the school's chain (head already locked): fills seq and hashes.
 fn append(
     conn: &mut DbConn,
@@ -132,9 +153,7 @@ fn append(
     head: (i64, String),
     q: purchases::QualificationRow,
 ) -> Result<PurchaseRow, ApiError> {
-    row.seq = head.0 + 1;
-    row.prev_hash = head.1;
-    row.hash = ledger::entry_hash(&row.prev_hash, &chain_entry(&row, lines));
+    seal(&mut row, lines, &head);
     purchases::insert(conn, &row, lines, &q)?;
     schools::set_head(conn, &row.school_id, row.seq, &row.hash)?;
     Ok(row)
@@ -156,56 +175,12 @@ pub fn record(
     write_tx(conn, |conn| record_in_tx(conn, user, &new, req, render))
 }
 
-fn check_writer(user: &AuthUser, school_id: &str) -> Result<(), ApiError> {
+pub(crate) fn check_writer(user: &AuthUser, school_id: &str) -> Result<(), ApiError> {
     if user.role.can_write_ledger_of(school_id) {
         Ok(())
     } else {
         Err(ApiError::Forbidden("you may record purchases only for your own school".into()))
     }
-}
-
-/// The outcome of one item of a batch: what a single create would have answered.
-pub type ItemOutcome = Result<Recorded, ApiError>;
-
-/// Items per transaction in a batch. Each item is a savepoint — a subtransaction in
-/// PostgreSQL, which slows down sharply once one transaction holds more than 64 of them
-/// (measured: 138 lines/s with 1,000 items in one transaction).
-const ITEMS_PER_TRANSACTION: usize = 50;
-
-/// Records many purchases, in order, in transactions of up to 50 items: each item in its
-/// own savepoint, so an item that fails leaves nothing behind and the others still
-/// commit. A key repeated within the batch replays (or conflicts with) the earlier item,
-/// as separate requests would. A database failure aborts the rest (the items already
-/// committed replay when the client retries with the same keys).
-pub fn record_batch(
-    conn: &mut DbConn,
-    user: &AuthUser,
-    items: Vec<(Result<NewPurchase, ApiError>, IdempotentRequest)>,
-    render: impl Fn(&FullPurchase) -> Result<String, ApiError>,
-) -> Result<Vec<ItemOutcome>, ApiError> {
-    let mut out = Vec::with_capacity(items.len());
-    let mut items = items.into_iter().peekable();
-    while items.peek().is_some() {
-        let chunk: Vec<_> = items.by_ref().take(ITEMS_PER_TRANSACTION).collect();
-        let done = write_tx(conn, |conn| {
-            let mut done = Vec::with_capacity(chunk.len());
-            for (new, req) in chunk {
-                let outcome = new.and_then(|new| {
-                    check_writer(user, &new.school_id)?;
-                    // record_in_tx replays a known key itself (under the head lock).
-                    diesel::Connection::transaction(conn, |conn| record_in_tx(conn, user, &new, &req, &render))
-                });
-                match outcome {
-                    // A database failure is not the item's fault: abort.
-                    Err(e @ (ApiError::Internal(_) | ApiError::Unavailable)) => return Err(e),
-                    o => done.push(o),
-                }
-            }
-            Ok(done)
-        })?;
-        out.extend(done);
-    }
-    Ok(out)
 }
 
 /// Records one purchase inside the caller's write transaction (also used by imports, so
@@ -222,49 +197,48 @@ pub(crate) fn record_in_tx(
         return Ok(done);
     }
     let full = append_purchase(conn, user, new, head, Some(req.key.clone()), None)?;
-    let row = &full.purchase;
     let body = render(&full)?;
-    idempotency::insert(
-        conn,
-        &IdempotencyRow {
-            school_id: row.school_id.clone(),
-            idem_key: req.key.clone(),
-            request_hash: req.hash(),
-            request_body: req.body.to_string(),
-            response_status: 201,
-            response_body: body.clone(),
-            created_at: row.recorded_at,
-        },
-    )?;
-    super::audit(
-        conn,
+    let (stored, audit, event) = bookkeeping(user, &full.purchase, req, &body);
+    idempotency::insert(conn, &stored)?;
+    audit::insert(conn, &audit)?;
+    webhooks::emit_many(conn, vec![event])?;
+    Ok(Recorded::Created(body))
+}
+
+/// What recording an entry writes besides the entry: the answer stored under the key,
+/// the audit row, and the event for the supplier's webhooks.
+pub(crate) fn bookkeeping(user: &AuthUser, row: &PurchaseRow, req: &IdempotentRequest, body: &str) -> (IdempotencyRow, AuditRow, Emit) {
+    let (request_hash, request_body) = req.stored_form();
+    let stored = IdempotencyRow {
+        school_id: row.school_id.clone(),
+        idem_key: req.key.clone(),
+        request_hash,
+        request_body,
+        response_status: 201,
+        response_body: body.to_owned(),
+        created_at: row.recorded_at,
+    };
+    let audit = super::audit_row(
         &user.actor(),
         "purchase.record",
         ("purchase", &row.id),
         None,
-        Some(
-            serde_json::json!({"school_id": row.school_id, "supplier_id": row.supplier_id, "purchase_date": row.purchase_date, "total_fen": row.total_fen, "seq": row.seq, "hash": row.hash}),
-        ),
-    )?;
-    webhooks::emit(conn, &row.supplier_id, webhook::PURCHASE_RECORDED, webhooks::purchase_payload(row))?;
-    Ok(Recorded::Created(body))
+        Some(serde_json::json!({"school_id": row.school_id, "supplier_id": row.supplier_id, "purchase_date": row.purchase_date, "total_fen": row.total_fen, "seq": row.seq, "hash": row.hash})),
+    );
+    let event =
+        Emit { supplier_id: row.supplier_id.clone(), event_type: webhook::PURCHASE_RECORDED, payload: webhooks::purchase_payload(row) };
+    (stored, audit, event)
 }
 
-/// Appends a new entry for `new` to its school's chain (head locked by the caller) and
-/// updates the aggregates. With `from_delivery`, the entry is the canteen's confirmation
-/// of that supplier delivery, so it is confirmed by both parties from the start.
-pub(crate) fn append_purchase(
-    conn: &mut DbConn,
+/// A new entry for `new` of a school in `county_code`, with its lines; not yet on the
+/// chain (see [`seal`]).
+pub(crate) fn build_entry(
     user: &AuthUser,
     new: &NewPurchase,
-    head: (i64, String),
+    county_code: &str,
+    now: chrono::NaiveDateTime,
     idempotency_key: Option<String>,
-    from_delivery: Option<&str>,
-) -> Result<FullPurchase, ApiError> {
-    let school = schools::find(conn, &new.school_id)?.ok_or(ApiError::NotFound("school"))?;
-    let supplier =
-        suppliers::find(conn, &new.supplier_id)?.ok_or_else(|| ApiError::field("supplier_id", "unknown_supplier", "no such supplier"))?;
-    let ctx = supplier_context(conn, &supplier.id, &supplier.origin_county_code)?;
+) -> (PurchaseRow, Vec<LineRow>) {
     let id = super::new_id();
     let lines: Vec<LineRow> = new
         .draft
@@ -283,12 +257,11 @@ pub(crate) fn append_purchase(
             mass_mg: l.mass_mg,
         })
         .collect();
-    let now = super::now();
     let row = PurchaseRow {
-        id: id.clone(),
-        school_id: school.school.id.clone(),
-        county_code: school.school.county_code.clone(),
-        supplier_id: supplier.id.clone(),
+        id,
+        school_id: new.school_id.clone(),
+        county_code: county_code.to_owned(),
+        supplier_id: new.supplier_id.clone(),
         purchase_date: new.draft.purchase_date,
         invoice_no: new.invoice_no.clone(),
         kind: "entry".into(),
@@ -302,6 +275,27 @@ pub(crate) fn append_purchase(
         recorded_at: now,
         idempotency_key,
     };
+    (row, lines)
+}
+
+/// Appends a new entry for `new` to its school's chain (head locked by the caller) and
+/// updates the aggregates. With `from_delivery`, the entry is the canteen's confirmation
+/// of that supplier delivery, so it is confirmed by both parties from the start.
+pub(crate) fn append_purchase(
+    conn: &mut DbConn,
+    user: &AuthUser,
+    new: &NewPurchase,
+    head: (i64, String),
+    idempotency_key: Option<String>,
+    from_delivery: Option<&str>,
+) -> Result<FullPurchase, ApiError> {
+    let school = schools::find(conn, &new.school_id)?.ok_or(ApiError::NotFound("school"))?;
+    let supplier =
+        suppliers::find(conn, &new.supplier_id)?.ok_or_else(|| ApiError::field("supplier_id", "unknown_supplier", "no such supplier"))?;
+    let ctx = supplier_context(conn, &supplier.id, &supplier.origin_county_code)?;
+    let now = super::now();
+    let (row, lines) = build_entry(user, new, &school.school.county_code, now, idempotency_key);
+    let id = row.id.clone();
     let qualification = ctx.qualify(new.draft.purchase_date);
     let q = row_for(&id, qualification);
     let row = append(conn, row, &lines, head, q.clone())?;

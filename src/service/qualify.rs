@@ -39,13 +39,39 @@ pub fn held_tags(rows: &[TagRow]) -> Vec<HeldTag> {
 
 /// Loads the tags and origin county of a supplier.
 pub fn supplier_context(conn: &mut DbConn, supplier_id: &str, origin_county_code: &str) -> Result<SupplierContext, ApiError> {
-    let tags = held_tags(&suppliers::tags_of(conn, supplier_id)?);
-    let in_province = reference::find_county(conn, origin_county_code)?.is_some();
-    let designations = reference::designations_of(conn, origin_county_code)?
-        .into_iter()
-        .map(|d| Designation { valid_from: d.valid_from, valid_to: d.valid_to })
-        .collect();
-    Ok(SupplierContext { tags, origin: OriginCounty { in_province, designations } })
+    let mut contexts = supplier_contexts(conn, &[(supplier_id, origin_county_code)])?;
+    contexts.remove(supplier_id).ok_or_else(|| ApiError::Internal(anyhow::anyhow!("no context loaded for supplier {supplier_id}")))
+}
+
+/// Loads the contexts of many suppliers, given as `(id, origin county code)`, with three
+/// queries whatever their number.
+pub fn supplier_contexts(conn: &mut DbConn, suppliers: &[(&str, &str)]) -> Result<HashMap<String, SupplierContext>, ApiError> {
+    let ids: Vec<String> = suppliers.iter().map(|(id, _)| (*id).to_owned()).collect();
+    let mut origins: Vec<&str> = suppliers.iter().map(|(_, origin)| *origin).collect();
+    origins.sort_unstable();
+    origins.dedup();
+    let mut tags: HashMap<String, Vec<TagRow>> = HashMap::new();
+    for t in suppliers::tags_of_many(conn, &ids)? {
+        tags.entry(t.supplier_id.clone()).or_default().push(t);
+    }
+    let in_province: std::collections::HashSet<String> = reference::existing_county_codes(conn, &origins)?.into_iter().collect();
+    let mut designations: HashMap<String, Vec<Designation>> = HashMap::new();
+    for d in reference::designations_of_many(conn, &origins)? {
+        designations.entry(d.county_code).or_default().push(Designation { valid_from: d.valid_from, valid_to: d.valid_to });
+    }
+    Ok(suppliers
+        .iter()
+        .map(|(id, origin)| {
+            let ctx = SupplierContext {
+                tags: held_tags(tags.get(*id).map_or(&[][..], Vec::as_slice)),
+                origin: OriginCounty {
+                    in_province: in_province.contains(*origin),
+                    designations: designations.get(*origin).cloned().unwrap_or_default(),
+                },
+            };
+            ((*id).to_owned(), ctx)
+        })
+        .collect())
 }
 
 /// The qualification row for a purchase.
@@ -70,11 +96,8 @@ pub struct Reclassified {
 /// Re-evaluates every ledger entry from these suppliers and stores what changed.
 /// Runs inside the caller's transaction; returns the changes (for the audit row).
 pub fn reevaluate_suppliers(conn: &mut DbConn, supplier_ids: &[String]) -> Result<Vec<Reclassified>, ApiError> {
-    let mut contexts: HashMap<String, SupplierContext> = HashMap::new();
-    for id in supplier_ids {
-        let Some(s) = suppliers::find(conn, id)? else { continue };
-        contexts.insert(id.clone(), supplier_context(conn, id, &s.origin_county_code)?);
-    }
+    let found = suppliers::find_many(conn, &supplier_ids.iter().map(String::as_str).collect::<Vec<_>>())?;
+    let contexts = supplier_contexts(conn, &found.iter().map(|s| (s.id.as_str(), s.origin_county_code.as_str())).collect::<Vec<_>>())?;
     let mut changed = Vec::new();
     for (purchase_id, supplier_id, date, class, tag) in purchase_repo::qualifications_of_suppliers(conn, supplier_ids)? {
         let Some(ctx) = contexts.get(&supplier_id) else { continue };

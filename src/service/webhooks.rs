@@ -112,40 +112,52 @@ pub fn deliveries(
     Ok(repo::list_deliveries(conn, id, after_id, limit)?)
 }
 
+/// An event to emit: about which supplier, its type, and its `data`.
+#[derive(Debug, Clone)]
+pub struct Emit {
+    pub supplier_id: String,
+    pub event_type: &'static str,
+    pub payload: serde_json::Value,
+}
+
 /// Emits an event about `supplier_id` to its subscriptions that select `event_type`:
 /// one event row (its id is the `Webhook-Id` receivers de-duplicate on) and one pending
 /// delivery per subscription. Call it inside the transaction of the change the event
 /// reports (transactional outbox): the event exists if and only if the change commits,
 /// and nothing here waits for a receiver. Does nothing when no subscription matches.
-pub fn emit(conn: &mut DbConn, supplier_id: &str, event_type: &str, payload: serde_json::Value) -> Result<(), ApiError> {
-    let subscriptions: Vec<SubscriptionRow> =
-        repo::list_for_supplier(conn, supplier_id)?.into_iter().filter(|s| webhook::selects(selection(s).as_deref(), event_type)).collect();
+pub fn emit(conn: &mut DbConn, supplier_id: &str, event_type: &'static str, payload: serde_json::Value) -> Result<(), ApiError> {
+    emit_many(conn, vec![Emit { supplier_id: supplier_id.to_owned(), event_type, payload }])
+}
+
+/// Emits several events as [`emit`] does, in order, reading the subscriptions once and
+/// writing with multi-row statements.
+pub fn emit_many(conn: &mut DbConn, events: Vec<Emit>) -> Result<(), ApiError> {
+    let mut suppliers: Vec<&str> = events.iter().map(|e| e.supplier_id.as_str()).collect();
+    suppliers.sort_unstable();
+    suppliers.dedup();
+    if suppliers.is_empty() {
+        return Ok(());
+    }
+    let subscriptions: Vec<SubscriptionRow> = repo::list_for_suppliers(conn, &suppliers)?;
     if subscriptions.is_empty() {
         return Ok(());
     }
     let now = super::now();
-    let id = super::new_id();
-    let event = EventRow {
-        supplier_id: supplier_id.to_owned(),
-        event_type: event_type.to_owned(),
-        body: serde_json::json!({
-            "id": id,
-            "type": event_type,
-            "created_at": now.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-            "data": payload,
-        })
-        .to_string(),
-        id,
-        created_at: now,
-    };
-    repo::insert_event(conn, &event)?;
-    for s in subscriptions {
-        repo::insert_delivery(
-            conn,
-            &DeliveryRow {
+    let (mut event_rows, mut delivery_rows) = (Vec::new(), Vec::new());
+    for e in events {
+        let mut targets = subscriptions
+            .iter()
+            .filter(|s| s.supplier_id == e.supplier_id && webhook::selects(selection(s).as_deref(), e.event_type))
+            .peekable();
+        if targets.peek().is_none() {
+            continue;
+        }
+        let id = super::new_id();
+        for s in targets {
+            delivery_rows.push(DeliveryRow {
                 id: super::new_id(),
-                event_id: event.id.clone(),
-                subscription_id: s.id,
+                event_id: id.clone(),
+                subscription_id: s.id.clone(),
                 status: "pending".into(),
                 attempts: 0,
                 next_attempt_at: Some(now),
@@ -154,10 +166,23 @@ pub fn emit(conn: &mut DbConn, supplier_id: &str, event_type: &str, payload: ser
                 last_error: None,
                 delivered_at: None,
                 created_at: now,
-            },
-        )?;
+            });
+        }
+        event_rows.push(EventRow {
+            supplier_id: e.supplier_id,
+            event_type: e.event_type.to_owned(),
+            body: serde_json::json!({
+                "id": id,
+                "type": e.event_type,
+                "created_at": now.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+                "data": e.payload,
+            })
+            .to_string(),
+            id,
+            created_at: now,
+        });
     }
-    Ok(())
+    Ok(repo::insert_events(conn, &event_rows, &delivery_rows)?)
 }
 
 /// The `data` of a purchase event: the entry (or, for `purchase.voided`, the reversal

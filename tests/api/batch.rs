@@ -146,7 +146,7 @@ async fn batch_callers_sizes_and_items_are_checked(db: TestDb) {
     assert_eq!(count(&app, &school).await, 0);
 }
 
-async fn a_batch_larger_than_one_transaction_keeps_order_and_idempotency(db: TestDb) {
+async fn a_large_batch_keeps_order_and_idempotency(db: TestDb) {
     let app = TestApp::new(db).await;
     let school = app.school("520102", "一小").await;
     let supplier = app.supplier("520102", "enterprise").await;

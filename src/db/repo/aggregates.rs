@@ -6,6 +6,7 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Date, Integer, Text};
 
+use super::bulk::{FactBucket, SchoolBucket};
 use super::reports::ScopeFilter;
 use crate::db::DbConn;
 
@@ -105,81 +106,90 @@ const UPSERT_FACT: &str = "INSERT INTO agg_facts (school_id, county_code, kind, 
      ON CONFLICT (kind, bucket_start, school_id, category, class, tag) DO UPDATE SET \
      amount_fen = agg_facts.amount_fen + excluded.amount_fen, mass_mg = agg_facts.mass_mg + excluded.mass_mg";
 
-/// Adds figures to several school buckets (one per bucket kind) in one statement.
-pub fn add_school_buckets(
-    conn: &mut DbConn,
-    school_id: &str,
-    county_code: &str,
-    buckets: &[(i32, NaiveDate)],
-    f: &SchoolFigures,
-) -> QueryResult<()> {
-    if buckets.is_empty() {
-        return Ok(());
+impl SchoolBucket {
+    /// The bucket row of `school_id` holding figures `f`.
+    pub fn of(school_id: &str, county_code: &str, kind: i32, bucket_start: NaiveDate, f: &SchoolFigures) -> Self {
+        Self {
+            school_id: school_id.to_owned(),
+            county_code: county_code.to_owned(),
+            kind,
+            bucket_start,
+            total_fen: f.total_fen,
+            qualifying_fen: f.qualifying_fen,
+            pending_fen: f.pending_fen,
+            total_mg: f.total_mg,
+            qualifying_mg: f.qualifying_mg,
+            purchases: f.purchases,
+            confirmed_fen: f.confirmed_fen,
+            confirmed_qualifying_fen: f.confirmed_qualifying_fen,
+            paid_fen: f.paid_fen,
+        }
     }
-    const COLUMNS: usize = 13;
-    let values: Vec<String> = (0..buckets.len())
+}
+
+/// `VALUES` with `rows` tuples of `columns` numbered parameters.
+fn values_clause(rows: usize, columns: usize) -> String {
+    let tuples: Vec<String> = (0..rows)
         .map(|i| {
-            let params: Vec<String> = (1..=COLUMNS).map(|c| format!("${}", i * COLUMNS + c)).collect();
+            let params: Vec<String> = (1..=columns).map(|c| format!("${}", i * columns + c)).collect();
             format!("({})", params.join(", "))
         })
         .collect();
-    let sql =
-        UPSERT_SCHOOL.replace("VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)", &format!("VALUES {}", values.join(", ")));
-    let mut q = diesel::sql_query(sql).into_boxed::<crate::db::MultiBackend>();
-    for (kind, start) in buckets {
-        q = q
-            .bind::<Text, _>(school_id.to_owned())
-            .bind::<Text, _>(county_code.to_owned())
-            .bind::<Integer, _>(*kind)
-            .bind::<Date, _>(*start)
-            .bind::<BigInt, _>(f.total_fen)
-            .bind::<BigInt, _>(f.qualifying_fen)
-            .bind::<BigInt, _>(f.pending_fen)
-            .bind::<BigInt, _>(f.total_mg)
-            .bind::<BigInt, _>(f.qualifying_mg)
-            .bind::<BigInt, _>(f.purchases)
-            .bind::<BigInt, _>(f.confirmed_fen)
-            .bind::<BigInt, _>(f.confirmed_qualifying_fen)
-            .bind::<BigInt, _>(f.paid_fen);
-    }
-    q.execute(conn).map(drop)
+    format!("VALUES {}", tuples.join(", "))
 }
 
-/// Adds facts to several buckets in one statement.
-pub fn add_fact_buckets(
-    conn: &mut DbConn,
-    school_id: &str,
-    county_code: &str,
-    buckets: &[(i32, NaiveDate)],
-    facts: &[FactDelta],
-) -> QueryResult<()> {
-    let n = buckets.len() * facts.len();
-    if n == 0 {
-        return Ok(());
-    }
-    let values: Vec<String> = (0..n)
-        .map(|i| {
-            let b = i * 9;
-            format!("(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8, b + 9)
-        })
-        .collect();
-    let sql = UPSERT_FACT.replace("VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)", &format!("VALUES {}", values.join(", ")));
-    let mut q = diesel::sql_query(sql).into_boxed::<crate::db::MultiBackend>();
-    for (kind, start) in buckets {
-        for f in facts {
+/// Rows per upsert statement: 13 columns × 2,000 stay under PostgreSQL's 65,535 binds.
+const UPSERT_CHUNK: usize = 2_000;
+
+/// Adds each row's figures to its school bucket (creating it), with multi-row
+/// statements. A key may appear only once in `rows` (PostgreSQL refuses to update one
+/// row twice in a statement): merge first.
+pub fn add_school_buckets(conn: &mut DbConn, rows: &[SchoolBucket]) -> QueryResult<()> {
+    for chunk in rows.chunks(UPSERT_CHUNK) {
+        let sql = UPSERT_SCHOOL.replace("VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)", &values_clause(chunk.len(), 13));
+        let mut q = diesel::sql_query(sql).into_boxed::<crate::db::MultiBackend>();
+        for r in chunk {
             q = q
-                .bind::<Text, _>(school_id.to_owned())
-                .bind::<Text, _>(county_code.to_owned())
-                .bind::<Integer, _>(*kind)
-                .bind::<Date, _>(*start)
-                .bind::<Text, _>(f.category.clone())
-                .bind::<Text, _>(f.class.clone())
-                .bind::<Text, _>(f.tag.clone())
-                .bind::<BigInt, _>(f.amount_fen)
-                .bind::<BigInt, _>(f.mass_mg);
+                .bind::<Text, _>(r.school_id.clone())
+                .bind::<Text, _>(r.county_code.clone())
+                .bind::<Integer, _>(r.kind)
+                .bind::<Date, _>(r.bucket_start)
+                .bind::<BigInt, _>(r.total_fen)
+                .bind::<BigInt, _>(r.qualifying_fen)
+                .bind::<BigInt, _>(r.pending_fen)
+                .bind::<BigInt, _>(r.total_mg)
+                .bind::<BigInt, _>(r.qualifying_mg)
+                .bind::<BigInt, _>(r.purchases)
+                .bind::<BigInt, _>(r.confirmed_fen)
+                .bind::<BigInt, _>(r.confirmed_qualifying_fen)
+                .bind::<BigInt, _>(r.paid_fen);
         }
+        q.execute(conn)?;
     }
-    q.execute(conn).map(drop)
+    Ok(())
+}
+
+/// Adds each row's money and mass to its fact bucket (creating it), as
+/// [`add_school_buckets`] does.
+pub fn add_fact_buckets(conn: &mut DbConn, rows: &[FactBucket]) -> QueryResult<()> {
+    for chunk in rows.chunks(UPSERT_CHUNK) {
+        let sql = UPSERT_FACT.replace("VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)", &values_clause(chunk.len(), 9));
+        let mut q = diesel::sql_query(sql).into_boxed::<crate::db::MultiBackend>();
+        for r in chunk {
+            q = q
+                .bind::<Text, _>(r.school_id.clone())
+                .bind::<Text, _>(r.county_code.clone())
+                .bind::<Integer, _>(r.kind)
+                .bind::<Date, _>(r.bucket_start)
+                .bind::<Text, _>(r.category.clone())
+                .bind::<Text, _>(r.class.clone())
+                .bind::<Text, _>(r.tag.clone())
+                .bind::<BigInt, _>(r.amount_fen)
+                .bind::<BigInt, _>(r.mass_mg);
+        }
+        q.execute(conn)?;
+    }
+    Ok(())
 }
 
 /// One stored school bucket.

@@ -21,7 +21,15 @@ pub struct AuditRow {
 }
 
 pub fn insert(conn: &mut DbConn, row: &AuditRow) -> QueryResult<()> {
-    diesel::insert_into(audit_log::table).values(row).execute(conn).map(drop)
+    insert_many(conn, std::slice::from_ref(row))
+}
+
+/// Inserts rows with multi-row statements of up to 2,000 rows.
+pub fn insert_many(conn: &mut DbConn, rows: &[AuditRow]) -> QueryResult<()> {
+    for chunk in rows.chunks(2_000) {
+        super::bulk::insert_many!(conn, audit_log::table, chunk)?;
+    }
+    Ok(())
 }
 
 pub fn list_for_subject(conn: &mut DbConn, subject_type: &str, subject_id: &str) -> QueryResult<Vec<AuditRow>> {

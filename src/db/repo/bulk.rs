@@ -22,6 +22,7 @@ macro_rules! insert_many {
         }
     };
 }
+pub(crate) use insert_many;
 
 pub fn insert_schools(conn: &mut DbConn, rows: &[SchoolRow]) -> QueryResult<()> {
     for chunk in rows.chunks(CHUNK) {

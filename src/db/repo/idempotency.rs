@@ -23,6 +23,24 @@ pub fn find(conn: &mut DbConn, school_id: &str, key: &str) -> QueryResult<Option
     idempotency_keys::table.find((school_id, key)).select(IdempotencyRow::as_select()).first(conn).optional()
 }
 
+/// The stored rows of these keys of a school (those that exist).
+pub fn find_many(conn: &mut DbConn, school_id: &str, keys: &[String]) -> QueryResult<Vec<IdempotencyRow>> {
+    idempotency_keys::table
+        .filter(idempotency_keys::school_id.eq(school_id))
+        .filter(idempotency_keys::idem_key.eq_any(keys))
+        .select(IdempotencyRow::as_select())
+        .load(conn)
+}
+
 pub fn insert(conn: &mut DbConn, row: &IdempotencyRow) -> QueryResult<()> {
-    diesel::insert_into(idempotency_keys::table).values(row).execute(conn).map(drop)
+    insert_many(conn, std::slice::from_ref(row))
+}
+
+/// Inserts rows with multi-row statements (7 columns: 2,000 rows stay far under either
+/// backend's bind-parameter limit).
+pub fn insert_many(conn: &mut DbConn, rows: &[IdempotencyRow]) -> QueryResult<()> {
+    for chunk in rows.chunks(2_000) {
+        super::bulk::insert_many!(conn, idempotency_keys::table, chunk)?;
+    }
+    Ok(())
 }

@@ -79,11 +79,21 @@ pub fn upsert_county(conn: &mut DbConn, row: &CountyRow) -> QueryResult<()> {
 }
 
 pub fn designations_of(conn: &mut DbConn, county_code: &str) -> QueryResult<Vec<DesignationRow>> {
+    designations_of_many(conn, &[county_code])
+}
+
+/// The designations of these counties, by county and start.
+pub fn designations_of_many(conn: &mut DbConn, county_codes: &[&str]) -> QueryResult<Vec<DesignationRow>> {
     county_designations::table
-        .filter(county_designations::county_code.eq(county_code))
-        .order(county_designations::valid_from)
+        .filter(county_designations::county_code.eq_any(county_codes))
+        .order((county_designations::county_code, county_designations::valid_from))
         .select(DesignationRow::as_select())
         .load(conn)
+}
+
+/// Which of these codes name a county of the province.
+pub fn existing_county_codes(conn: &mut DbConn, codes: &[&str]) -> QueryResult<Vec<String>> {
+    counties::table.filter(counties::code.eq_any(codes)).select(counties::code).load(conn)
 }
 
 pub fn all_designations(conn: &mut DbConn) -> QueryResult<Vec<DesignationRow>> {

@@ -56,6 +56,11 @@ pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<SupplierRow>> {
     suppliers::table.find(id).select(SupplierRow::as_select()).first(conn).optional()
 }
 
+/// The suppliers with these ids (those that exist).
+pub fn find_many(conn: &mut DbConn, ids: &[&str]) -> QueryResult<Vec<SupplierRow>> {
+    suppliers::table.filter(suppliers::id.eq_any(ids)).select(SupplierRow::as_select()).load(conn)
+}
+
 pub fn list(conn: &mut DbConn, f: &SupplierFilter) -> QueryResult<Vec<SupplierRow>> {
     let mut q = suppliers::table.select(SupplierRow::as_select()).order(suppliers::id).into_boxed();
     if let Some(c) = &f.origin_county_code {

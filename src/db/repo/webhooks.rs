@@ -87,9 +87,13 @@ pub fn list_subscriptions(
     q.load(conn)
 }
 
-/// Every subscription of a supplier (for emitting).
-pub fn list_for_supplier(conn: &mut DbConn, supplier_id: &str) -> QueryResult<Vec<SubscriptionRow>> {
-    webhook_subscriptions::table.filter(webhook_subscriptions::supplier_id.eq(supplier_id)).select(SubscriptionRow::as_select()).load(conn)
+/// Every subscription of these suppliers (for emitting).
+pub fn list_for_suppliers(conn: &mut DbConn, supplier_ids: &[&str]) -> QueryResult<Vec<SubscriptionRow>> {
+    webhook_subscriptions::table
+        .filter(webhook_subscriptions::supplier_id.eq_any(supplier_ids))
+        .order(webhook_subscriptions::id)
+        .select(SubscriptionRow::as_select())
+        .load(conn)
 }
 
 /// Deletes a subscription and its delivery log.
@@ -98,12 +102,15 @@ pub fn delete_subscription(conn: &mut DbConn, id: &str) -> QueryResult<()> {
     diesel::delete(webhook_subscriptions::table.find(id)).execute(conn).map(drop)
 }
 
-pub fn insert_event(conn: &mut DbConn, row: &EventRow) -> QueryResult<()> {
-    diesel::insert_into(webhook_events::table).values(row).execute(conn).map(drop)
-}
-
-pub fn insert_delivery(conn: &mut DbConn, row: &DeliveryRow) -> QueryResult<()> {
-    diesel::insert_into(webhook_deliveries::table).values(row).execute(conn).map(drop)
+/// Inserts events and their deliveries with multi-row statements of up to 2,000 rows.
+pub fn insert_events(conn: &mut DbConn, events: &[EventRow], deliveries: &[DeliveryRow]) -> QueryResult<()> {
+    for chunk in events.chunks(2_000) {
+        super::bulk::insert_many!(conn, webhook_events::table, chunk)?;
+    }
+    for chunk in deliveries.chunks(2_000) {
+        super::bulk::insert_many!(conn, webhook_deliveries::table, chunk)?;
+    }
+    Ok(())
 }
 
 /// A subscription's deliveries by id (creation order), with their event type.
