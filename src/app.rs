@@ -18,6 +18,9 @@ use crate::http::{self, fallback};
 pub struct AppState {
     pub db: Db,
     pub keys: JwtKeys,
+    /// Webhook callbacks may point at loopback and private addresses (tests, and
+    /// receivers on the same private network); off by default.
+    pub allow_private_callbacks: bool,
 }
 
 struct BearerAuth;

@@ -30,6 +30,9 @@ pub struct Settings {
     pub db_pool_size: u32,
     pub db_pool_timeout: Duration,
     pub workers: usize,
+    /// `WEBHOOK_ALLOW_PRIVATE=true`: webhook callbacks may go to loopback and private
+    /// addresses (default: public addresses only).
+    pub webhook_allow_private: bool,
 }
 
 impl Settings {
@@ -47,6 +50,11 @@ impl Settings {
             db_pool_size: u32::try_from(num("DB_POOL_SIZE", 8)?).context("DB_POOL_SIZE is too large")?.max(2),
             db_pool_timeout: Duration::from_millis(num("DB_POOL_TIMEOUT_MS", 5_000)?),
             workers: usize::try_from(num("WORKERS", cpus as u64)?).context("WORKERS is too large")?.max(1),
+            webhook_allow_private: match var("WEBHOOK_ALLOW_PRIVATE").as_deref().map(str::trim) {
+                None | Some("" | "false" | "0") => false,
+                Some("true" | "1") => true,
+                Some(v) => anyhow::bail!("WEBHOOK_ALLOW_PRIVATE must be true or false, got {v:?}"),
+            },
         })
     }
 

@@ -5,6 +5,7 @@
 //!
 //! `dispatch_due` is one tick with the clock passed in, so tests drive it directly.
 
+use std::net::ToSocketAddrs as _;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -39,7 +40,7 @@ fn agent() -> ureq::Agent {
 
 /// One tick: claims the deliveries due at `now`, POSTs each, records each outcome
 /// (backoff computed from `now`). Returns how many deliveries were attempted.
-pub fn dispatch_due(db: &Db, now: NaiveDateTime) -> anyhow::Result<usize> {
+pub fn dispatch_due(db: &Db, now: NaiveDateTime, allow_private: bool) -> anyhow::Result<usize> {
     let claimed = webhooks::claim_due(&mut *db.get()?, now, LEASE, BATCH)?;
     if claimed.is_empty() {
         return Ok(0);
@@ -47,13 +48,33 @@ pub fn dispatch_due(db: &Db, now: NaiveDateTime) -> anyhow::Result<usize> {
     let agent = agent();
     for c in &claimed {
         // No connection is held while waiting for the receiver.
-        let attempt = send(&agent, c, now);
+        let attempt = match reachable(&c.url, allow_private) {
+            Ok(()) => send(&agent, c, now),
+            Err(refused) => Attempt::Failed(refused),
+        };
         if let Attempt::Failed(e) = &attempt {
             log::info!("webhook {} to {}: {e}", c.event_id, c.url);
         }
         webhooks::record_attempt(&mut *db.get()?, c, &attempt, now)?;
     }
     Ok(claimed.len())
+}
+
+/// Whether a callback may be attempted: unless `allow_private`, every address its host
+/// resolves to now must be public (a name registered while it pointed elsewhere is
+/// checked again before every attempt). The HTTP client resolves the name once more
+/// when it connects, so a DNS server answering differently within that moment is not
+/// covered.
+fn reachable(url: &str, allow_private: bool) -> Result<(), String> {
+    let target = webhook::check_url(url, allow_private).map_err(|e| format!("refused: {e}"))?;
+    if allow_private {
+        return Ok(());
+    }
+    let addrs = (target.host.as_str(), target.port).to_socket_addrs().map_err(|e| format!("cannot resolve {}: {e}", target.host))?;
+    for addr in addrs {
+        webhook::check_public(addr.ip()).map_err(|e| format!("refused: {} resolves to a non-public address ({e})", target.host))?;
+    }
+    Ok(())
 }
 
 /// POSTs one event with its id, timestamp and signature headers.
@@ -74,10 +95,10 @@ fn send(agent: &ureq::Agent, c: &Claimed, now: NaiveDateTime) -> Attempt {
 
 /// Starts the dispatcher thread: ticks with the wall clock, pausing when idle or after
 /// an error (logged). Runs for the life of the process.
-pub fn spawn(db: Db) -> std::io::Result<JoinHandle<()>> {
+pub fn spawn(db: Db, allow_private: bool) -> std::io::Result<JoinHandle<()>> {
     std::thread::Builder::new().name("webhooks".into()).spawn(move || {
         loop {
-            match dispatch_due(&db, crate::service::now()) {
+            match dispatch_due(&db, crate::service::now(), allow_private) {
                 Ok(n) if n > 0 => {}
                 Ok(_) => std::thread::sleep(IDLE),
                 Err(e) => {

@@ -227,8 +227,8 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
         out.flush()?;
     }
     // Webhook deliveries run on their own thread and connections, outside requests.
-    canteen_ledger::dispatch::spawn(db.clone()).context("cannot start the webhook dispatcher")?;
-    let state = web::Data::new(AppState { db: db.clone(), keys });
+    canteen_ledger::dispatch::spawn(db.clone(), settings.webhook_allow_private).context("cannot start the webhook dispatcher")?;
+    let state = web::Data::new(AppState { db: db.clone(), keys, allow_private_callbacks: settings.webhook_allow_private });
     let bind = settings.bind.clone();
     log::info!("canteen-ledger on http://{bind} ({}); Swagger UI at http://{bind}/docs/", db.backend().name());
     actix_web::rt::System::new().block_on(async move {

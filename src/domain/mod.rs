@@ -48,6 +48,8 @@ pub enum DomainError {
     InvertedValidity,
     #[error("not a usable callback URL: {0}")]
     BadUrl(String),
+    #[error("callbacks go to public addresses only: {0}")]
+    NonPublicAddress(String),
     #[error("{0}")]
     BadEvents(String),
 }
@@ -70,6 +72,7 @@ impl DomainError {
             Self::Blank => "blank",
             Self::InvertedValidity => "inverted_validity",
             Self::BadUrl(_) => "bad_url",
+            Self::NonPublicAddress(_) => "non_public_address",
             Self::BadEvents(_) => "bad_events",
         }
     }

@@ -1,6 +1,8 @@
 //! Webhook rules: the event types, what a callback URL may be, the signature scheme and
 //! the retry schedule. Pure: times are parameters, no I/O.
 
+use std::net::IpAddr;
+
 use chrono::TimeDelta;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
@@ -31,9 +33,18 @@ pub const EVENT_TYPES: &[&str] =
 /// Longest callback URL accepted.
 pub const MAX_URL_LEN: usize = 2_000;
 
+/// Where a callback URL points: its host (an IPv6 literal without brackets) and port.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub host: String,
+    pub port: u16,
+}
+
 /// Checks a callback URL: `http://` or `https://`, a host, at most 2,000 characters,
-/// printable ASCII without spaces (a receiver's URL is percent-encoded already).
-pub fn check_url(url: &str) -> Result<(), DomainError> {
+/// printable ASCII without spaces (a receiver's URL is percent-encoded already). Unless
+/// `allow_private`, the host must not be `localhost` or a non-public IP literal (the
+/// dispatcher checks again what a host name resolves to, before every attempt).
+pub fn check_url(url: &str, allow_private: bool) -> Result<Target, DomainError> {
     if url.len() > MAX_URL_LEN {
         return Err(DomainError::BadUrl(format!("at most {MAX_URL_LEN} characters")));
     }
@@ -41,20 +52,83 @@ pub fn check_url(url: &str) -> Result<(), DomainError> {
         return Err(DomainError::BadUrl("only printable ASCII without spaces (percent-encode the rest)".into()));
     }
     let lower = url.to_ascii_lowercase();
-    let Some(rest) = lower.strip_prefix("https://").or_else(|| lower.strip_prefix("http://")) else {
-        return Err(DomainError::BadUrl("must start with http:// or https://".into()));
+    let (rest, default_port) = match lower.strip_prefix("https://") {
+        Some(rest) => (rest, 443),
+        None => (lower.strip_prefix("http://").ok_or_else(|| DomainError::BadUrl("must start with http:// or https://".into()))?, 80),
     };
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    let host = authority.rsplit('@').next().unwrap_or_default();
-    let host = match host.strip_prefix('[') {
+    let host_port = authority.rsplit('@').next().unwrap_or_default();
+    let (host, port) = match host_port.strip_prefix('[') {
         // An IPv6 literal: `[::1]:8080`.
-        Some(v6) => v6.split(']').next().unwrap_or_default(),
-        None => host.split(':').next().unwrap_or_default(),
+        Some(v6) => {
+            let (host, after) = v6.split_once(']').unwrap_or((v6, ""));
+            (host, after.strip_prefix(':'))
+        }
+        None => match host_port.split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (host_port, None),
+        },
     };
     if host.is_empty() {
         return Err(DomainError::BadUrl("needs a host".into()));
     }
-    Ok(())
+    let port = match port {
+        None | Some("") => default_port,
+        Some(p) => p.parse().map_err(|_| DomainError::BadUrl(format!("bad port {p:?}")))?,
+    };
+    if !allow_private {
+        if host == "localhost" || host.ends_with(".localhost") {
+            return Err(DomainError::NonPublicAddress(format!("{host} is this machine")));
+        }
+        if let Ok(ip) = host.parse::<IpAddr>() {
+            check_public(ip)?;
+        }
+    }
+    Ok(Target { host: host.to_owned(), port })
+}
+
+/// Refuses an address a callback must not reach: loopback, private, link-local (cloud
+/// metadata services), shared (carrier NAT), multicast, broadcast, unspecified,
+/// documentation and reserved ranges, and IPv6 forms of them.
+pub fn check_public(ip: IpAddr) -> Result<(), DomainError> {
+    if is_public(ip) { Ok(()) } else { Err(DomainError::NonPublicAddress(format!("{ip} is not a public address"))) }
+}
+
+fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, c, _] = v4.octets();
+            !(v4.is_private()
+                || v4.is_loopback()
+                || v4.is_link_local()
+                || v4.is_broadcast()
+                || v4.is_documentation()
+                || v4.is_unspecified()
+                || v4.is_multicast()
+                || a == 0
+                || a >= 240
+                || (a == 100 && (64..128).contains(&b))
+                || (a == 192 && b == 0 && c == 0)
+                || (a == 198 && (b == 18 || b == 19)))
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public(IpAddr::V4(v4));
+            }
+            let s = v6.segments();
+            // NAT64 (64:ff9b::/96) reaches the IPv4 address in its last 32 bits.
+            if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+                let [.., hi, lo] = s;
+                return is_public(IpAddr::V4(std::net::Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo))));
+            }
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || v6.is_unique_local()
+                || v6.is_unicast_link_local()
+                || (s[0] == 0x2001 && s[1] == 0x0db8))
+        }
+    }
 }
 
 /// Checks an event selection: known types, no repeats, not empty (omit it for all).
@@ -116,12 +190,47 @@ mod tests {
 
     #[test]
     fn only_http_and_https_urls_with_a_host_are_callbacks() {
-        for ok in ["http://127.0.0.1:8080/hook", "https://erp.example.cn/webhooks?x=1", "HTTPS://a.b", "http://[::1]:9/x"] {
-            assert_eq!(check_url(ok), Ok(()), "{ok}");
-        }
+        let target = |host: &str, port| Ok(Target { host: host.into(), port });
+        assert_eq!(check_url("http://127.0.0.1:8080/hook", true), target("127.0.0.1", 8080));
+        assert_eq!(check_url("https://erp.example.cn/webhooks?x=1", false), target("erp.example.cn", 443));
+        assert_eq!(check_url("HTTPS://a.b", false), target("a.b", 443));
+        assert_eq!(check_url("http://u:p@a.b/x", false), target("a.b", 80));
+        assert_eq!(check_url("http://[::1]:9/x", true), target("::1", 9));
+        assert_eq!(check_url("http://[2400:3200::1]/x", false), target("2400:3200::1", 80));
         let long = format!("https://a.example/{}", "x".repeat(MAX_URL_LEN));
-        for bad in ["ftp://a.b/", "a.b/hook", "http://", "https:///path", "http://:80/", "http://a b/", "javascript:alert(1)", &long] {
-            assert!(check_url(bad).is_err(), "{bad}");
+        for bad in
+            ["ftp://a.b/", "a.b/hook", "http://", "https:///path", "http://:80/", "http://a b/", "javascript:alert(1)", "http://a.b:x/", &long]
+        {
+            assert!(matches!(check_url(bad, true), Err(DomainError::BadUrl(_))), "{bad}");
+        }
+    }
+
+    #[test]
+    fn callbacks_to_this_machine_or_private_networks_are_refused_unless_allowed() {
+        for bad in [
+            "http://127.0.0.1:8080/hook",
+            "http://localhost/x",
+            "http://api.localhost/x",
+            "http://10.1.2.3/",
+            "http://172.16.0.1/",
+            "http://192.168.1.1/",
+            "http://169.254.169.254/latest/meta-data/",
+            "http://100.64.0.1/",
+            "http://0.0.0.0/",
+            "http://255.255.255.255/",
+            "http://224.0.0.1/",
+            "http://[::1]/",
+            "http://[::]/",
+            "http://[fc00::1]/",
+            "http://[fe80::1]/",
+            "http://[::ffff:127.0.0.1]/",
+            "http://[64:ff9b::a9fe:a9fe]/",
+        ] {
+            assert!(matches!(check_url(bad, false), Err(DomainError::NonPublicAddress(_))), "{bad}");
+            assert!(check_url(bad, true).is_ok(), "{bad} when allowed");
+        }
+        for ok in ["http://8.8.8.8/", "https://[2400:3200::1]/", "http://[::ffff:8.8.8.8]/", "https://erp.example.cn/"] {
+            assert!(check_url(ok, false).is_ok(), "{ok}");
         }
     }
 

@@ -107,7 +107,9 @@ pub async fn create_batch(
     if !matches!(user.role, Role::Canteen(_)) {
         return Err(ApiError::Forbidden("only a school's canteen records purchases".into()));
     }
-    let items = body.value.items;
+    // The document was also kept as a whole for single creates' idempotency: not needed here.
+    let JsonBody { value: BatchRequest { items }, raw } = body;
+    drop(raw);
     if items.is_empty() || items.len() > MAX_BATCH_ITEMS {
         return Err(ApiError::field("items", "bad_count", format!("send 1 to {MAX_BATCH_ITEMS} items")));
     }

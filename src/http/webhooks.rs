@@ -132,7 +132,8 @@ pub async fn create_webhook(
     body: JsonBody<CreateWebhookRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let req = body.value;
-    let row = state.db.run(move |conn| service::subscribe(conn, &user, &req.url, req.events)).await?;
+    let allow_private = state.allow_private_callbacks;
+    let row = state.db.run(move |conn| service::subscribe(conn, &user, &req.url, req.events, allow_private)).await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/webhooks/{}", row.id)))
         .json(WebhookResponse::from_row(row, true)))

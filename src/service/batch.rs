@@ -76,9 +76,11 @@ fn apply(
     };
     let school = schools::find(conn, school_id)?.ok_or(ApiError::NotFound("school"))?;
     let keys: Vec<String> = todo.iter().map(|(_, _, req)| req.key.clone()).collect();
-    // Stored answers: those of earlier requests, then those of this batch's items.
-    let mut answers: HashMap<String, idempotency::IdempotencyRow> =
+    // Stored answers of earlier requests, and (by position in `new_answers`) of this
+    // batch's items.
+    let stored: HashMap<String, idempotency::IdempotencyRow> =
         idempotency::find_many(conn, school_id, &keys)?.into_iter().map(|r| (r.idem_key.clone(), r)).collect();
+    let mut answered_here: HashMap<String, usize> = HashMap::new();
     let mut supplier_ids: Vec<&str> = todo.iter().map(|(_, new, _)| new.supplier_id.as_str()).collect();
     supplier_ids.sort_unstable();
     supplier_ids.dedup();
@@ -92,8 +94,8 @@ fn apply(
     let mut new_answers = Vec::new();
     let mut out = Vec::with_capacity(todo.len());
     for (index, new, req) in todo {
-        if let Some(stored) = answers.get(&req.key) {
-            out.push((index, answer_stored(stored, &req)));
+        if let Some(earlier) = stored.get(&req.key).or_else(|| answered_here.get(&req.key).map(|&i| &new_answers[i])) {
+            out.push((index, answer_stored(earlier, &req)));
             continue;
         }
         let (Some(supplier), Some(ctx)) = (found.get(&new.supplier_id), contexts.get(&new.supplier_id)) else {
@@ -114,15 +116,15 @@ fn apply(
             terms_days: supplier.payment_terms_days,
         };
         let body = render(&full)?;
-        let (stored, audit_row, event) = bookkeeping(user, &full.purchase, &req, &body);
+        let (answer, audit_row, event) = bookkeeping(user, &full.purchase, &req, &body);
         writes.deltas.push(aggregates::delta(&full.purchase, &full.lines, qualification, 1, 1, false));
         writes.audit.push(audit_row);
         writes.events.push(event);
         writes.qualifications.extend(full.qualification);
         writes.lines.extend(full.lines);
         writes.entries.push(full.purchase);
-        answers.insert(req.key, stored.clone());
-        new_answers.push(stored);
+        answered_here.insert(req.key, new_answers.len());
+        new_answers.push(answer);
         out.push((index, Ok(Recorded::Created(body))));
     }
     if !writes.entries.is_empty() {

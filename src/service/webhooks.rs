@@ -48,9 +48,15 @@ pub fn selection(row: &SubscriptionRow) -> Option<Vec<String>> {
 
 /// Registers a callback for the caller's own supplier; the answer carries the secret,
 /// which is never shown again.
-pub fn subscribe(conn: &mut DbConn, user: &AuthUser, url: &str, events: Option<Vec<String>>) -> Result<SubscriptionRow, ApiError> {
+pub fn subscribe(
+    conn: &mut DbConn,
+    user: &AuthUser,
+    url: &str,
+    events: Option<Vec<String>>,
+    allow_private: bool,
+) -> Result<SubscriptionRow, ApiError> {
     let supplier_id = managing_supplier(user)?.to_owned();
-    webhook::check_url(url).map_err(|e| ApiError::domain("url", &e))?;
+    webhook::check_url(url, allow_private).map_err(|e| ApiError::domain("url", &e))?;
     if let Some(e) = &events {
         webhook::check_events(e).map_err(|e| ApiError::domain("events", &e))?;
     }

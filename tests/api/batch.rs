@@ -12,7 +12,8 @@ both_backends!(
     a_batch_records_good_items_and_reports_bad_ones_without_writing_them,
     a_resent_batch_replays_and_keys_are_shared_with_single_creates,
     batch_callers_sizes_and_items_are_checked,
-    a_batch_larger_than_one_transaction_keeps_order_and_idempotency,
+    a_large_batch_keeps_order_and_idempotency,
+    a_batch_audits_and_emits_events_for_created_items_only,
 );
 
 fn item(key: &str, school: &str, supplier: &str, date: &str, lines: Value) -> Value {
@@ -151,7 +152,7 @@ async fn a_large_batch_keeps_order_and_idempotency(db: TestDb) {
     let school = app.school("520102", "一小").await;
     let supplier = app.supplier("520102", "enterprise").await;
     let canteen = app.token(&Role::Canteen(school.clone()));
-    // 130 items span three transactions of 50; item 60 is bad; item 120 repeats item 10's key and body.
+    // Item 60 is bad; item 120 repeats item 10's key and body.
     let items: Vec<Value> = (0..130)
         .map(|i| {
             let key = if i == 120 { "big-key-0010".to_owned() } else { format!("big-key-{i:04}") };
@@ -175,4 +176,55 @@ async fn a_large_batch_keeps_order_and_idempotency(db: TestDb) {
     assert_eq!(count(&app, &school).await, 128);
     let mut conn = app.state.db.get().unwrap();
     assert!(aggregates::check(&mut conn).unwrap().differences.is_empty());
+}
+
+async fn a_batch_audits_and_emits_events_for_created_items_only(db: TestDb) {
+    let app = TestApp::new(db).await;
+    let school = app.school("520102", "一小").await;
+    let watched = app.supplier("520102", "cooperative").await;
+    let quiet = app.supplier("520102", "enterprise").await;
+    let watched_token = app.token(&Role::Supplier(watched.clone()));
+    let sub = app.post("/api/v1/webhooks", &watched_token, &json!({"url": "http://127.0.0.1:9/hook"})).await;
+    sub.expect(201);
+    let sub_id = sub.json["id"].as_str().unwrap().to_owned();
+    let canteen = app.token(&Role::Canteen(school.clone()));
+    let first = app.purchase(&school, &watched, "2019-03-04", json!([line("fruit", "1", "kg", "3")])).await;
+    first.expect(201);
+    let body = json!({"items": [
+        item("events-key-0001", &school, &watched, "2019-03-05", json!([line("fruit", "2", "kg", "3")])),
+        item("events-key-0002", &school, &quiet, "2019-03-05", json!([line("grain", "2", "kg", "3")])),
+        item("events-key-0001", &school, &watched, "2019-03-05", json!([line("fruit", "2", "kg", "3")])),
+        item("events-key-0003", &school, &watched, "2019-03-05", json!([line("fruit", "2", "kg", "-3")])),
+        item("events-key-0004", &school, &watched, "2019-04-20", json!([line("eggs", "1", "kg", "9"), line("fruit", "1", "kg", "1")])),
+    ]});
+
+    let r = app.post("/api/v1/purchases/batch", &canteen, &body).await;
+
+    r.expect(200);
+    let results = r.json["results"].as_array().unwrap();
+    let outcome = |i: usize| results[i]["outcome"].as_str().unwrap().to_owned();
+    assert_eq!((0..5).map(outcome).collect::<Vec<_>>(), ["created", "created", "replayed", "failed", "created"]);
+    // One event per purchase created against the watched supplier (the single create's, then the batch's two).
+    let deliveries = app.get(&format!("/api/v1/webhooks/{sub_id}/deliveries"), &watched_token).await;
+    deliveries.expect(200);
+    let events: Vec<&str> = deliveries.json["items"].as_array().unwrap().iter().map(|d| d["event_type"].as_str().unwrap()).collect();
+    assert_eq!(events, ["purchase.recorded"; 3]);
+    // Each created purchase has its audit row with its place in the chain.
+    let mut conn = app.state.db.get().unwrap();
+    for i in [0, 1, 4] {
+        let id = results[i]["purchase"]["id"].as_str().unwrap();
+        let audit = canteen_ledger::db::repo::audit::list_for_subject(&mut conn, "purchase", id).unwrap();
+        assert_eq!(audit.len(), 1, "item {i}");
+        assert_eq!(audit[0].action, "purchase.record");
+        let after: Value = serde_json::from_str(audit[0].after_json.as_deref().unwrap()).unwrap();
+        assert_eq!(after["seq"], results[i]["purchase"]["seq"]);
+    }
+    assert_eq!([0, 1, 4].map(|i| results[i]["purchase"]["seq"].as_i64().unwrap()), [2, 3, 4]);
+    // Two days, two half-months, two months, one quarter and one year touched: still exact.
+    assert!(aggregates::check(&mut conn).unwrap().differences.is_empty());
+    drop(conn);
+    let chain = app.get(&format!("/api/v1/schools/{school}/ledger/verify"), &app.admin()).await;
+    chain.expect(200);
+    assert_eq!(chain.json["valid"], true);
+    assert_eq!(chain.json["entries"], 4);
 }

@@ -194,14 +194,20 @@ pub struct TestApp {
 }
 
 impl TestApp {
+    /// The app as tests use it: webhook callbacks may go to loopback receivers.
     pub async fn new(db: TestDb) -> Self {
+        Self::with_callbacks(db, true).await
+    }
+
+    /// The app with `allow_private_callbacks` as given (production's default is `false`).
+    pub async fn with_callbacks(db: TestDb, allow_private_callbacks: bool) -> Self {
         let pool = Db::connect(db.url(), 4, std::time::Duration::from_secs(10)).expect("pool");
         {
             let mut conn = pool.get().expect("connection");
             db::migrate(&mut conn).expect("migrate");
             reference::load_guizhou(&mut conn).expect("reference data");
         }
-        let state = web::Data::new(AppState { db: pool, keys: JwtKeys::hs256(SECRET).expect("keys") });
+        let state = web::Data::new(AppState { db: pool, keys: JwtKeys::hs256(SECRET).expect("keys"), allow_private_callbacks });
         let svc = atest::init_service(app::build(state.clone()).0).await;
         let svc: Svc = actix_service::boxed::service(svc.map(|r: ServiceResponse<_>| r.map_into_boxed_body()));
         Self { svc, state, _db: db }

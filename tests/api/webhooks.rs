@@ -27,6 +27,7 @@ both_backends!(
     suppliers_see_only_their_own_subscriptions_deliveries_and_events,
     bad_urls_event_types_and_callers_are_refused,
     confirmations_disputes_and_payments_are_events_too,
+    callbacks_to_private_addresses_are_refused_by_default,
 );
 
 /// One request the receiver got.
@@ -143,7 +144,7 @@ async fn log(app: &TestApp, token: &str, subscription: &str) -> Vec<Value> {
 
 /// One dispatcher tick at `now`.
 fn tick(app: &TestApp, now: NaiveDateTime) -> usize {
-    dispatch_due(&app.state.db, now).unwrap()
+    dispatch_due(&app.state.db, now, app.state.allow_private_callbacks).unwrap()
 }
 
 async fn a_recorded_purchase_is_delivered_once_signed_with_its_event_id(db: TestDb) {
@@ -396,4 +397,27 @@ async fn confirmations_disputes_and_payments_are_events_too(db: TestDb) {
     assert_eq!((paid[0]["data"]["payment"]["amount"].as_str(), paid[0]["data"]["unpaid"].as_str()), (Some("10.00"), Some("15.00")));
     let delivery = of("delivery.disputed");
     assert_eq!((delivery[0]["data"]["id"].as_str(), delivery[0]["data"]["reason"].as_str()), (Some(d2.as_str()), Some("wrong goods")));
+}
+
+async fn callbacks_to_private_addresses_are_refused_by_default(db: TestDb) {
+    let app = TestApp::with_callbacks(db, false).await;
+    let w = world(&app).await;
+    for url in ["http://127.0.0.1:9/hook", "http://localhost/hook", "http://169.254.169.254/latest/meta-data/", "http://[::1]/", "http://10.0.0.7/"] {
+        let r = app.post("/api/v1/webhooks", &w.supplier_token, &json!({"url": url})).await;
+        let p = r.problem(422);
+        assert_eq!((p["errors"][0]["field"].as_str(), p["errors"][0]["code"].as_str()), (Some("url"), Some("non_public_address")), "{url}");
+    }
+    // A name that only resolves to loopback gets past registration (2130706433 is
+    // 127.0.0.1 written as one number) but the dispatcher resolves it before every
+    // attempt and refuses: the receiver listening there hears nothing.
+    let receiver = Receiver::start([200]);
+    let port = receiver.url.rsplit(':').next().unwrap().split('/').next().unwrap().to_owned();
+    let sub = subscribe(&app, &w.supplier_token, json!({"url": format!("http://2130706433:{port}/hook")})).await;
+    record(&app, &w).await;
+    assert_eq!(tick(&app, service::now()), 1);
+
+    let d = log(&app, &w.supplier_token, sub["id"].as_str().unwrap()).await[0].clone();
+    assert_eq!((d["status"].as_str(), d["attempts"].as_i64()), (Some("pending"), Some(1)));
+    assert!(d["last_error"].as_str().unwrap().contains("non-public"), "{d}");
+    assert!(receiver.received().is_empty());
 }
