@@ -110,7 +110,8 @@ impl From<(DeliveryRow, String)> for WebhookDeliveryResponse {
 
 /// Register a callback URL for the caller's supplier (supplier integrations only). The
 /// answer carries the signing `secret`, shown this once. See the API description for the
-/// delivery format, headers and signature.
+/// delivery format, headers and signature. The URL must reach a public address
+/// (`non_public_address` otherwise) unless the server allows private callbacks.
 #[utoipa::path(
     tag = "webhooks",
     request_body = CreateWebhookRequest,
@@ -121,7 +122,7 @@ impl From<(DeliveryRow, String)> for WebhookDeliveryResponse {
         (status = 403, description = "Not a supplier", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "The token's supplier does not exist", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body over 256 KiB", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad URL or unknown event type", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad URL (`bad_url`), a URL to this machine or a private network (`non_public_address`), or an unknown event type", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])),
 )]
