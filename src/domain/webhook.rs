@@ -198,9 +198,17 @@ mod tests {
         assert_eq!(check_url("http://[::1]:9/x", true), target("::1", 9));
         assert_eq!(check_url("http://[2400:3200::1]/x", false), target("2400:3200::1", 80));
         let long = format!("https://a.example/{}", "x".repeat(MAX_URL_LEN));
-        for bad in
-            ["ftp://a.b/", "a.b/hook", "http://", "https:///path", "http://:80/", "http://a b/", "javascript:alert(1)", "http://a.b:x/", &long]
-        {
+        for bad in [
+            "ftp://a.b/",
+            "a.b/hook",
+            "http://",
+            "https:///path",
+            "http://:80/",
+            "http://a b/",
+            "javascript:alert(1)",
+            "http://a.b:x/",
+            &long,
+        ] {
             assert!(matches!(check_url(bad, true), Err(DomainError::BadUrl(_))), "{bad}");
         }
     }

@@ -203,7 +203,7 @@ fn fraction(t: &TargetResponse) -> String {
 }
 
 /// Columns of a share report export.
-const SHARE_HEADERS: [&str; 36] = [
+const SHARE_HEADERS: [&str; 37] = [
     "行 row",
     "单位类型 unit_kind",
     "单位代码 unit_code",
@@ -233,6 +233,7 @@ const SHARE_HEADERS: [&str; 36] = [
     "确认占比 confirmed_share",
     "已付 paid",
     "未付 unpaid",
+    "逾期 overdue",
     "口径 policy",
     "目标 target",
     "目标分数 target_fraction",
@@ -281,6 +282,7 @@ fn share_row(report: &ShareReport, kind: &str, unit: Option<&NamedRef>, row: &Sh
         Cell::opt_dec(settled.and_then(|s| s.confirmed_share)),
         settled.map_or(Cell::Empty, |s| Cell::dec(s.paid)),
         settled.map_or(Cell::Empty, |s| Cell::dec(s.unpaid)),
+        Cell::opt_dec(settled.and_then(|s| s.overdue)),
         Cell::text(&report.policy),
         Cell::dec(report.target.share),
         Cell::text(fraction(&report.target)),

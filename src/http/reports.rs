@@ -63,6 +63,8 @@ pub struct SharesQuery {
     /// XLSX type), else JSON.
     #[param(pattern = r"^(json|csv|xlsx)$")]
     pub format: Option<String>,
+    /// The day overdue amounts are as of (default: today, China time).
+    pub as_of: Option<NaiveDate>,
 }
 
 /// What a row is about.
@@ -165,6 +167,10 @@ pub struct SettlementFigures {
     /// `total − paid`.
     #[schema(value_type = String, example = "434.50")]
     pub unpaid: Decimal,
+    /// Of `unpaid`, what was due before the report's `as_of` (purchase date + the
+    /// supplier's payment terms). `null` where not computed (the semi-monthly workbook).
+    #[schema(value_type = Option<String>, example = "120.00")]
+    pub overdue: Option<Decimal>,
 }
 
 impl From<Row> for ShareRow {
@@ -196,6 +202,7 @@ impl From<Row> for ShareRow {
                 confirmed_share: ratio_4dp(r.figures.confirmed_qualifying_fen, r.figures.confirmed_fen),
                 paid: yuan(r.figures.paid_fen),
                 unpaid: yuan(r.figures.total_fen - r.figures.paid_fen),
+                overdue: r.overdue_fen.map(yuan),
             }),
         }
     }
@@ -223,6 +230,8 @@ pub struct ShareReport {
     pub scope: NamedRef,
     pub from: NaiveDate,
     pub to: NaiveDate,
+    /// The day `settlement.overdue` is as of (`null` where overdue is not computed).
+    pub as_of: Option<NaiveDate>,
     pub group_by: Vec<String>,
     /// The whole scope over the whole period.
     pub summary: ShareRow,
@@ -244,6 +253,7 @@ impl From<(Report, Vec<String>)> for ShareReport {
             scope: r.scope.into(),
             from: r.range.from,
             to: r.range.to,
+            as_of: r.as_of,
             group_by,
             summary: r.summary.into(),
             rows: r.rows.into_iter().map(ShareRow::from).collect(),
@@ -385,8 +395,16 @@ pub async fn get_shares(
     }
     let ranking = parse_ranking(q.order_by.as_deref(), q.order.as_deref(), q.below_target, grouping)?;
     let format = ExportFormat::negotiate(q.format.as_deref(), accept(&req))?;
+    let as_of = q.as_of.unwrap_or_else(super::purchases::today_cst);
     let request = ReportRequest { scope, range, grouping };
-    let mut report = state.db.run(move |conn| reports::shares(conn, &user, &request)).await?;
+    let mut report = state
+        .db
+        .run(move |conn| {
+            let mut report = reports::shares(conn, &user, &request)?;
+            reports::overdue::add(conn, &user, &request, &mut report, as_of)?;
+            Ok(report)
+        })
+        .await?;
     report.rows = reports::rank(std::mem::take(&mut report.rows), ranking);
     let body = ShareReport::from((report, names));
     match format {

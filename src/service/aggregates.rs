@@ -99,8 +99,10 @@ pub fn apply_all(conn: &mut DbConn, deltas: &[Delta]) -> Result<(), ApiError> {
 
 /// Adds school-level figures only (confirmation, payment) to the buckets of `p`'s date.
 fn apply_school(conn: &mut DbConn, p: &PurchaseRow, f: &SchoolFigures) -> Result<(), ApiError> {
-    let rows: Vec<SchoolBucket> =
-        buckets_of(p.purchase_date).into_iter().map(|(kind, start)| SchoolBucket::of(&p.school_id, &p.county_code, kind, start, f)).collect();
+    let rows: Vec<SchoolBucket> = buckets_of(p.purchase_date)
+        .into_iter()
+        .map(|(kind, start)| SchoolBucket::of(&p.school_id, &p.county_code, kind, start, f))
+        .collect();
     Ok(repo::add_school_buckets(conn, &rows)?)
 }
 

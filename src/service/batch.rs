@@ -8,9 +8,7 @@
 
 use std::collections::HashMap;
 
-use super::purchases::{
-    IdempotentRequest, NewPurchase, Recorded, answer_stored, bookkeeping, build_entry, check_writer, seal,
-};
+use super::purchases::{IdempotentRequest, NewPurchase, Recorded, answer_stored, bookkeeping, build_entry, check_writer, seal};
 use super::qualify::{self, row_for};
 use super::{aggregates, webhooks};
 use crate::auth::AuthUser;

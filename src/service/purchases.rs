@@ -7,9 +7,9 @@
 
 use sha2::{Digest, Sha256};
 
+use super::aggregates;
 use super::qualify::{row_for, supplier_context};
 use super::webhooks::{self, Emit};
-use super::aggregates;
 use crate::auth::{AuthUser, Role};
 use crate::db::repo::audit::{self, AuditRow};
 use crate::db::repo::idempotency::{self, IdempotencyRow};
@@ -223,7 +223,9 @@ pub(crate) fn bookkeeping(user: &AuthUser, row: &PurchaseRow, req: &IdempotentRe
         "purchase.record",
         ("purchase", &row.id),
         None,
-        Some(serde_json::json!({"school_id": row.school_id, "supplier_id": row.supplier_id, "purchase_date": row.purchase_date, "total_fen": row.total_fen, "seq": row.seq, "hash": row.hash})),
+        Some(
+            serde_json::json!({"school_id": row.school_id, "supplier_id": row.supplier_id, "purchase_date": row.purchase_date, "total_fen": row.total_fen, "seq": row.seq, "hash": row.hash}),
+        ),
     );
     let event =
         Emit { supplier_id: row.supplier_id.clone(), event_type: webhook::PURCHASE_RECORDED, payload: webhooks::purchase_payload(row) };

@@ -17,6 +17,7 @@ use crate::domain::qualification::{Policy, Qualification};
 use crate::domain::shares::{Figures, Measures, SchoolCounts, Target, category_index, evaluate, ratio_4dp, tag_index};
 use crate::error::ApiError;
 
+pub mod overdue;
 mod rollup;
 
 /// The unit dimension of a report row.
@@ -75,6 +76,9 @@ pub struct Row {
     pub schools: Option<SchoolCounts>,
     /// For school rows: no purchase in the period.
     pub silent: Option<bool>,
+    /// Unit rows, once [`overdue::add`] ran: the unpaid balance of the row's purchases
+    /// whose payment was due before the report's `as_of`.
+    pub overdue_fen: Option<i64>,
 }
 
 /// A whole report.
@@ -86,6 +90,8 @@ pub struct Report {
     pub range: DateRange,
     pub summary: Row,
     pub rows: Vec<Row>,
+    /// The day overdue amounts are as of, once [`overdue::add`] ran.
+    pub as_of: Option<NaiveDate>,
 }
 
 /// A school as a report sees it.
@@ -399,7 +405,7 @@ fn assemble(input: &AssembleInput<'_>, scope: Named, range: DateRange) -> Report
         rows.clear();
     }
     let summary_row = unit_row(None, None, &summary, input.target, matches!(scope.kind, "school"));
-    Report { policy: crate::service::qualify::POLICY, target: input.target, scope, range, summary: summary_row, rows }
+    Report { policy: crate::service::qualify::POLICY, target: input.target, scope, range, summary: summary_row, rows, as_of: None }
 }
 
 fn unit_row(unit: Option<Named>, period: Option<(String, DateRange)>, g: &Group, target: Target, single_school: bool) -> Row {
@@ -415,6 +421,7 @@ fn unit_row(unit: Option<Named>, period: Option<(String, DateRange)>, g: &Group,
         shortfall_fen: Some(o.shortfall_fen),
         schools: (!single_school).then_some(g.counts),
         silent: single_school.then(|| g.measures.is_silent()),
+        overdue_fen: None,
     }
 }
 
@@ -430,6 +437,7 @@ fn breakdown_rows(unit: Option<Named>, period: Option<(String, DateRange)>, m: &
         shortfall_fen: None,
         schools: None,
         silent: None,
+        overdue_fen: None,
     };
     match b {
         Breakdown::Category => Category::ALL

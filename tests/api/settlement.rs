@@ -19,6 +19,7 @@ both_backends!(
     suppliers_acknowledge_or_dispute_what_canteens_recorded,
     payments_add_up_to_the_total_and_unpaid_purchases_fall_overdue,
     confirmed_and_paid_figures_stay_consistent_through_voids_and_reclassification,
+    share_reports_show_what_is_overdue_as_of_any_day,
 );
 
 const COUNTY: &str = "522731";
@@ -271,4 +272,91 @@ async fn confirmed_and_paid_figures_stay_consistent_through_voids_and_reclassifi
     assert_eq!((s["confirmed_total"].as_str(), s["confirmed_share"].as_str()), (Some("30.00"), Some("1.0000")));
     let day = NaiveDate::from_ymd_opt(2019, 3, 6).unwrap();
     assert_eq!(settlement_of(&w.app, &day.to_string(), &day.to_string()).await["confirmed_total"], "0.00");
+}
+
+async fn share_reports_show_what_is_overdue_as_of_any_day(db: TestDb) {
+    let w = world(db).await;
+    let other = w.app.school(COUNTY, "二小").await;
+    let slow = w.app.post(
+        "/api/v1/suppliers",
+        &w.app.admin(),
+        &json!({"name": "slow payer terms", "kind": "enterprise", "origin_county_code": COUNTY, "registration_ref": "REG-2", "payment_terms_days": 60}),
+    ).await;
+    slow.expect(201);
+    let slow = slow.json["id"].as_str().unwrap().to_owned();
+    let id = |r: &Resp| r.json["id"].as_str().unwrap().to_owned();
+    // School one: 25.90 on 03-05 (due 04-04, 10.00 paid) and 10.00 on 03-20 on 60-day terms (due 05-19).
+    let a1 = w.app.purchase(&w.school, &w.supplier, "2019-03-05", json!([line("fruit", "5.18", "kg", "5")])).await;
+    w.app.purchase(&w.school, &slow, "2019-03-20", json!([line("grain", "2", "kg", "5")])).await.expect(201);
+    let pay = json!({"paid_on": "2019-03-25", "amount": "10", "reference": "BANK-1"});
+    w.app.post(&format!("/api/v1/purchases/{}/payments", id(&a1)), &w.canteen, &pay).await.expect(201);
+    // School two: 7.00 on 04-02 (due 05-02), and 5.00 on 03-10 voided.
+    let other_canteen = w.app.token(&Role::Canteen(other.clone()));
+    let line7 =
+        json!({"supplier_id": w.supplier, "school_id": other, "purchase_date": "2019-04-02", "lines": [line("fruit", "1", "kg", "7")]});
+    w.app
+        .send(Method::POST, "/api/v1/purchases", Some(&other_canteen), Some(&line7), &[("Idempotency-Key", "overdue-key-0001")])
+        .await
+        .expect(201);
+    let line5 =
+        json!({"supplier_id": w.supplier, "school_id": other, "purchase_date": "2019-03-10", "lines": [line("fruit", "1", "kg", "5")]});
+    let b5 =
+        w.app.send(Method::POST, "/api/v1/purchases", Some(&other_canteen), Some(&line5), &[("Idempotency-Key", "overdue-key-0002")]).await;
+    w.app.post(&format!("/api/v1/purchases/{}/void", id(&b5)), &other_canteen, &json!({"reason": "twice"})).await.expect(201);
+
+    let county = w.app.token(&Role::County(COUNTY.into()));
+    let report = |group_by: &'static str, as_of: &'static str| {
+        let (app, county) = (&w.app, county.clone());
+        async move {
+            let kind = if group_by == "period" { "&period_kind=month" } else { "" };
+            let r = app
+                .get(
+                    &format!(
+                        "/api/v1/reports/shares?scope=county:{COUNTY}&from=2019-03-01&to=2019-04-30&group_by={group_by}{kind}&as_of={as_of}"
+                    ),
+                    &county,
+                )
+                .await;
+            r.expect(200);
+            assert_eq!(r.json["as_of"], as_of);
+            r.json.clone()
+        }
+    };
+    let overdue_of = |r: &Value| -> Vec<(String, String)> {
+        r["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| {
+                (
+                    x["unit"]["name"].as_str().or(x["period"]["label"].as_str()).unwrap().to_owned(),
+                    x["settlement"]["overdue"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let pairs = |v: &[(&str, &str)]| v.iter().map(|(a, b)| ((*a).to_owned(), (*b).to_owned())).collect::<Vec<_>>();
+    // Each as_of exercises another path: a window read from the ledger only (04-10, 05-10),
+    // aggregates before the longest terms plus the ledger after (06-01), aggregates only (09-01).
+    for (as_of, one, two) in
+        [("2019-04-10", "15.90", "0.00"), ("2019-05-10", "15.90", "7.00"), ("2019-06-01", "25.90", "7.00"), ("2019-09-01", "25.90", "7.00")]
+    {
+        let r = report("school", as_of).await;
+        assert_eq!(overdue_of(&r), pairs(&[("一小", one), ("二小", two)]), "as of {as_of}");
+        // The summary agrees with the overdue list for the county on that day.
+        let list = w.app.get(&format!("/api/v1/payments/overdue?county={COUNTY}&as_of={as_of}"), &county).await;
+        assert_eq!(r["summary"]["settlement"]["overdue"], list.json["unpaid"], "as of {as_of}");
+    }
+    for (as_of, march, april) in [("2019-05-10", "15.90", "7.00"), ("2019-06-01", "25.90", "7.00"), ("2019-04-10", "15.90", "0.00")] {
+        let r = report("period", as_of).await;
+        assert_eq!(overdue_of(&r), pairs(&[("2019-03", march), ("2019-04", april)]), "as of {as_of}");
+    }
+    // Exports carry the column.
+    let csv = w
+        .app
+        .get(&format!("/api/v1/reports/shares?scope=county:{COUNTY}&from=2019-03-01&to=2019-04-30&as_of=2019-05-10&format=csv"), &county)
+        .await;
+    csv.expect(200);
+    assert!(csv.text.contains("逾期 overdue"), "{}", csv.text);
+    assert!(csv.text.contains("22.90"));
 }

@@ -402,7 +402,13 @@ async fn confirmations_disputes_and_payments_are_events_too(db: TestDb) {
 async fn callbacks_to_private_addresses_are_refused_by_default(db: TestDb) {
     let app = TestApp::with_callbacks(db, false).await;
     let w = world(&app).await;
-    for url in ["http://127.0.0.1:9/hook", "http://localhost/hook", "http://169.254.169.254/latest/meta-data/", "http://[::1]/", "http://10.0.0.7/"] {
+    for url in [
+        "http://127.0.0.1:9/hook",
+        "http://localhost/hook",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::1]/",
+        "http://10.0.0.7/",
+    ] {
         let r = app.post("/api/v1/webhooks", &w.supplier_token, &json!({"url": url})).await;
         let p = r.problem(422);
         assert_eq!((p["errors"][0]["field"].as_str(), p["errors"][0]["code"].as_str()), (Some("url"), Some("non_public_address")), "{url}");

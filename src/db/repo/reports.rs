@@ -135,3 +135,37 @@ pub fn settlement(conn: &mut DbConn, scope: &ScopeFilter, from: NaiveDate, to: N
         None => q.load(conn),
     }
 }
+
+/// The unpaid balance of one active entry.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct OpenBalance {
+    #[diesel(sql_type = Text)]
+    pub school_id: String,
+    #[diesel(sql_type = Text)]
+    pub county_code: String,
+    #[diesel(sql_type = Date)]
+    pub purchase_date: NaiveDate,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    pub terms_days: i32,
+    #[diesel(sql_type = BigInt)]
+    pub unpaid_fen: i64,
+}
+
+/// Active entries (not voids, not voided) of the scope dated within `from..=to` whose
+/// payments do not cover their total, with their supplier's payment terms.
+pub fn open_balances(conn: &mut DbConn, scope: &ScopeFilter, from: NaiveDate, to: NaiveDate) -> QueryResult<Vec<OpenBalance>> {
+    let (pred, bind) = scope.predicate();
+    let sql = format!(
+        "SELECT * FROM (SELECT p.school_id AS school_id, p.county_code AS county_code, p.purchase_date AS purchase_date, \
+         sp.payment_terms_days AS terms_days, \
+         p.total_fen - CAST(COALESCE((SELECT SUM(y.amount_fen) FROM payments y WHERE y.purchase_id = p.id), 0) AS BIGINT) AS unpaid_fen \
+         FROM purchases p JOIN suppliers sp ON sp.id = p.supplier_id \
+         WHERE p.kind = 'entry' AND NOT EXISTS (SELECT 1 FROM purchases v WHERE v.voids_id = p.id) \
+         AND p.purchase_date >= $1 AND p.purchase_date <= $2{pred}) o WHERE o.unpaid_fen > 0"
+    );
+    let q = diesel::sql_query(sql).bind::<Date, _>(from).bind::<Date, _>(to);
+    match bind {
+        Some(b) => q.bind::<Text, _>(b).load(conn),
+        None => q.load(conn),
+    }
+}

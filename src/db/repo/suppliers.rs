@@ -126,3 +126,8 @@ pub fn ids_from_county(conn: &mut DbConn, county_code: &str) -> QueryResult<Vec<
 pub fn existing_ids(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<String>> {
     suppliers::table.filter(suppliers::id.eq_any(ids)).select(suppliers::id).load(conn)
 }
+
+/// The longest payment terms of any supplier, in days (0 without suppliers).
+pub fn max_terms_days(conn: &mut DbConn) -> QueryResult<i32> {
+    Ok(suppliers::table.select(diesel::dsl::max(suppliers::payment_terms_days)).first::<Option<i32>>(conn)?.unwrap_or(0))
+}

@@ -137,7 +137,7 @@ pub(super) fn report(
         }
     }
     let summary = unit_row(None, None, &whole, target, false);
-    Ok(Report { policy: crate::service::qualify::POLICY, target, scope, range: req.range, summary, rows })
+    Ok(Report { policy: crate::service::qualify::POLICY, target, scope, range: req.range, summary, rows, as_of: None })
 }
 
 fn unit_named(level: UnitLevel, code: &str, names: &UnitNames) -> Named {
