@@ -642,6 +642,7 @@ mod ranking_tests {
             shortfall_fen: Some(o.shortfall_fen),
             schools: None,
             silent: Some(total == 0),
+            overdue_fen: None,
         }
     }
 
