@@ -64,7 +64,9 @@ pub fn apply(conn: &mut DbConn, d: &Delta) -> Result<(), ApiError> {
 /// with multi-row upserts in key order.
 pub fn apply_all(conn: &mut DbConn, deltas: &[Delta]) -> Result<(), ApiError> {
     let mut schools: BTreeMap<(&str, i32, NaiveDate), (&str, SchoolFigures)> = BTreeMap::new();
-    let mut facts: BTreeMap<(&str, i32, NaiveDate, &str, &str, &str), (&str, i64, i64)> = BTreeMap::new();
+    // (school, kind, start, category, class, tag) → (county, fen, mg)
+    type FactSlot<'a> = (&'a str, i32, NaiveDate, &'a str, &'a str, &'a str);
+    let mut facts: BTreeMap<FactSlot<'_>, (&str, i64, i64)> = BTreeMap::new();
     for d in deltas {
         let figures = d.school_figures();
         for (kind, start) in buckets_of(d.day) {
