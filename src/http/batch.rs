@@ -7,7 +7,7 @@ use serde_json::value::RawValue;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::body::{JsonBody, MAX_BATCH_BODY, from_value};
+use super::body::{JsonBytes, MAX_BATCH_BODY, from_value, parse_slice};
 use super::purchases::{CreatePurchaseRequest, PurchaseResponse, check_idempotency_key, parse_purchase, today_cst};
 use crate::app::AppState;
 use crate::auth::{AuthUser, Role};
@@ -32,7 +32,7 @@ pub struct BatchItem {
     pub idempotency_key: String,
     /// Exactly the body `POST /purchases` takes.
     #[schema(value_type = CreatePurchaseRequest)]
-    pub purchase: serde_json::Value,
+    pub purchase: Box<RawValue>,
 }
 
 /// Purchases to record, in order.
@@ -99,17 +99,13 @@ pub struct BatchResponse {
     security(("bearer" = [])),
 )]
 #[post("/purchases/batch")]
-pub async fn create_batch(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    body: JsonBody<BatchRequest, MAX_BATCH_BODY>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn create_batch(state: web::Data<AppState>, user: AuthUser, body: JsonBytes<MAX_BATCH_BODY>) -> Result<HttpResponse, ApiError> {
     if !matches!(user.role, Role::Canteen(_)) {
         return Err(ApiError::Forbidden("only a school's canteen records purchases".into()));
     }
-    // The document was also kept as a whole for single creates' idempotency: not needed here.
-    let JsonBody { value: BatchRequest { items }, raw } = body;
-    drop(raw);
+    // Each purchase stays raw text until its turn.
+    let BatchRequest { items } = parse_slice(&body.0)?;
+    drop(body);
     if items.is_empty() || items.len() > MAX_BATCH_ITEMS {
         return Err(ApiError::field("items", "bad_count", format!("send 1 to {MAX_BATCH_ITEMS} items")));
     }
@@ -118,12 +114,13 @@ pub async fn create_batch(
     let parsed: Vec<_> = items
         .into_iter()
         .map(|item| {
+            let body: serde_json::Value = serde_json::from_str(item.purchase.get()).map_err(|e| ApiError::Internal(e.into()))?;
             let new = check_idempotency_key(&item.idempotency_key)
-                .and_then(|()| from_value::<CreatePurchaseRequest>(&item.purchase))
+                .and_then(|()| from_value::<CreatePurchaseRequest>(&body))
                 .and_then(|r| parse_purchase(r, today));
-            (new, IdempotentRequest { key: item.idempotency_key, body: item.purchase })
+            Ok((new, IdempotentRequest::new(item.idempotency_key, &body)))
         })
-        .collect();
+        .collect::<Result<_, ApiError>>()?;
     let render = |f: &FullPurchase| serde_json::to_string(&PurchaseResponse::from(f.clone())).map_err(|e| ApiError::Internal(e.into()));
     let outcomes = state.db.run(move |conn| service::record_batch(conn, &user, parsed, render)).await?;
     let mut response = BatchResponse { created: 0, replayed: 0, failed: 0, results: Vec::with_capacity(outcomes.len()) };

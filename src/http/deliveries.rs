@@ -167,7 +167,7 @@ pub async fn push_delivery(
     let purchase =
         from_value::<CreatePurchaseRequest>(&purchase_body).and_then(|r| parse_purchase(r, today_cst())).map_err(as_delivery_fields)?;
     let new = NewDelivery { reference: body.value.reference.trim().to_owned(), purchase, purchase_body };
-    let idem = IdempotentRequest { key, body: body.raw };
+    let idem = IdempotentRequest::new(key, &body.raw);
     let render = |d: &DeliveryRow| serde_json::to_string(&DeliveryResponse::from(d.clone())).map_err(|e| ApiError::Internal(e.into()));
     let recorded = state.db.run(move |conn| service::push(conn, &user, new, &idem, render)).await?;
     Ok(match recorded {

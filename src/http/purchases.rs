@@ -366,7 +366,7 @@ pub async fn create_purchase(
     body: JsonBody<CreatePurchaseRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let key = idempotency_key(&req)?;
-    let idem = IdempotentRequest { key, body: body.raw };
+    let idem = IdempotentRequest::new(key, &body.raw);
     let new = parse_purchase(body.value, today_cst())?;
     let render = |f: &FullPurchase| serde_json::to_string(&PurchaseResponse::from(f.clone())).map_err(|e| ApiError::Internal(e.into()));
     let recorded = state.db.run(move |conn| service::record(conn, &user, new, &idem, render)).await?;

@@ -33,7 +33,7 @@ fn replay(conn: &mut DbConn, supplier_id: &str, req: &IdempotentRequest) -> Resu
     let Some(d) = deliveries::find_by_key(conn, supplier_id, &req.key)? else { return Ok(None) };
     if d.request_hash != req.hash() {
         let before: serde_json::Value = serde_json::from_str(&d.request_body).unwrap_or_default();
-        let fields = diff_fields(&before, &req.body);
+        let fields = diff_fields(&before, &req.body());
         return Err(ApiError::Conflict {
             slug: "idempotency-key-reused",
             detail: format!("Idempotency-Key {:?} was already used with a different delivery", req.key),
@@ -74,7 +74,7 @@ pub fn push(
             dispute_reason: None,
             idem_key: req.key.clone(),
             request_hash: req.hash(),
-            request_body: req.body.to_string(),
+            request_body: req.canonical().to_owned(),
             response_body: String::new(),
             purchase_body: new.purchase_body.to_string(),
             pushed_by: user.actor(),

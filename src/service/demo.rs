@@ -137,7 +137,7 @@ pub fn fill(conn: &mut DbConn) -> Result<String, ApiError> {
                     invoice_no: Some(format!("FP{recorded:06}")),
                     draft: d,
                 };
-                let req = IdempotentRequest { key: format!("demo-{recorded:08}"), body: serde_json::json!({"demo": recorded}) };
+                let req = IdempotentRequest::new(format!("demo-{recorded:08}"), &serde_json::json!({"demo": recorded}));
                 super::purchases::record(conn, &canteen, new, &req, |_| Ok("{}".into()))?;
                 recorded += 1;
             }

@@ -111,7 +111,7 @@ pub fn import(
         let prefix = plan.file_sha256.get(..16).unwrap_or(&plan.file_sha256);
         let mut purchase_ids = Vec::with_capacity(plan.purchases.len());
         for (n, p) in plan.purchases.iter().enumerate() {
-            let req = IdempotentRequest { key: format!("import-{prefix}-{}", n + 1), body: p.body.clone() };
+            let req = IdempotentRequest::new(format!("import-{prefix}-{}", n + 1), &p.body);
             let mut id = None;
             let recorded = record_in_tx(conn, user, &p.new, &req, |f: &FullPurchase| {
                 id = Some(f.purchase.id.clone());

@@ -31,22 +31,37 @@ pub struct NewPurchase {
     pub draft: PurchaseDraft,
 }
 
-/// The request as it arrived, for idempotency: canonical JSON of the body.
+/// The request as it arrived, for idempotency: its key and the canonical JSON of its
+/// body (kept as text: a parsed document costs several times its size in memory, and a
+/// batch holds a thousand of them).
 #[derive(Debug, Clone)]
 pub struct IdempotentRequest {
     pub key: String,
-    pub body: serde_json::Value,
+    canonical: String,
 }
 
 impl IdempotentRequest {
+    pub fn new(key: String, body: &serde_json::Value) -> Self {
+        Self { key, canonical: body.to_string() }
+    }
+
     pub fn hash(&self) -> String {
-        self.stored_form().0
+        hex::encode(Sha256::digest(self.canonical.as_bytes()))
+    }
+
+    /// The body as stored under the key.
+    pub fn canonical(&self) -> &str {
+        &self.canonical
+    }
+
+    /// The body parsed again, to name what differs from a stored request.
+    pub fn body(&self) -> serde_json::Value {
+        serde_json::from_str(&self.canonical).unwrap_or_default()
     }
 
     /// `(hash, canonical body)` as stored under the key.
     pub fn stored_form(&self) -> (String, String) {
-        let body = self.body.to_string();
-        (hex::encode(Sha256::digest(body.as_bytes())), body)
+        (self.hash(), self.canonical.clone())
     }
 }
 
@@ -68,7 +83,7 @@ fn replay(conn: &mut DbConn, school_id: &str, req: &IdempotentRequest) -> Result
 pub(crate) fn answer_stored(stored: &IdempotencyRow, req: &IdempotentRequest) -> Result<Recorded, ApiError> {
     if stored.request_hash != req.hash() {
         let before: serde_json::Value = serde_json::from_str(&stored.request_body).unwrap_or_default();
-        let fields = diff_fields(&before, &req.body);
+        let fields = diff_fields(&before, &req.body());
         return Err(ApiError::Conflict {
             slug: "idempotency-key-reused",
             detail: format!(

@@ -144,6 +144,20 @@ async fn batch_callers_sizes_and_items_are_checked(db: TestDb) {
     assert_eq!(r.json["results"][0]["problem"]["errors"][0]["code"], "bad_key");
     let huge = json!({"items": [item("size-key-huge", &school, &supplier, "2019-03-05", json!([{"description": "x".repeat(9 << 20)}]))]});
     app.post("/api/v1/purchases/batch", &canteen, &huge).await.problem(413);
+    // Not JSON (even deep inside an item) is a 400; JSON that is not the object asked for, a 422.
+    let raw = |body: String| {
+        app.send_bytes(actix_web::http::Method::POST, "/api/v1/purchases/batch", Some(&canteen), "application/json", body.into_bytes())
+    };
+    let whole = json!({"items": [one.clone()]}).to_string();
+    for broken in [whole[..whole.len() - 1].to_owned(), whole.replace("\"lines\":[", "\"lines\":[,"), "nope".to_owned()] {
+        assert_eq!(raw(broken.clone()).await.problem(400)["errors"][0]["code"], "malformed_json", "{broken}");
+    }
+    assert_eq!(raw(format!("[{whole}]")).await.problem(422)["errors"][0]["code"], "invalid_type");
+    let r = raw(json!({"items": [one.clone()], "extra": 1}).to_string()).await;
+    assert_eq!(r.problem(422)["errors"][0]["code"], "unknown_field");
+    let r = raw(json!({"items": [{"idempotency_key": "size-key-0009", "purchase": [1, 2]}]}).to_string()).await;
+    r.expect(200);
+    assert_eq!(r.json["results"][0]["problem"]["errors"][0]["code"], "invalid_type");
     assert_eq!(count(&app, &school).await, 0);
 }
 
