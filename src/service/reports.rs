@@ -241,7 +241,16 @@ fn aggregate_measures(
         let figures = figures_of(&r);
         let m = slot(&mut out, r.school_id, pi, periods.len());
         m.purchases += r.purchases;
-        if !breakdown {
+        if breakdown {
+            // Money and mass come from the fact buckets below; confirmation and payment
+            // are kept per school only.
+            m.all.add(&Figures {
+                confirmed_fen: figures.confirmed_fen,
+                confirmed_qualifying_fen: figures.confirmed_qualifying_fen,
+                paid_fen: figures.paid_fen,
+                ..Figures::default()
+            });
+        } else {
             m.all.add(&figures);
         }
     }

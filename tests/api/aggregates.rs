@@ -84,8 +84,24 @@ async fn randomized_ledgers_agree_with_their_aggregates_to_the_fen(db: TestDb) {
         let r = app.purchase(school, supplier, &day.to_string(), Value::Array(lines)).await;
         r.expect(201);
         recorded.push((r.json["id"].as_str().unwrap().to_owned(), school.clone()));
-        // Now and then: a void, a tag review, a designation edit.
+        // Now and then: a payment, a supplier's acknowledgement, a void, a tag review, a designation edit.
         match step % 15 {
+            2 | 11 => {
+                let (id, school) = &recorded[rng.random_range(0..recorded.len())];
+                let body = json!({"paid_on": day.to_string(), "amount": format!("0.{:02}", rng.random_range(1..100)), "reference": "R"});
+                let res = app.post(&format!("/api/v1/purchases/{id}/payments"), &app.token(&Role::Canteen(school.clone())), &body).await;
+                assert!(matches!(res.status.as_u16(), 201 | 409 | 422), "{}", res.text);
+            }
+            7 => {
+                let res = app
+                    .post(
+                        &format!("/api/v1/purchases/{}/acknowledge", r.json["id"].as_str().unwrap()),
+                        &app.token(&Role::Supplier(supplier.clone())),
+                        &json!({}),
+                    )
+                    .await;
+                res.expect(200);
+            }
             5 => {
                 let (id, school) = &recorded[rng.random_range(0..recorded.len())];
                 let res = app
