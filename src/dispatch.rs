@@ -5,11 +5,14 @@
 //!
 //! `dispatch_due` is one tick with the clock passed in, so tests drive it directly.
 
-use std::net::ToSocketAddrs as _;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use chrono::{NaiveDateTime, TimeDelta};
+use ureq::config::Config;
+use ureq::http::Uri;
+use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 
 use crate::db::Db;
 use crate::domain::webhook;
@@ -27,15 +30,34 @@ const IDLE: Duration = Duration::from_secs(1);
 
 /// The HTTP client: short timeout, receiver statuses returned (not errors), no redirects
 /// followed (a 3xx is a failed attempt, and a redirect cannot aim the signed request
-/// elsewhere).
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
+/// elsewhere), no proxy from the environment (a proxy would resolve the name itself).
+/// Unless `allow_private`, the resolver refuses a host with any non-public address: the
+/// addresses checked are the ones connected to, so a DNS answer that changes between a
+/// check and the connection cannot slip through.
+fn agent(allow_private: bool) -> ureq::Agent {
+    let config = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(TIMEOUT))
         .max_redirects(0)
+        .proxy(None)
         .user_agent("canteen-ledger-webhooks/1")
-        .build()
-        .new_agent()
+        .build();
+    if allow_private { config.new_agent() } else { ureq::Agent::with_parts(config, DefaultConnector::new(), PublicOnly::default()) }
+}
+
+/// A resolver that answers only with public addresses (see [`webhook::check_public`]).
+#[derive(Debug, Default)]
+struct PublicOnly(DefaultResolver);
+
+impl Resolver for PublicOnly {
+    fn resolve(&self, uri: &Uri, config: &Config, timeout: NextTimeout) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        let addrs = self.0.resolve(uri, config, timeout)?;
+        if let Some(bad) = addrs.iter().find(|a| webhook::check_public(a.ip()).is_err()) {
+            let host = uri.host().unwrap_or_default();
+            return Err(ureq::Error::Io(std::io::Error::other(format!("refused: {host} resolves to a non-public address ({})", bad.ip()))));
+        }
+        Ok(addrs)
+    }
 }
 
 /// One tick: claims the deliveries due at `now`, POSTs each, records each outcome
@@ -45,12 +67,13 @@ pub fn dispatch_due(db: &Db, now: NaiveDateTime, allow_private: bool) -> anyhow:
     if claimed.is_empty() {
         return Ok(0);
     }
-    let agent = agent();
+    let agent = agent(allow_private);
     for c in &claimed {
         // No connection is held while waiting for the receiver.
-        let attempt = match reachable(&c.url, allow_private) {
-            Ok(()) => send(&agent, c, now),
-            Err(refused) => Attempt::Failed(refused),
+        // A URL stored before the rules changed is checked again (literal addresses).
+        let attempt = match webhook::check_url(&c.url, allow_private) {
+            Ok(_) => send(&agent, c, now),
+            Err(e) => Attempt::Failed(format!("refused: {e}")),
         };
         if let Attempt::Failed(e) = &attempt {
             log::info!("webhook {} to {}: {e}", c.event_id, c.url);
@@ -58,23 +81,6 @@ pub fn dispatch_due(db: &Db, now: NaiveDateTime, allow_private: bool) -> anyhow:
         webhooks::record_attempt(&mut *db.get()?, c, &attempt, now)?;
     }
     Ok(claimed.len())
-}
-
-/// Whether a callback may be attempted: unless `allow_private`, every address its host
-/// resolves to now must be public (a name registered while it pointed elsewhere is
-/// checked again before every attempt). The HTTP client resolves the name once more
-/// when it connects, so a DNS server answering differently within that moment is not
-/// covered.
-fn reachable(url: &str, allow_private: bool) -> Result<(), String> {
-    let target = webhook::check_url(url, allow_private).map_err(|e| format!("refused: {e}"))?;
-    if allow_private {
-        return Ok(());
-    }
-    let addrs = (target.host.as_str(), target.port).to_socket_addrs().map_err(|e| format!("cannot resolve {}: {e}", target.host))?;
-    for addr in addrs {
-        webhook::check_public(addr.ip()).map_err(|e| format!("refused: {} resolves to a non-public address ({e})", target.host))?;
-    }
-    Ok(())
 }
 
 /// POSTs one event with its id, timestamp and signature headers.

@@ -112,21 +112,30 @@ fn is_public(ip: IpAddr) -> bool {
                 || (a == 198 && (b == 18 || b == 19)))
         }
         IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
+            // IPv4-mapped (::ffff:a.b.c.d) and IPv4-compatible (::a.b.c.d) addresses.
+            if let Some(v4) = v6.to_ipv4() {
                 return is_public(IpAddr::V4(v4));
             }
             let s = v6.segments();
-            // NAT64 (64:ff9b::/96) reaches the IPv4 address in its last 32 bits.
-            if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
-                let [.., hi, lo] = s;
-                return is_public(IpAddr::V4(std::net::Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo))));
+            let embedded = |hi: u16, lo: u16| std::net::Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo));
+            // NAT64 (64:ff9b::/96) and SIIT (::ffff:0:a.b.c.d) reach the IPv4 address in
+            // their last 32 bits; 6to4 (2002::/16) in the 32 bits after the prefix.
+            if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] || s[..6] == [0, 0, 0, 0, 0xffff, 0] {
+                return is_public(IpAddr::V4(embedded(s[6], s[7])));
+            }
+            if s[0] == 0x2002 {
+                return is_public(IpAddr::V4(embedded(s[1], s[2])));
             }
             !(v6.is_loopback()
                 || v6.is_unspecified()
                 || v6.is_multicast()
                 || v6.is_unique_local()
                 || v6.is_unicast_link_local()
-                || (s[0] == 0x2001 && s[1] == 0x0db8))
+                || (s[0] & 0xffc0) == 0xfec0 // site-local (deprecated)
+                || (s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1) // local-use NAT64
+                || (s[0] == 0x2001 && s[1] == 0) // Teredo
+                || (s[0] == 0x2001 && s[1] == 0x0db8) // documentation
+                || s[..4] == [0x100, 0, 0, 0]) // discard
         }
     }
 }
@@ -233,11 +242,24 @@ mod tests {
             "http://[fe80::1]/",
             "http://[::ffff:127.0.0.1]/",
             "http://[64:ff9b::a9fe:a9fe]/",
+            "http://[::127.0.0.1]/",
+            "http://[::ffff:0:127.0.0.1]/",
+            "http://[64:ff9b:1::1]/",
+            "http://[2002:7f00:1::]/",
+            "http://[fec0::1]/",
+            "http://[2001::1]/",
+            "http://[100::1]/",
         ] {
             assert!(matches!(check_url(bad, false), Err(DomainError::NonPublicAddress(_))), "{bad}");
             assert!(check_url(bad, true).is_ok(), "{bad} when allowed");
         }
-        for ok in ["http://8.8.8.8/", "https://[2400:3200::1]/", "http://[::ffff:8.8.8.8]/", "https://erp.example.cn/"] {
+        for ok in [
+            "http://8.8.8.8/",
+            "https://[2400:3200::1]/",
+            "http://[::ffff:8.8.8.8]/",
+            "http://[2002:808:808::]/",
+            "https://erp.example.cn/",
+        ] {
             assert!(check_url(ok, false).is_ok(), "{ok}");
         }
     }
