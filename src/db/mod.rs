@@ -179,9 +179,28 @@ where
         DbConn::Sqlite(_) => Some(SQLITE_WRITER.lock().unwrap_or_else(std::sync::PoisonError::into_inner)),
         DbConn::Pg(_) => None,
     };
+    transaction(conn, "BEGIN IMMEDIATE", "BEGIN", f)
+}
+
+/// Runs `f` in one read-only snapshot: every statement sees the same committed state
+/// (PostgreSQL `REPEATABLE READ READ ONLY`; SQLite, in WAL mode, a deferred transaction
+/// reads one snapshot). For answers computed from several queries.
+pub fn read_tx<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    transaction(conn, "BEGIN", "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", f)
+}
+
+fn transaction<T, E, F>(conn: &mut DbConn, begin_sqlite: &str, begin_pg: &str, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
     match conn {
-        DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
-        DbConn::Pg(c) => AnsiTransactionManager::begin_transaction(c)?,
+        DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, begin_sqlite)?,
+        DbConn::Pg(c) => AnsiTransactionManager::begin_transaction_sql(c, begin_pg)?,
     }
     let result = f(conn);
     let end = match (&result, &mut *conn) {

@@ -203,7 +203,7 @@ fn fraction(t: &TargetResponse) -> String {
 }
 
 /// Columns of a share report export.
-const SHARE_HEADERS: [&str; 37] = [
+const SHARE_HEADERS: [&str; 38] = [
     "行 row",
     "单位类型 unit_kind",
     "单位代码 unit_code",
@@ -241,6 +241,7 @@ const SHARE_HEADERS: [&str; 37] = [
     "范围代码 scope_code",
     "起 from",
     "止 to",
+    "逾期截至 as_of",
 ];
 
 fn named_cells(n: Option<&NamedRef>) -> [Cell; 3] {
@@ -290,6 +291,7 @@ fn share_row(report: &ShareReport, kind: &str, unit: Option<&NamedRef>, row: &Sh
         Cell::text(&report.scope.code),
         Cell::text(report.from.to_string()),
         Cell::text(report.to.to_string()),
+        report.as_of.map_or(Cell::Empty, |d| Cell::text(d.to_string())),
     ]);
     cells
 }

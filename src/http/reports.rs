@@ -400,9 +400,12 @@ pub async fn get_shares(
     let mut report = state
         .db
         .run(move |conn| {
-            let mut report = reports::shares(conn, &user, &request)?;
-            reports::overdue::add(conn, &user, &request, &mut report, as_of)?;
-            Ok(report)
+            // One snapshot: overdue must agree with the figures it is part of.
+            crate::db::read_tx(conn, |conn| {
+                let mut report = reports::shares(conn, &user, &request)?;
+                reports::overdue::add(conn, &user, &request, &mut report, as_of)?;
+                Ok(report)
+            })
         })
         .await?;
     report.rows = reports::rank(std::mem::take(&mut report.rows), ranking);

@@ -359,4 +359,5 @@ async fn share_reports_show_what_is_overdue_as_of_any_day(db: TestDb) {
     csv.expect(200);
     assert!(csv.text.contains("逾期 overdue"), "{}", csv.text);
     assert!(csv.text.contains("22.90"));
+    assert!(csv.text.contains("逾期截至 as_of") && csv.text.contains("2019-05-10"), "{}", csv.text);
 }
