@@ -242,13 +242,20 @@ fn run_one(opts: &Options, backend: &str, url: &str) -> anyhow::Result<Outcome> 
     http_ms.sort_by(f64::total_cmp);
     o.http_report_p50_ms = percentile(&http_ms, 0.5);
     o.http_report_p99_ms = percentile(&http_ms, 0.99);
+    let peak = |server: &Server| server.peak_rss_kb() as f64 / 1024.0;
+    eprintln!("[{backend}] server peak RSS after the HTTP reports: {:.1} MiB", peak(&server));
 
     o.http_rate = http_throughput(&server.base, &keys, &world, opts)?;
     o.raw_rate = raw_throughput(&db, &world, opts)?;
-    eprintln!("[{backend}] recording: HTTP {:.0}/s, raw {:.0}/s", o.http_rate, o.raw_rate);
+    eprintln!("[{backend}] recording: HTTP {:.0}/s, raw {:.0}/s; server peak RSS {:.1} MiB", o.http_rate, o.raw_rate, peak(&server));
     o.batch_rate = batch_throughput(&server.base, &keys, &world, opts)?;
     o.raw_bulk_rate = raw_bulk_throughput(&db, opts)?;
-    eprintln!("[{backend}] batch ingest: HTTP {:.0} lines/s, raw bulk {:.0} lines/s", o.batch_rate, o.raw_bulk_rate);
+    eprintln!(
+        "[{backend}] batch ingest: HTTP {:.0} lines/s, raw bulk {:.0} lines/s; server peak RSS {:.1} MiB",
+        o.batch_rate,
+        o.raw_bulk_rate,
+        peak(&server)
+    );
     o.server_peak_rss_kb = server.peak_rss_kb();
     server.stop();
 
