@@ -69,6 +69,11 @@ fn apply(
     todo: Vec<(usize, NewPurchase, IdempotentRequest)>,
     render: &impl Fn(&FullPurchase) -> Result<String, ApiError>,
 ) -> Result<Vec<(usize, ItemOutcome)>, ApiError> {
+    let mut supplier_ids: Vec<&str> = todo.iter().map(|(_, new, _)| new.supplier_id.as_str()).collect();
+    supplier_ids.sort_unstable();
+    supplier_ids.dedup();
+    // Before the head, as every writer does (see `suppliers::lock_shared`).
+    suppliers::lock_shared(conn, &supplier_ids)?;
     let Some(mut head) = schools::lock_head(conn, school_id)? else {
         return Ok(todo.into_iter().map(|(index, ..)| (index, Err(ApiError::NotFound("school")))).collect());
     };
@@ -79,9 +84,6 @@ fn apply(
     let stored: HashMap<String, idempotency::IdempotencyRow> =
         idempotency::find_many(conn, school_id, &keys)?.into_iter().map(|r| (r.idem_key.clone(), r)).collect();
     let mut answered_here: HashMap<String, usize> = HashMap::new();
-    let mut supplier_ids: Vec<&str> = todo.iter().map(|(_, new, _)| new.supplier_id.as_str()).collect();
-    supplier_ids.sort_unstable();
-    supplier_ids.dedup();
     let found: HashMap<String, suppliers::SupplierRow> =
         suppliers::find_many(conn, &supplier_ids)?.into_iter().map(|s| (s.id.clone(), s)).collect();
     let origins: Vec<(&str, &str)> = found.values().map(|s| (s.id.as_str(), s.origin_county_code.as_str())).collect();

@@ -98,6 +98,11 @@ pub fn import(
     write_tx(conn, |conn| {
         // Serializes imports (and records) of the school: a concurrent upload of the same
         // file waits here and then finds the first one's result.
+        // The file's suppliers before the head, as every writer does (`suppliers::lock_shared`).
+        let mut supplier_ids: Vec<&str> = plan.purchases.iter().map(|p| p.new.supplier_id.as_str()).collect();
+        supplier_ids.sort_unstable();
+        supplier_ids.dedup();
+        crate::db::repo::suppliers::lock_shared(conn, &supplier_ids)?;
         schools::lock_head(conn, &plan.school_id)?.ok_or(ApiError::NotFound("school"))?;
         if let Some(body) = replayed(conn, &plan.school_id, &plan.file_sha256)? {
             return Ok(Imported::Replayed(body));

@@ -207,6 +207,7 @@ pub(crate) fn record_in_tx(
     req: &IdempotentRequest,
     render: impl FnOnce(&FullPurchase) -> Result<String, ApiError>,
 ) -> Result<Recorded, ApiError> {
+    suppliers::lock_shared(conn, &[new.supplier_id.as_str()])?;
     let head = schools::lock_head(conn, &new.school_id)?.ok_or(ApiError::NotFound("school"))?;
     if let Some(done) = replay(conn, &new.school_id, req)? {
         return Ok(done);
@@ -349,11 +350,15 @@ pub(crate) fn append_purchase(
 /// a 409 (also enforced by a unique constraint on `voids_id`).
 pub fn void(conn: &mut DbConn, user: &AuthUser, purchase_id: &str, reason: &str) -> Result<FullPurchase, ApiError> {
     write_tx(conn, |conn| {
-        let original = visible(conn, user, purchase_id)?;
-        if !user.role.can_write_ledger_of(&original.purchase.school_id) {
+        let seen = visible(conn, user, purchase_id)?;
+        if !user.role.can_write_ledger_of(&seen.purchase.school_id) {
             return Err(ApiError::Forbidden("only the school's canteen may void its purchases".into()));
         }
-        let head = schools::lock_head(conn, &original.purchase.school_id)?.ok_or(ApiError::NotFound("school"))?;
+        // The reversal copies the qualification: read it again once a tag review of the
+        // supplier can no longer be changing it.
+        suppliers::lock_shared(conn, &[seen.purchase.supplier_id.as_str()])?;
+        let head = schools::lock_head(conn, &seen.purchase.school_id)?.ok_or(ApiError::NotFound("school"))?;
+        let original = purchases::find(conn, purchase_id)?.ok_or(ApiError::NotFound("purchase"))?;
         if original.purchase.kind == "void" {
             return Err(ApiError::conflict("not-voidable", "a void entry cannot itself be voided"));
         }

@@ -96,20 +96,36 @@ pub struct Reclassified {
 /// Re-evaluates every ledger entry from these suppliers and stores what changed.
 /// Runs inside the caller's transaction; returns the changes (for the audit row).
 pub fn reevaluate_suppliers(conn: &mut DbConn, supplier_ids: &[String]) -> Result<Vec<Reclassified>, ApiError> {
+    // First, so that a concurrent re-evaluation of these suppliers (another tag review)
+    // has committed before this one reads tags and current qualifications.
+    suppliers::lock(conn, supplier_ids)?;
     let found = suppliers::find_many(conn, &supplier_ids.iter().map(String::as_str).collect::<Vec<_>>())?;
     let contexts = supplier_contexts(conn, &found.iter().map(|s| (s.id.as_str(), s.origin_county_code.as_str())).collect::<Vec<_>>())?;
-    let mut changed = Vec::new();
+    let mut moves = Vec::new();
     for (purchase_id, supplier_id, date, class, tag) in purchase_repo::qualifications_of_suppliers(conn, supplier_ids)? {
         let Some(ctx) = contexts.get(&supplier_id) else { continue };
         let before = Qualification::from_parts(&class, tag.as_deref());
         let after = ctx.qualify(date);
         if before != after {
-            purchase_repo::set_qualification(conn, &row_for(&purchase_id, after))?;
             let row = purchase_repo::find_row(conn, &purchase_id)?.ok_or(ApiError::NotFound("purchase"))?;
-            let lines = purchase_repo::lines_of(conn, std::slice::from_ref(&purchase_id))?;
-            super::aggregates::reclassify(conn, &row, &lines, before, after)?;
-            changed.push(Reclassified { purchase_id, from: describe(before), to: describe(after) });
+            moves.push((row, before, after));
         }
+    }
+    // Writers lock a school's chain head before its aggregate rows. Lock the heads of the
+    // schools whose entries move first, in id order, so that a reclassification and a
+    // concurrent write never wait for each other's rows in opposite orders.
+    let mut schools_touched: Vec<&str> = moves.iter().map(|(row, ..)| row.school_id.as_str()).collect();
+    schools_touched.sort_unstable();
+    schools_touched.dedup();
+    for school in schools_touched {
+        crate::db::repo::schools::lock_head(conn, school)?;
+    }
+    let mut changed = Vec::with_capacity(moves.len());
+    for (row, before, after) in moves {
+        purchase_repo::set_qualification(conn, &row_for(&row.id, after))?;
+        let lines = purchase_repo::lines_of(conn, std::slice::from_ref(&row.id))?;
+        super::aggregates::reclassify(conn, &row, &lines, before, after)?;
+        changed.push(Reclassified { purchase_id: row.id, from: describe(before), to: describe(after) });
     }
     Ok(changed)
 }

@@ -22,6 +22,7 @@ both_backends!(
     randomized_ledgers_agree_with_their_aggregates_to_the_fen,
     concurrent_writers_keep_aggregates_consistent,
     a_rebuild_writes_more_buckets_than_one_statement_can_bind,
+    batches_and_tag_reviews_at_the_same_time_stay_consistent,
 );
 
 fn date(s: &str) -> NaiveDate {
@@ -252,4 +253,47 @@ async fn a_rebuild_writes_more_buckets_than_one_statement_can_bind(db: TestDb) {
     let stored = canteen_ledger::db::repo::aggregates::all_school_buckets_of_county(&mut conn, "522731").unwrap();
     assert_eq!(stored.len(), 7_000);
     assert_eq!(stored.iter().map(|b| b.total_fen).sum::<i64>(), 700_000);
+}
+
+async fn batches_and_tag_reviews_at_the_same_time_stay_consistent(db: TestDb) {
+    let app = TestApp::new(db).await;
+    let schools = [app.school("520102", "A").await, app.school("520102", "B").await];
+    let supplier = app.supplier("522731", "cooperative").await;
+    let tags: Vec<String> =
+        futures_util::future::join_all((0..4).map(|_| app.tag(&supplier, "cooperative", "2019-01-01", None, false))).await;
+    let line = json!([{"category": "vegetables", "description": "x", "quantity": "3", "unit": "jin", "unit_price": "1.1"}]);
+    let app = &app;
+    let batch = |b: usize| {
+        let school = schools[b % 2].clone();
+        let items: Vec<Value> = (0..40)
+            .map(|i| {
+                let day = format!("2019-03-{:02}", 1 + (i + b) % 28);
+                json!({"idempotency_key": format!("race-key-{b:02}-{i:03}"), "purchase": {"school_id": school, "supplier_id": supplier, "purchase_date": day, "lines": line}})
+            })
+            .collect();
+        let token = app.token(&Role::Canteen(school));
+        async move { app.post("/api/v1/purchases/batch", &token, &json!({"items": items})).await }
+    };
+    // Verifying a tag re-evaluates every purchase from the supplier while batches for both schools go in.
+    let reviews = tags.iter().map(|t| {
+        let (path, admin) = (format!("/api/v1/suppliers/{supplier}/tags/{t}/verify"), app.admin());
+        async move { app.post(&path, &admin, &json!({"note": null})).await }
+    });
+    let (batches, reviews) =
+        futures_util::future::join(futures_util::future::join_all((0..6).map(batch)), futures_util::future::join_all(reviews)).await;
+
+    for r in &batches {
+        r.expect(200);
+        assert_eq!(r.json["created"], 40, "{}", r.text);
+    }
+    for r in &reviews {
+        r.expect(200);
+    }
+    let mut conn = app.state.db.get().unwrap();
+    let check = aggregates::check(&mut conn).unwrap();
+    assert!(check.differences.is_empty(), "{:?}", check.differences);
+    drop(conn);
+    // Every purchase ends up qualifying: the verified tag covers all of them.
+    let r = app.get("/api/v1/reports/shares?scope=county:520102&period=2019-03", &app.admin()).await;
+    assert_eq!((r.json["summary"]["purchases"].as_i64(), r.json["summary"]["share"].as_str()), (Some(240), Some("1.0000")));
 }

@@ -131,3 +131,31 @@ pub fn existing_ids(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<String
 pub fn max_terms_days(conn: &mut DbConn) -> QueryResult<i32> {
     Ok(suppliers::table.select(diesel::dsl::max(suppliers::payment_terms_days)).first::<Option<i32>>(conn)?.unwrap_or(0))
 }
+
+/// Locks these suppliers' rows until the end of the transaction, in id order, so that
+/// re-evaluations of one supplier's purchases run one after the other, each reading what
+/// the previous one committed. PostgreSQL `FOR NO KEY UPDATE`: inserting a tag row (which
+/// takes a key-share lock on its supplier) does not conflict with it. SQLite has one
+/// writer at a time already.
+pub fn lock(conn: &mut DbConn, ids: &[String]) -> QueryResult<()> {
+    if let DbConn::Pg(c) = conn {
+        suppliers::table
+            .filter(suppliers::id.eq_any(ids))
+            .order(suppliers::id)
+            .select(suppliers::id)
+            .for_no_key_update()
+            .load::<String>(c)?;
+    }
+    Ok(())
+}
+
+/// Share-locks these suppliers' rows until the end of the transaction (PostgreSQL
+/// `FOR SHARE`, in id order): a writer that qualifies purchases with their tags takes it
+/// before its school's chain head, so it either sees a concurrent tag review committed or
+/// commits before the review reads its purchases. Writers do not block each other.
+pub fn lock_shared(conn: &mut DbConn, ids: &[&str]) -> QueryResult<()> {
+    if let DbConn::Pg(c) = conn {
+        suppliers::table.filter(suppliers::id.eq_any(ids)).order(suppliers::id).select(suppliers::id).for_share().load::<String>(c)?;
+    }
+    Ok(())
+}
