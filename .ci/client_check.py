@@ -209,15 +209,19 @@ def scenario(m: dict[str, Any], base_url: str, admin_password: str) -> str:
     )
     check(review.tag.status == models.TagStatus.VERIFIED, f"verified tag status is {review.tag.status!r}")
 
-    minted = call(
-        "mint_integration_token (canteen)",
-        201,
-        models.MintedTokenResponse,
-        m["mint_integration_token"].sync_detailed,
-        client=admin,
-        body=models.MintTokenRequest(role=f"canteen:{buying.id}", label="CI canteen app", days=1),
-    )
-    canteen = bearer(minted.access_token)
+    def integration_client(role, label):
+        """A client with a one-day integration token for `role`, minted by the admin."""
+        minted = call(
+            f"mint_integration_token ({role.split(':')[0]})",
+            201,
+            models.MintedTokenResponse,
+            m["mint_integration_token"].sync_detailed,
+            client=admin,
+            body=models.MintTokenRequest(role=role, label=label, days=1),
+        )
+        return bearer(minted.access_token)
+
+    canteen = integration_client(f"canteen:{buying.id}", "CI canteen app")
 
     purchase_body = models.CreatePurchaseRequest(
         school_id=buying.id,
@@ -265,15 +269,7 @@ def scenario(m: dict[str, Any], base_url: str, admin_password: str) -> str:
 
     # The supplier side: its integration acknowledges the canteen's purchase and pushes an
     # April delivery, which the canteen confirms; the canteen pays part of the purchase.
-    supplier_token = call(
-        "mint_integration_token (supplier)",
-        201,
-        models.MintedTokenResponse,
-        m["mint_integration_token"].sync_detailed,
-        client=admin,
-        body=models.MintTokenRequest(role=f"supplier:{supplier.id}", label="CI cooperative system", days=1),
-    )
-    vendor = bearer(supplier_token.access_token)
+    vendor = integration_client(f"supplier:{supplier.id}", "CI cooperative system")
     acknowledged = call(
         "acknowledge_purchase", 200, models.PurchaseResponse, m["acknowledge_purchase"].sync_detailed, purchase.id, client=vendor
     )

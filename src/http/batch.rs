@@ -8,10 +8,9 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::body::{JsonBytes, MAX_BATCH_BODY, from_value, parse_slice};
-use super::purchases::{CreatePurchaseRequest, PurchaseResponse, check_idempotency_key, parse_purchase, today_cst};
+use super::purchases::{CreatePurchaseRequest, PurchaseResponse, check_idempotency_key, parse_purchase, render_purchase, today_cst};
 use crate::app::AppState;
 use crate::auth::{AuthUser, Role};
-use crate::db::repo::purchases::FullPurchase;
 use crate::error::{ApiError, Problem};
 use crate::service::batch as service;
 use crate::service::purchases::{IdempotentRequest, Recorded};
@@ -121,8 +120,7 @@ pub async fn create_batch(state: web::Data<AppState>, user: AuthUser, body: Json
             Ok((new, IdempotentRequest::new(item.idempotency_key, &body)))
         })
         .collect::<Result<_, ApiError>>()?;
-    let render = |f: &FullPurchase| serde_json::to_string(&PurchaseResponse::from(f.clone())).map_err(|e| ApiError::Internal(e.into()));
-    let outcomes = state.db.run(move |conn| service::record_batch(conn, &user, parsed, render)).await?;
+    let outcomes = state.db.run(move |conn| service::record_batch(conn, &user, parsed, render_purchase)).await?;
     let mut response = BatchResponse { created: 0, replayed: 0, failed: 0, results: Vec::with_capacity(outcomes.len()) };
     for (index, (outcome, idempotency_key)) in outcomes.into_iter().zip(keys).enumerate() {
         // The stored answer is JSON already: passed through, not parsed and re-encoded.

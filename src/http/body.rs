@@ -75,22 +75,26 @@ fn is_blank(buf: &[u8]) -> bool {
 
 /// Checks the Content-Type (of a non-blank body only, when `optional`) and the size limit,
 /// and reads the whole body.
+/// The request's media type without parameters, lowercased (`text/csv; charset=utf-8` →
+/// `text/csv`); `None` without a readable Content-Type.
+pub fn media_type(req: &HttpRequest) -> Option<String> {
+    let ct = req.headers().get(header::CONTENT_TYPE)?.to_str().ok()?;
+    Some(ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+}
+
 fn read_body(
     req: &HttpRequest,
     payload: &mut Payload,
     optional: bool,
     max: usize,
 ) -> impl Future<Output = Result<Vec<u8>, ApiError>> + 'static {
-    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let essence = media_type(req);
     let read = read_limited(req, payload, max);
-    let json_type = move || {
-        let essence = content_type.as_deref().map(|ct| ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
-        match essence {
-            Some(e) if e != "application/json" && !e.ends_with("+json") => {
-                Err(ApiError::field("Content-Type", "unsupported_media_type", "send application/json"))
-            }
-            _ => Ok(()),
+    let json_type = move || match essence.as_deref() {
+        Some(e) if e != "application/json" && !e.ends_with("+json") => {
+            Err(ApiError::field("Content-Type", "unsupported_media_type", "send application/json"))
         }
+        _ => Ok(()),
     };
     async move {
         if !optional {

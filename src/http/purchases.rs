@@ -279,6 +279,11 @@ impl From<FullPurchase> for PurchaseResponse {
 }
 
 /// Today in China Standard Time (UTC+8): the programme's business calendar.
+/// A recorded purchase as `POST /purchases` answers it (and as its idempotency key stores it).
+pub fn render_purchase(f: &FullPurchase) -> Result<String, ApiError> {
+    serde_json::to_string(&PurchaseResponse::from(f.clone())).map_err(|e| ApiError::Internal(e.into()))
+}
+
 pub fn today_cst() -> NaiveDate {
     (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive()
 }
@@ -368,8 +373,7 @@ pub async fn create_purchase(
     let key = idempotency_key(&req)?;
     let idem = IdempotentRequest::new(key, &body.raw);
     let new = parse_purchase(body.value, today_cst())?;
-    let render = |f: &FullPurchase| serde_json::to_string(&PurchaseResponse::from(f.clone())).map_err(|e| ApiError::Internal(e.into()));
-    let recorded = state.db.run(move |conn| service::record(conn, &user, new, &idem, render)).await?;
+    let recorded = state.db.run(move |conn| service::record(conn, &user, new, &idem, render_purchase)).await?;
     Ok(match recorded {
         Recorded::Created(body) => HttpResponse::Created().content_type("application/json").body(body),
         Recorded::Replayed { status, body } => {

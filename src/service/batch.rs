@@ -44,7 +44,7 @@ pub fn record_batch(
     }
     // A writer writes the ledger of one school only, so every remaining item is for it.
     if let Some(school_id) = todo.first().map(|(_, new, _)| new.school_id.clone()) {
-        for (index, outcome) in write_tx(conn, |conn| apply(conn, user, &school_id, todo, &render))? {
+        for (index, outcome) in write_tx(conn, |conn| apply(conn, user, &school_id, todo, &render))?.outcomes {
             outcomes[index] = Some(outcome);
         }
     }
@@ -62,20 +62,28 @@ struct Writes {
     events: Vec<webhooks::Emit>,
 }
 
-fn apply(
+/// What [`apply`] did: each item's outcome with its position, and the ids of the entries
+/// it created, in order.
+pub(crate) struct Applied {
+    pub outcomes: Vec<(usize, ItemOutcome)>,
+    pub created: Vec<String>,
+}
+
+/// Records the positioned items for `school_id` (their writer already checked) inside the
+/// caller's write transaction; imports record a file's purchases with it too.
+pub(crate) fn apply(
     conn: &mut DbConn,
     user: &AuthUser,
     school_id: &str,
     todo: Vec<(usize, NewPurchase, IdempotentRequest)>,
     render: &impl Fn(&FullPurchase) -> Result<String, ApiError>,
-) -> Result<Vec<(usize, ItemOutcome)>, ApiError> {
+) -> Result<Applied, ApiError> {
     let mut supplier_ids: Vec<&str> = todo.iter().map(|(_, new, _)| new.supplier_id.as_str()).collect();
     supplier_ids.sort_unstable();
     supplier_ids.dedup();
-    // Before the head, as every writer does (see `suppliers::lock_shared`).
-    suppliers::lock_shared(conn, &supplier_ids)?;
-    let Some(mut head) = schools::lock_head(conn, school_id)? else {
-        return Ok(todo.into_iter().map(|(index, ..)| (index, Err(ApiError::NotFound("school")))).collect());
+    let Some(mut head) = schools::lock_for_write(conn, school_id, &supplier_ids)? else {
+        let outcomes = todo.into_iter().map(|(index, ..)| (index, Err(ApiError::NotFound("school")))).collect();
+        return Ok(Applied { outcomes, created: Vec::new() });
     };
     let school = schools::find(conn, school_id)?.ok_or(ApiError::NotFound("school"))?;
     let keys: Vec<String> = todo.iter().map(|(_, _, req)| req.key.clone()).collect();
@@ -135,5 +143,5 @@ fn apply(
         aggregates::apply_all(conn, &writes.deltas)?;
         webhooks::emit_many(conn, writes.events)?;
     }
-    Ok(out)
+    Ok(Applied { outcomes: out, created: writes.entries.into_iter().map(|e| e.id).collect() })
 }

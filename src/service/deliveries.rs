@@ -161,8 +161,7 @@ fn pending_for_canteen(conn: &mut DbConn, user: &AuthUser, id: &str) -> Result<(
     if !user.role.can_write_ledger_of(&d.school_id) {
         return Err(ApiError::Forbidden("only the receiving school's canteen confirms or disputes a delivery".into()));
     }
-    crate::db::repo::suppliers::lock_shared(conn, &[d.supplier_id.as_str()])?;
-    let head = schools::lock_head(conn, &d.school_id)?.ok_or(ApiError::NotFound("school"))?;
+    let head = schools::lock_for_write(conn, &d.school_id, &[d.supplier_id.as_str()])?.ok_or(ApiError::NotFound("school"))?;
     let d = deliveries::find(conn, id)?.ok_or(ApiError::NotFound("delivery"))?;
     if d.status != "pending" {
         return Err(ApiError::conflict("already-resolved", format!("this delivery is already {}", d.status)));

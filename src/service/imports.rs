@@ -5,15 +5,15 @@
 //! imported before (same school, same SHA-256) is answered with the stored result; then
 //! the checks that need the database (unknown suppliers, duplicates of active ledger
 //! entries) are added to the file's own errors; if there is any error nothing is written;
-//! otherwise every purchase is recorded through `purchases::record_in_tx` (the code of
-//! `POST /purchases`, with a key derived from the file's hash), the import is stored with
+//! otherwise the purchases are recorded through `batch::apply` (the code of
+//! `POST /purchases/batch`, with keys derived from the file's hash), the import is stored with
 //! its response, and audited. Any failure rolls the whole import back.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::NaiveDate;
 
-use super::purchases::{IdempotentRequest, NewPurchase, Recorded, record_in_tx};
+use super::purchases::{IdempotentRequest, NewPurchase, Recorded};
 use crate::auth::{AuthUser, Role};
 use crate::db::repo::imports::{self, ImportRow};
 use crate::db::repo::purchases::{self, FullPurchase};
@@ -98,12 +98,10 @@ pub fn import(
     write_tx(conn, |conn| {
         // Serializes imports (and records) of the school: a concurrent upload of the same
         // file waits here and then finds the first one's result.
-        // The file's suppliers before the head, as every writer does (`suppliers::lock_shared`).
         let mut supplier_ids: Vec<&str> = plan.purchases.iter().map(|p| p.new.supplier_id.as_str()).collect();
         supplier_ids.sort_unstable();
         supplier_ids.dedup();
-        crate::db::repo::suppliers::lock_shared(conn, &supplier_ids)?;
-        schools::lock_head(conn, &plan.school_id)?.ok_or(ApiError::NotFound("school"))?;
+        schools::lock_for_write(conn, &plan.school_id, &supplier_ids)?.ok_or(ApiError::NotFound("school"))?;
         if let Some(body) = replayed(conn, &plan.school_id, &plan.file_sha256)? {
             return Ok(Imported::Replayed(body));
         }
@@ -114,24 +112,22 @@ pub fn import(
             return Err(ApiError::Validation(field_errors(errors)));
         }
         let prefix = plan.file_sha256.get(..16).unwrap_or(&plan.file_sha256);
-        let mut purchase_ids = Vec::with_capacity(plan.purchases.len());
-        for (n, p) in plan.purchases.iter().enumerate() {
-            let req = IdempotentRequest::new(format!("import-{prefix}-{}", n + 1), &p.body);
-            let mut id = None;
-            let recorded = record_in_tx(conn, user, &p.new, &req, |f: &FullPurchase| {
-                id = Some(f.purchase.id.clone());
-                render_purchase(f)
-            })?;
-            match (recorded, id) {
-                (Recorded::Created(_), Some(id)) => purchase_ids.push(id),
-                _ => {
+        let key = |n: usize| format!("import-{prefix}-{}", n + 1);
+        let todo = plan.purchases.iter().enumerate().map(|(n, p)| (n, p.new.clone(), IdempotentRequest::new(key(n), &p.body))).collect();
+        let applied = super::batch::apply(conn, user, &plan.school_id, todo, &render_purchase)?;
+        for (n, outcome) in applied.outcomes {
+            match outcome {
+                Ok(Recorded::Created(_)) => {}
+                Ok(Recorded::Replayed { .. }) => {
                     return Err(ApiError::conflict(
                         "idempotency-key-reused",
-                        format!("the idempotency key {:?} derived for this file's purchase {} is already taken", req.key, n + 1),
+                        format!("the idempotency key {:?} derived for this file's purchase {} is already taken", key(n), n + 1),
                     ));
                 }
+                Err(e) => return Err(e),
             }
         }
+        let purchase_ids = applied.created;
         let summary = ImportSummary {
             import_id: super::new_id(),
             school_id: plan.school_id.clone(),

@@ -58,11 +58,6 @@ impl IdempotentRequest {
     pub fn body(&self) -> serde_json::Value {
         serde_json::from_str(&self.canonical).unwrap_or_default()
     }
-
-    /// `(hash, canonical body)` as stored under the key.
-    pub fn stored_form(&self) -> (String, String) {
-        (self.hash(), self.canonical.clone())
-    }
 }
 
 /// What a create answered: a new entry, or the stored answer to an earlier identical request.
@@ -198,17 +193,15 @@ pub(crate) fn check_writer(user: &AuthUser, school_id: &str) -> Result<(), ApiEr
     }
 }
 
-/// Records one purchase inside the caller's write transaction (also used by imports, so
-/// an imported purchase is recorded exactly as `POST /purchases` records it).
-pub(crate) fn record_in_tx(
+/// Records one purchase inside the caller's write transaction.
+fn record_in_tx(
     conn: &mut DbConn,
     user: &AuthUser,
     new: &NewPurchase,
     req: &IdempotentRequest,
     render: impl FnOnce(&FullPurchase) -> Result<String, ApiError>,
 ) -> Result<Recorded, ApiError> {
-    suppliers::lock_shared(conn, &[new.supplier_id.as_str()])?;
-    let head = schools::lock_head(conn, &new.school_id)?.ok_or(ApiError::NotFound("school"))?;
+    let head = schools::lock_for_write(conn, &new.school_id, &[new.supplier_id.as_str()])?.ok_or(ApiError::NotFound("school"))?;
     if let Some(done) = replay(conn, &new.school_id, req)? {
         return Ok(done);
     }
@@ -224,12 +217,11 @@ pub(crate) fn record_in_tx(
 /// What recording an entry writes besides the entry: the answer stored under the key,
 /// the audit row, and the event for the supplier's webhooks.
 pub(crate) fn bookkeeping(user: &AuthUser, row: &PurchaseRow, req: &IdempotentRequest, body: &str) -> (IdempotencyRow, AuditRow, Emit) {
-    let (request_hash, request_body) = req.stored_form();
     let stored = IdempotencyRow {
         school_id: row.school_id.clone(),
         idem_key: req.key.clone(),
-        request_hash,
-        request_body,
+        request_hash: req.hash(),
+        request_body: req.canonical().to_owned(),
         response_status: 201,
         response_body: body.to_owned(),
         created_at: row.recorded_at,
@@ -356,8 +348,8 @@ pub fn void(conn: &mut DbConn, user: &AuthUser, purchase_id: &str, reason: &str)
         }
         // The reversal copies the qualification: read it again once a tag review of the
         // supplier can no longer be changing it.
-        suppliers::lock_shared(conn, &[seen.purchase.supplier_id.as_str()])?;
-        let head = schools::lock_head(conn, &seen.purchase.school_id)?.ok_or(ApiError::NotFound("school"))?;
+        let head = schools::lock_for_write(conn, &seen.purchase.school_id, &[seen.purchase.supplier_id.as_str()])?
+            .ok_or(ApiError::NotFound("school"))?;
         let original = purchases::find(conn, purchase_id)?.ok_or(ApiError::NotFound("purchase"))?;
         if original.purchase.kind == "void" {
             return Err(ApiError::conflict("not-voidable", "a void entry cannot itself be voided"));

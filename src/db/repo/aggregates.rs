@@ -138,58 +138,55 @@ fn values_clause(rows: usize, columns: usize) -> String {
     format!("VALUES {}", tuples.join(", "))
 }
 
-/// Rows per upsert statement: 13 columns × 2,000 stay under PostgreSQL's 65,535 binds.
-const UPSERT_CHUNK: usize = 2_000;
+type Upsert = diesel::query_builder::BoxedSqlQuery<'static, crate::db::MultiBackend, diesel::query_builder::SqlQuery>;
+
+/// Runs the one-row upsert `sql` (of `columns` parameters) for every row, in multi-row
+/// statements of up to `bulk::CHUNK` rows (13 columns × 2,000 stay under PostgreSQL's
+/// 65,535 binds); `bind` binds one row's values in order.
+fn upsert_many<T>(conn: &mut DbConn, sql: &str, columns: usize, rows: &[T], bind: impl Fn(Upsert, &T) -> Upsert) -> QueryResult<()> {
+    let one_row = values_clause(1, columns);
+    for chunk in rows.chunks(super::bulk::CHUNK) {
+        let q = diesel::sql_query(sql.replace(&one_row, &values_clause(chunk.len(), columns))).into_boxed();
+        chunk.iter().fold(q, &bind).execute(conn)?;
+    }
+    Ok(())
+}
 
 /// Adds each row's figures to its school bucket (creating it), with multi-row
 /// statements. A key may appear only once in `rows` (PostgreSQL refuses to update one
 /// row twice in a statement): merge first.
 pub fn add_school_buckets(conn: &mut DbConn, rows: &[SchoolBucket]) -> QueryResult<()> {
-    for chunk in rows.chunks(UPSERT_CHUNK) {
-        let sql = UPSERT_SCHOOL.replace("VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)", &values_clause(chunk.len(), 13));
-        let mut q = diesel::sql_query(sql).into_boxed::<crate::db::MultiBackend>();
-        for r in chunk {
-            q = q
-                .bind::<Text, _>(r.school_id.clone())
-                .bind::<Text, _>(r.county_code.clone())
-                .bind::<Integer, _>(r.kind)
-                .bind::<Date, _>(r.bucket_start)
-                .bind::<BigInt, _>(r.total_fen)
-                .bind::<BigInt, _>(r.qualifying_fen)
-                .bind::<BigInt, _>(r.pending_fen)
-                .bind::<BigInt, _>(r.total_mg)
-                .bind::<BigInt, _>(r.qualifying_mg)
-                .bind::<BigInt, _>(r.purchases)
-                .bind::<BigInt, _>(r.confirmed_fen)
-                .bind::<BigInt, _>(r.confirmed_qualifying_fen)
-                .bind::<BigInt, _>(r.paid_fen);
-        }
-        q.execute(conn)?;
-    }
-    Ok(())
+    upsert_many(conn, UPSERT_SCHOOL, 13, rows, |q, r| {
+        q.bind::<Text, _>(r.school_id.clone())
+            .bind::<Text, _>(r.county_code.clone())
+            .bind::<Integer, _>(r.kind)
+            .bind::<Date, _>(r.bucket_start)
+            .bind::<BigInt, _>(r.total_fen)
+            .bind::<BigInt, _>(r.qualifying_fen)
+            .bind::<BigInt, _>(r.pending_fen)
+            .bind::<BigInt, _>(r.total_mg)
+            .bind::<BigInt, _>(r.qualifying_mg)
+            .bind::<BigInt, _>(r.purchases)
+            .bind::<BigInt, _>(r.confirmed_fen)
+            .bind::<BigInt, _>(r.confirmed_qualifying_fen)
+            .bind::<BigInt, _>(r.paid_fen)
+    })
 }
 
 /// Adds each row's money and mass to its fact bucket (creating it), as
 /// [`add_school_buckets`] does.
 pub fn add_fact_buckets(conn: &mut DbConn, rows: &[FactBucket]) -> QueryResult<()> {
-    for chunk in rows.chunks(UPSERT_CHUNK) {
-        let sql = UPSERT_FACT.replace("VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)", &values_clause(chunk.len(), 9));
-        let mut q = diesel::sql_query(sql).into_boxed::<crate::db::MultiBackend>();
-        for r in chunk {
-            q = q
-                .bind::<Text, _>(r.school_id.clone())
-                .bind::<Text, _>(r.county_code.clone())
-                .bind::<Integer, _>(r.kind)
-                .bind::<Date, _>(r.bucket_start)
-                .bind::<Text, _>(r.category.clone())
-                .bind::<Text, _>(r.class.clone())
-                .bind::<Text, _>(r.tag.clone())
-                .bind::<BigInt, _>(r.amount_fen)
-                .bind::<BigInt, _>(r.mass_mg);
-        }
-        q.execute(conn)?;
-    }
-    Ok(())
+    upsert_many(conn, UPSERT_FACT, 9, rows, |q, r| {
+        q.bind::<Text, _>(r.school_id.clone())
+            .bind::<Text, _>(r.county_code.clone())
+            .bind::<Integer, _>(r.kind)
+            .bind::<Date, _>(r.bucket_start)
+            .bind::<Text, _>(r.category.clone())
+            .bind::<Text, _>(r.class.clone())
+            .bind::<Text, _>(r.tag.clone())
+            .bind::<BigInt, _>(r.amount_fen)
+            .bind::<BigInt, _>(r.mass_mg)
+    })
 }
 
 /// One stored school bucket.

@@ -26,7 +26,7 @@ pub fn insert(conn: &mut DbConn, row: &AuditRow) -> QueryResult<()> {
 
 /// Inserts rows with multi-row statements of up to 2,000 rows.
 pub fn insert_many(conn: &mut DbConn, rows: &[AuditRow]) -> QueryResult<()> {
-    for chunk in rows.chunks(2_000) {
+    for chunk in rows.chunks(super::bulk::CHUNK) {
         super::bulk::insert_many!(conn, audit_log::table, chunk)?;
     }
     Ok(())

@@ -10,7 +10,7 @@ use crate::db::DbConn;
 use crate::db::schema::{agg_facts, agg_school, ledger_heads, purchase_lines, purchase_qualifications, purchases, schools};
 
 /// Rows per statement: 16 columns × 2,000 < 65,535 binds.
-const CHUNK: usize = 2_000;
+pub(crate) const CHUNK: usize = 2_000;
 
 /// Multi-row inserts are backend-specific in diesel (the DEFAULT keyword differs), so
 /// the statement is built inside each arm.

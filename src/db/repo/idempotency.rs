@@ -39,7 +39,7 @@ pub fn insert(conn: &mut DbConn, row: &IdempotencyRow) -> QueryResult<()> {
 /// Inserts rows with multi-row statements (7 columns: 2,000 rows stay far under either
 /// backend's bind-parameter limit).
 pub fn insert_many(conn: &mut DbConn, rows: &[IdempotencyRow]) -> QueryResult<()> {
-    for chunk in rows.chunks(2_000) {
+    for chunk in rows.chunks(super::bulk::CHUNK) {
         super::bulk::insert_many!(conn, idempotency_keys::table, chunk)?;
     }
     Ok(())

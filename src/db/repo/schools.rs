@@ -147,6 +147,14 @@ pub fn lock_head(conn: &mut DbConn, school_id: &str) -> QueryResult<Option<(i64,
     ledger_heads::table.find(school_id).select((ledger_heads::seq, ledger_heads::hash)).first(conn).optional()
 }
 
+/// Takes a writer's locks in the one order every writer uses: the suppliers whose
+/// purchases it qualifies (shared, see [`super::suppliers::lock_shared`]), then the
+/// school's chain head. `None` when the school does not exist.
+pub fn lock_for_write(conn: &mut DbConn, school_id: &str, supplier_ids: &[&str]) -> QueryResult<Option<(i64, String)>> {
+    super::suppliers::lock_shared(conn, supplier_ids)?;
+    lock_head(conn, school_id)
+}
+
 pub fn set_head(conn: &mut DbConn, school_id: &str, seq: i64, hash: &str) -> QueryResult<()> {
     diesel::update(ledger_heads::table.find(school_id))
         .set((ledger_heads::seq.eq(seq), ledger_heads::hash.eq(hash)))

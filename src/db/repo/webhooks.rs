@@ -104,10 +104,10 @@ pub fn delete_subscription(conn: &mut DbConn, id: &str) -> QueryResult<()> {
 
 /// Inserts events and their deliveries with multi-row statements of up to 2,000 rows.
 pub fn insert_events(conn: &mut DbConn, events: &[EventRow], deliveries: &[DeliveryRow]) -> QueryResult<()> {
-    for chunk in events.chunks(2_000) {
+    for chunk in events.chunks(super::bulk::CHUNK) {
         super::bulk::insert_many!(conn, webhook_events::table, chunk)?;
     }
-    for chunk in deliveries.chunks(2_000) {
+    for chunk in deliveries.chunks(super::bulk::CHUNK) {
         super::bulk::insert_many!(conn, webhook_deliveries::table, chunk)?;
     }
     Ok(())

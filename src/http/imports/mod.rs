@@ -8,7 +8,7 @@ mod plan;
 pub mod template;
 mod xlsx_file;
 
-use actix_web::{HttpRequest, HttpResponse, get, http::header, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -17,10 +17,9 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::body::read_limited;
 use super::export::{self, CsvFile, ExportFormat, XLSX_TYPE, XlsxFile};
-use super::purchases::{PurchaseResponse, today_cst};
+use super::purchases::{render_purchase, today_cst};
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::db::repo::purchases::FullPurchase;
 use crate::error::{ApiError, Problem};
 use crate::service::imports::{self as service, ImportPlan, ImportSummary, Imported};
 
@@ -42,12 +41,7 @@ enum FileFormat {
 
 impl FileFormat {
     fn from_request(req: &HttpRequest) -> Result<Self, ApiError> {
-        let essence = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(|ct| ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
-        match essence.as_deref() {
+        match super::body::media_type(req).as_deref() {
             Some("text/csv") => Ok(Self::Csv),
             Some(XLSX_TYPE) => Ok(Self::Xlsx),
             _ => Err(ApiError::field("Content-Type", "unsupported_media_type", format!("send text/csv or {XLSX_TYPE}"))),
@@ -210,8 +204,6 @@ pub async fn create_import(
     let plan = web::block(move || read_file(format, &bytes, school_id, today, sha, file_name))
         .await
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("blocking task failed: {e}")))??;
-    let render_purchase =
-        |f: &FullPurchase| serde_json::to_string(&PurchaseResponse::from(f.clone())).map_err(|e| ApiError::Internal(e.into()));
     let render = |s: &ImportSummary| serde_json::to_string(&ImportResponse::from(s)).map_err(|e| ApiError::Internal(e.into()));
     match state.db.run(move |conn| service::import(conn, &user, plan, render_purchase, render)).await? {
         Imported::Created(body) => Ok(HttpResponse::Created().content_type("application/json").body(body)),
