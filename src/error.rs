@@ -73,6 +73,9 @@ pub enum ApiError {
     PayloadTooLarge(usize),
     #[error("the database is busy; retry shortly")]
     Unavailable,
+    /// Too many failed logins: wait this many seconds.
+    #[error("too many failed logins; retry in {0} s")]
+    TooManyRequests(i64),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -103,6 +106,7 @@ impl ApiError {
             Self::Conflict { slug, .. } => slug,
             Self::PayloadTooLarge(_) => "payload-too-large",
             Self::Unavailable => "unavailable",
+            Self::TooManyRequests(_) => "too-many-requests",
             Self::Internal(_) => "internal",
         }
     }
@@ -167,6 +171,7 @@ impl ResponseError for ApiError {
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -176,6 +181,9 @@ impl ResponseError for ApiError {
         let mut res = problem_response(self.status_code(), self.slug(), detail, errors);
         if let Self::Unavailable = self {
             res.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+        }
+        if let Self::TooManyRequests(secs) = self {
+            res.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(secs.max(&1).to_owned()));
         }
         if let Self::Unauthorized = self {
             res.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));

@@ -250,7 +250,7 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
     }
     // Webhook deliveries run on their own thread and connections, outside requests.
     canteen_ledger::dispatch::spawn(db.clone(), settings.webhook_allow_private).context("cannot start the webhook dispatcher")?;
-    let state = web::Data::new(AppState { db: db.clone(), keys, allow_private_callbacks: settings.webhook_allow_private });
+    let state = web::Data::new(AppState::new(db.clone(), keys, settings.webhook_allow_private));
     let bind = settings.bind.clone();
     log::info!("canteen-ledger on http://{bind} ({}); Swagger UI at http://{bind}/docs/", db.backend().name());
     actix_web::rt::System::new().block_on(async move {
@@ -282,7 +282,8 @@ fn user(settings: Settings, command: UserCommand) -> anyhow::Result<()> {
             if pw.chars().count() < 12 {
                 anyhow::bail!("passwords have at least 12 characters");
             }
-            let row = accounts::add_user(&mut conn, "cli", &username, &pw, &role).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let hash = canteen_ledger::auth::password::hash(&pw)?;
+            let row = accounts::add_user(&mut conn, "cli", &username, &hash, &role).map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("created {} ({role}) id {}", row.username, row.id);
             if generated {
                 println!("password: {pw}   (shown once)");

@@ -1,5 +1,7 @@
 //! The signed-in caller as an extractor: a handler is protected by taking `AuthUser`.
-//! Integration tokens are additionally checked against the revocation list.
+//! Every token is also checked against the database: an integration token must be
+//! known and not revoked; a session must not have been logged out or revoked with all
+//! of its user's sessions.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -10,7 +12,7 @@ use actix_web::{FromRequest, HttpRequest, web};
 
 use super::{Role, TokenKind};
 use crate::app::AppState;
-use crate::db::repo::tokens;
+use crate::db::repo::{sessions, tokens};
 use crate::error::ApiError;
 
 /// An authenticated caller.
@@ -46,12 +48,21 @@ impl FromRequest for AuthUser {
             let state = state.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("AppState not registered")))?;
             let claims = token.and_then(|t| state.keys.verify(&t)).ok_or(ApiError::Unauthorized)?;
             let role = Role::parse(&claims.role).ok_or(ApiError::Unauthorized)?;
-            if claims.kind == TokenKind::Integration {
-                let jti = claims.jti.clone();
-                let active = state.db.run(move |conn| Ok(tokens::is_active(conn, &jti)?)).await?;
-                if !active {
-                    return Err(ApiError::Unauthorized);
-                }
+            let (kind, jti, sub, iat) = (claims.kind, claims.jti.clone(), claims.sub.clone(), claims.iat);
+            let active = state
+                .db
+                .run(move |conn| {
+                    Ok(match kind {
+                        TokenKind::Integration => tokens::is_active(conn, &jti)?,
+                        TokenKind::Session => {
+                            let issued_at = chrono::DateTime::from_timestamp(iat, 0).unwrap_or_default().naive_utc();
+                            !sessions::is_revoked(conn, &jti, &sub, issued_at)?
+                        }
+                    })
+                })
+                .await?;
+            if !active {
+                return Err(ApiError::Unauthorized);
             }
             Ok(AuthUser { id: claims.sub, role, kind: claims.kind, jti: claims.jti })
         })

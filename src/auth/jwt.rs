@@ -1,5 +1,5 @@
 //! JWT issue and verification: HS256 pinned, `iss`/`aud`/`sub`/`exp`/`jti` required,
-//! policy built once.
+//! `nbf` checked when present (every token issued here carries it), policy built once.
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
 use serde::{Deserialize, Serialize};
@@ -31,6 +31,9 @@ pub struct Claims {
     /// User id for sessions; the token's own subject label for integrations.
     pub sub: String,
     pub exp: i64,
+    /// Not valid before (Unix seconds). Tokens minted before it was written lack it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
     pub iat: i64,
     pub jti: String,
     /// `role` or `role:scope`.
@@ -54,6 +57,7 @@ impl JwtKeys {
         validation.set_issuer(&[ISSUER]);
         validation.set_audience(&[AUDIENCE]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.validate_nbf = true;
         validation.leeway = 30;
         Ok(Self { encoding: EncodingKey::from_secret(secret)?, decoding: DecodingKey::from_secret(secret)?, validation })
     }
@@ -65,6 +69,7 @@ impl JwtKeys {
             aud: AUDIENCE.into(),
             sub: sub.into(),
             exp: now + ttl_secs,
+            nbf: Some(now),
             iat: now,
             jti: jti.into(),
             role: role.to_string(),
@@ -73,7 +78,7 @@ impl JwtKeys {
         Ok(encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?)
     }
 
-    /// Verifies signature, algorithm, issuer, audience and expiry.
+    /// Verifies signature, algorithm, issuer, audience, expiry and not-before.
     pub fn verify(&self, token: &str) -> Option<Claims> {
         let claims = decode::<Claims>(token, &self.decoding, &self.validation).ok()?.claims;
         (!claims.jti.is_empty()).then_some(claims)
@@ -122,6 +127,31 @@ mod tests {
         let body = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(payload);
         let token = format!("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.{body}.");
         assert!(keys.verify(&token).is_none());
+    }
+
+    #[test]
+    fn a_token_not_valid_yet_is_refused_and_one_without_nbf_is_read() {
+        let keys = JwtKeys::hs256(SECRET).unwrap();
+        let sign = |nbf: Option<i64>| {
+            let claims = Claims {
+                iss: ISSUER.into(),
+                aud: AUDIENCE.into(),
+                sub: "u".into(),
+                exp: now() + 3600,
+                nbf,
+                iat: now(),
+                jti: "j".into(),
+                role: "admin".into(),
+                kind: TokenKind::Session,
+            };
+            encode(&Header::new(Algorithm::HS256), &claims, &keys.encoding).unwrap()
+        };
+        assert!(keys.verify(&sign(Some(now() + 600))).is_none(), "nbf ten minutes ahead");
+        assert!(keys.verify(&sign(Some(now() + 10))).is_some(), "within the leeway");
+        assert!(keys.verify(&sign(None)).is_some(), "integration tokens minted before nbf was written");
+        let issued = keys.issue("u", &Role::Admin, TokenKind::Session, "j", now(), 60).unwrap();
+        let c = keys.verify(&issued).unwrap();
+        assert_eq!(c.nbf, Some(c.iat), "every issued token carries nbf");
     }
 
     #[test]

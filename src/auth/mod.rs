@@ -6,6 +6,7 @@ pub mod extract;
 pub mod jwt;
 pub mod password;
 pub mod role;
+pub mod throttle;
 
 pub use extract::AuthUser;
 pub use jwt::{Claims, JwtKeys, TokenKind};

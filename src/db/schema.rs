@@ -372,3 +372,14 @@ diesel::table! {
 
 diesel::joinable!(webhook_deliveries -> webhook_events (event_id));
 diesel::joinable!(webhook_deliveries -> webhook_subscriptions (subscription_id));
+
+diesel::table! {
+    session_revocations (id) {
+        id -> Text,
+        jti -> Nullable<Text>,
+        user_id -> Text,
+        revoked_by -> Text,
+        revoked_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}

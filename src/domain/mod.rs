@@ -11,6 +11,7 @@ pub mod period;
 pub mod purchase;
 pub mod qualification;
 pub mod shares;
+pub mod throttle;
 pub mod webhook;
 
 use rust_decimal::Decimal;

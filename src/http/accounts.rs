@@ -12,7 +12,13 @@ use crate::error::{ApiError, Problem};
 use crate::service::accounts;
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(create_token).service(get_me).service(create_user).service(mint_integration_token).service(revoke_integration_token);
+    cfg.service(create_token)
+        .service(logout)
+        .service(get_me)
+        .service(create_user)
+        .service(revoke_user_sessions)
+        .service(mint_integration_token)
+        .service(revoke_integration_token);
 }
 
 /// Username and password.
@@ -36,6 +42,12 @@ pub struct TokenResponse {
 }
 
 /// Exchange a username and password for a bearer token (JWT, HS256).
+///
+/// Failed logins back off: after 5 failures in a row for one username, or 20 from one
+/// client address, each further failure locks it for twice as long as the last (1 s,
+/// 2 s, 4 s … at most 15 minutes), answered 429 with `Retry-After` without checking
+/// the password; an hour without failures forgets them. An unknown username answers
+/// and costs exactly as a wrong password does.
 #[utoipa::path(
     tag = "auth",
     request_body = TokenRequest,
@@ -45,15 +57,66 @@ pub struct TokenResponse {
         (status = 401, description = "Wrong username or password", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Missing or unknown fields", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed logins for this username or address: retry after `Retry-After` seconds",
+            body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u32, description = "Seconds to wait"))),
+        (status = 503, description = "Too many logins at once, or the database is busy: retry after `Retry-After` seconds",
+            body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u32, description = "Seconds to wait"))),
     ),
 )]
 #[post("/auth/token")]
-pub async fn create_token(state: web::Data<AppState>, body: JsonBody<TokenRequest>) -> Result<HttpResponse, ApiError> {
+pub async fn create_token(
+    state: web::Data<AppState>,
+    http: actix_web::HttpRequest,
+    body: JsonBody<TokenRequest>,
+) -> Result<HttpResponse, ApiError> {
     let req = body.value;
-    let st = state.clone();
-    let (token, expires_in, _) =
-        state.db.run(move |conn| accounts::login(conn, &st.keys, &req.username, &req.password, chrono::Utc::now().timestamp())).await?;
+    let address = http.peer_addr().map(|a| a.ip());
+    let (token, expires_in, _) = accounts::login(&state.login_context(), &req.username, &req.password, address).await?;
     Ok(HttpResponse::Ok().json(TokenResponse { access_token: token, token_type: "Bearer".into(), expires_in }))
+}
+
+/// End the caller's session: its token is refused from now on (password-login sessions
+/// only; integration tokens are revoked by an administrator).
+#[utoipa::path(
+    tag = "auth",
+    responses(
+        (status = 204, description = "Logged out"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "An integration token: revoke it with POST /tokens/{jti}/revoke", body = Problem,
+            content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+)]
+#[post("/auth/logout")]
+pub async fn logout(state: web::Data<AppState>, user: AuthUser) -> Result<HttpResponse, ApiError> {
+    if user.kind != crate::auth::TokenKind::Session {
+        return Err(ApiError::Forbidden("an integration token is revoked by an administrator (POST /tokens/{jti}/revoke)".into()));
+    }
+    state.db.run(move |conn| accounts::logout(conn, &user.id, &user.jti, crate::service::now())).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Revoke every password-login session of an account (admin only): its tokens issued
+/// until now are refused, and it must log in again.
+#[utoipa::path(
+    tag = "auth",
+    params(("id" = String, Path, description = "The account's id")),
+    responses(
+        (status = 204, description = "Every session of the account revoked"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such account", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+)]
+#[post("/users/{id}/sessions/revoke")]
+pub async fn revoke_user_sessions(state: web::Data<AppState>, user: AuthUser, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    require_admin(&user)?;
+    let id = id.into_inner();
+    state.db.run(move |conn| accounts::revoke_sessions(conn, &user.actor(), &id, crate::service::now())).await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// Who the caller is.
@@ -151,7 +214,8 @@ pub async fn create_user(state: web::Data<AppState>, user: AuthUser, body: JsonB
     if req.password.chars().count() < 12 {
         return Err(ApiError::field("password", "too_short", "passwords have at least 12 characters"));
     }
-    let row = state.db.run(move |conn| accounts::add_user(conn, &user.actor(), &req.username, &req.password, &role)).await?;
+    let hash = state.hashes.hash(req.password).await?;
+    let row = state.db.run(move |conn| accounts::add_user(conn, &user.actor(), &req.username, &hash, &role)).await?;
     let role = accounts::role_of(&row).map(|r| r.to_string()).unwrap_or_default();
     Ok(HttpResponse::Created().json(UserResponse { id: row.id, username: row.username, role }))
 }

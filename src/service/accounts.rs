@@ -1,11 +1,16 @@
 //! Accounts, password login, the bootstrap administrator and integration tokens.
 
+use std::net::IpAddr;
+
 use chrono::{Duration, NaiveDateTime};
 
-use crate::auth::{JwtKeys, Role, TokenKind, password};
+use crate::auth::password::{self, HashPool};
+use crate::auth::throttle::LoginThrottle;
+use crate::auth::{JwtKeys, Role, TokenKind};
+use crate::db::repo::sessions::{self, RevocationRow};
 use crate::db::repo::tokens::{self, TokenRow};
 use crate::db::repo::users::{self, UserRow};
-use crate::db::{DbConn, write_tx};
+use crate::db::{Db, DbConn, write_tx};
 use crate::error::ApiError;
 
 /// Lifetime of a password-login token.
@@ -18,7 +23,7 @@ pub fn bootstrap_admin(conn: &mut DbConn) -> anyhow::Result<Option<String>> {
         return Ok(None);
     }
     let pw = password::generate(20);
-    add_user(conn, "system", "admin", &pw, &Role::Admin).map_err(|e| anyhow::anyhow!("{e}"))?;
+    add_user(conn, "system", "admin", &password::hash(&pw)?, &Role::Admin).map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(Some(pw))
 }
 
@@ -35,9 +40,9 @@ pub fn check_scope(conn: &mut DbConn, role: &Role) -> Result<(), ApiError> {
     if exists { Ok(()) } else { Err(ApiError::field("role", "unknown_scope", format!("{role}: the scope does not exist"))) }
 }
 
-/// Creates an account; the username must be new. Audited.
-pub fn add_user(conn: &mut DbConn, actor: &str, username: &str, pw: &str, role: &Role) -> Result<UserRow, ApiError> {
-    let hash = password::hash(pw)?;
+/// Creates an account with an already hashed password (hash it before taking a
+/// connection: [`HashPool::hash`]); the username must be new. Audited.
+pub fn add_user(conn: &mut DbConn, actor: &str, username: &str, password_hash: &str, role: &Role) -> Result<UserRow, ApiError> {
     write_tx(conn, |conn| {
         check_scope(conn, role)?;
         if users::find_by_username(conn, username)?.is_some() {
@@ -50,7 +55,7 @@ pub fn add_user(conn: &mut DbConn, actor: &str, username: &str, pw: &str, role: 
         let row = UserRow {
             id: super::new_id(),
             username: username.to_owned(),
-            password_hash: hash,
+            password_hash: password_hash.to_owned(),
             role: role.name().to_owned(),
             scope: role.scope().map(str::to_owned),
             created_at: super::now(),
@@ -76,21 +81,75 @@ pub fn role_of(row: &UserRow) -> Option<Role> {
     }
 }
 
-/// A PHC hash of a random password, verified against when the username is unknown so
-/// that timing does not reveal which usernames exist.
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$1kTm5bxcKeqbXtFkGXZ5Z0Xd4bXl1kD0N0QJ6fJ0mJQ";
+/// The services a password login uses.
+pub struct LoginContext<'a> {
+    pub db: &'a Db,
+    pub keys: &'a JwtKeys,
+    pub hashes: &'a HashPool,
+    pub throttle: &'a LoginThrottle,
+}
 
 /// Verifies a password and issues a session token: `(token, expires_in_secs, user)`.
-pub fn login(conn: &mut DbConn, keys: &JwtKeys, username: &str, pw: &str, now: i64) -> Result<(String, i64, UserRow), ApiError> {
-    let user = users::find_by_username(conn, username)?;
-    let hash = user.as_ref().map_or(DUMMY_HASH, |u| u.password_hash.as_str());
-    let ok = password::verify(pw, hash);
+///
+/// A username or client address that failed too often is refused (429) before anything
+/// is read or hashed. An unknown username costs one hash against [`password::DUMMY_HASH`] and
+/// answers exactly as a wrong password does, and counts as a failure of that name. The
+/// hash runs on the bounded [`HashPool`], with no database connection held. A failure
+/// counts from when the hash is done (a lock is never spent waiting for the hash).
+pub async fn login(ctx: &LoginContext<'_>, username: &str, pw: &str, address: Option<IpAddr>) -> Result<(String, i64, UserRow), ApiError> {
+    let clock = || chrono::Utc::now().timestamp_millis();
+    if let Some(secs) = ctx.throttle.retry_after(username, address, clock()) {
+        return Err(ApiError::TooManyRequests(secs));
+    }
+    let name = username.to_owned();
+    let user = ctx.db.run(move |conn| Ok(users::find_by_username(conn, &name)?)).await?;
+    let hash = user.as_ref().map_or(password::DUMMY_HASH, |u| u.password_hash.as_str()).to_owned();
+    let ok = ctx.hashes.verify(pw.to_owned(), hash).await?;
     let (Some(user), true) = (user, ok) else {
+        ctx.throttle.failed(username, address, clock());
         return Err(ApiError::Unauthorized);
     };
+    ctx.throttle.succeeded(username);
     let role = role_of(&user).ok_or(ApiError::Unauthorized)?;
-    let token = keys.issue(&user.id, &role, TokenKind::Session, &super::new_id(), now, SESSION_TTL_SECS)?;
+    let token = ctx.keys.issue(&user.id, &role, TokenKind::Session, &super::new_id(), clock() / 1000, SESSION_TTL_SECS)?;
     Ok((token, SESSION_TTL_SECS, user))
+}
+
+/// Ends the caller's session: its token is refused from now on.
+pub fn logout(conn: &mut DbConn, user_id: &str, jti: &str, now: NaiveDateTime) -> Result<(), ApiError> {
+    write_tx(conn, |conn| {
+        let row = RevocationRow {
+            id: super::new_id(),
+            jti: Some(jti.to_owned()),
+            user_id: user_id.to_owned(),
+            revoked_by: user_id.to_owned(),
+            revoked_at: now,
+            expires_at: now + Duration::seconds(SESSION_TTL_SECS),
+        };
+        sessions::insert(conn, &row)?;
+        sessions::purge_expired(conn, now)?;
+        Ok(())
+    })
+}
+
+/// Revokes every session of an account issued up to now (it must log in again).
+/// Integration tokens are revoked one by one. Audited.
+pub fn revoke_sessions(conn: &mut DbConn, actor: &str, user_id: &str, now: NaiveDateTime) -> Result<(), ApiError> {
+    write_tx(conn, |conn| {
+        if users::find(conn, user_id)?.is_none() {
+            return Err(ApiError::NotFound("user"));
+        }
+        let row = RevocationRow {
+            id: super::new_id(),
+            jti: None,
+            user_id: user_id.to_owned(),
+            revoked_by: actor.to_owned(),
+            revoked_at: now,
+            expires_at: now + Duration::seconds(SESSION_TTL_SECS),
+        };
+        sessions::insert(conn, &row)?;
+        super::audit(conn, actor, "user.sessions.revoke", ("user", user_id), None, None)
+    })
 }
 
 /// Mints a long-lived integration token for a canteen app or a supplier system (or any

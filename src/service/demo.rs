@@ -151,8 +151,8 @@ pub fn fill(conn: &mut DbConn) -> Result<String, ApiError> {
     // Random passwords, printed once: a demo database must not carry known credentials.
     let county_pw = crate::auth::password::generate(16);
     let province_pw = crate::auth::password::generate(16);
-    accounts::add_user(conn, "demo", "demo-county", &county_pw, &Role::County("520102".into()))?;
-    accounts::add_user(conn, "demo", "demo-province", &province_pw, &Role::Province)?;
+    accounts::add_user(conn, "demo", "demo-county", &crate::auth::password::hash(&county_pw)?, &Role::County("520102".into()))?;
+    accounts::add_user(conn, "demo", "demo-province", &crate::auth::password::hash(&province_pw)?, &Role::Province)?;
     Ok(format!(
         "Demo loaded: {} schools in {} counties, {} suppliers, {recorded} purchases (2019 spring semester), one void.\n\
          Log in (POST /api/v1/auth/token) as (passwords shown once):\n  demo-province / {province_pw}   (province)\n  demo-county   / {county_pw}   (county 520102, 南明区)\n\

@@ -124,6 +124,8 @@ enum Route {
     PutTarget,
     LedgerCheck,
     CreateUser,
+    RevokeSessions,
+    Logout,
     MintToken,
     RevokeToken,
     CreateWebhook,
@@ -179,6 +181,8 @@ impl Route {
             Self::PutTarget => "PUT /api/v1/targets/{year}",
             Self::LedgerCheck => "GET /api/v1/admin/ledger/check",
             Self::CreateUser => "POST /api/v1/users",
+            Self::RevokeSessions => "POST /api/v1/users/{id}/sessions/revoke",
+            Self::Logout => "POST /api/v1/auth/logout",
             Self::MintToken => "POST /api/v1/tokens",
             Self::RevokeToken => "POST /api/v1/tokens/{jti}/revoke",
             Self::CreateWebhook => "POST /api/v1/webhooks",
@@ -243,6 +247,8 @@ impl Route {
             Self::PutTarget => "PUT /targets/2019",
             Self::LedgerCheck => "GET /admin/ledger/check",
             Self::CreateUser => "POST /users",
+            Self::RevokeSessions => "POST /users/U/sessions/revoke",
+            Self::Logout => "POST /auth/logout (the caller's own session)",
             Self::MintToken => "POST /tokens",
             Self::RevokeToken => "POST /tokens/J/revoke (fresh)",
             Self::CreateWebhook => "POST /webhooks",
@@ -326,6 +332,9 @@ const EXPECTED: &[(Route, [u16; 12])] = &[
     (LedgerCheck,                            [401,  401,  200,  403, 403,  403,  403,  403,  403,  403,  403,  403]),
     // Accounts and integration tokens: the administrator only.
     (CreateUser,                             [401,  401,  201,  403, 403,  403,  403,  403,  403,  403,  403,  403]),
+    (RevokeSessions,                         [401,  401,  204,  403, 403,  403,  403,  403,  403,  403,  403,  403]),
+    // Every signed-in caller may end its own session (the matrix's tokens are sessions).
+    (Logout,                                 [401,  401,  204,  204, 204,  204,  204,  204,  204,  204,  204,  204]),
     (MintToken,                              [401,  401,  201,  403, 403,  403,  403,  403,  403,  403,  403,  403]),
     (RevokeToken,                            [401,  401,  204,  403, 403,  403,  403,  403,  403,  403,  403,  403]),
     // Webhooks: a supplier manages its own subscriptions (another's is not found); the
@@ -352,6 +361,8 @@ struct World {
     d_own: String,
     /// A login whose password is known (for the public login row).
     login: Value,
+    /// The id of the account `login` signs in to.
+    login_user: String,
     /// County OWN's current designations, written back unchanged by the PUT row.
     designations: Value,
     /// A webhook subscription of supplier OWN.
@@ -401,9 +412,10 @@ impl World {
         let p_other = purchase(app, &other_school, &other_supplier).await;
         let p_cross = purchase(app, &own_school, &other_supplier).await;
         let login = json!({"username": "authz-login", "password": PASSWORD});
-        app.post("/api/v1/users", &app.admin(), &json!({"username": "authz-login", "password": PASSWORD, "role": "province"}))
-            .await
-            .expect(201);
+        let user =
+            app.post("/api/v1/users", &app.admin(), &json!({"username": "authz-login", "password": PASSWORD, "role": "province"})).await;
+        user.expect(201);
+        let login_user = user.json["id"].as_str().expect("user id").to_owned();
         let county = app.get(&format!("/api/v1/counties/{OWN_COUNTY}"), &app.admin()).await;
         county.expect(200);
         let designations = county.json["designations"].clone();
@@ -418,6 +430,7 @@ impl World {
             p_cross,
             d_own: String::new(),
             login,
+            login_user,
             designations,
             webhook,
         };
@@ -592,6 +605,8 @@ async fn prepare(app: &TestApp, w: &World, route: Route) -> Req {
             "/api/v1/users".into(),
             json!({"username": format!("u-{}", uuid::Uuid::new_v4().simple()), "password": PASSWORD, "role": format!("county:{OWN_COUNTY}")}),
         ),
+        RevokeSessions => post(format!("/api/v1/users/{}/sessions/revoke", w.login_user), json!({})),
+        Logout => post("/api/v1/auth/logout".into(), json!({})),
         MintToken => {
             post("/api/v1/tokens".into(), json!({"role": format!("canteen:{}", w.own_school), "label": "kitchen tablet", "days": 30}))
         }

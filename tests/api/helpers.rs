@@ -207,7 +207,7 @@ impl TestApp {
             db::migrate(&mut conn).expect("migrate");
             reference::load_guizhou(&mut conn).expect("reference data");
         }
-        let state = web::Data::new(AppState { db: pool, keys: JwtKeys::hs256(SECRET).expect("keys"), allow_private_callbacks });
+        let state = web::Data::new(AppState::new(pool, JwtKeys::hs256(SECRET).expect("keys"), allow_private_callbacks));
         let svc = atest::init_service(app::build(state.clone()).0).await;
         let svc: Svc = actix_service::boxed::service(svc.map(|r: ServiceResponse<_>| r.map_into_boxed_body()));
         Self { svc, state, _db: db }

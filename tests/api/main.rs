@@ -19,5 +19,6 @@ mod openapi;
 mod purchases;
 mod report_features;
 mod reports;
+mod server;
 mod settlement;
 mod webhooks;

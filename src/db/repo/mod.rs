@@ -11,6 +11,7 @@ pub mod purchases;
 pub mod reference;
 pub mod reports;
 pub mod schools;
+pub mod sessions;
 pub mod settlement;
 pub mod suppliers;
 pub mod targets;
