@@ -207,6 +207,9 @@ async fn a_login_flood_keeps_memory_bounded_and_is_throttled(db: TestDb) {
     assert!(after <= idle + 10.0, "RSS {after:.1} MiB after the flood, {idle:.1} MiB before");
 }
 
+/// A purchase sent: its key, the number its body was made from, and its id once acknowledged.
+type Sent = (String, usize, Option<String>);
+
 /// Eight writers record purchases as fast as they can; the server is killed with
 /// SIGKILL mid-load and restarted on the same database. Every purchase that was
 /// acknowledged (201) is there exactly once; retrying every key that was sent, with the
@@ -236,8 +239,7 @@ async fn every_acknowledged_purchase_survives_kill_9(db: TestDb) {
                "lines": [line("vegetables", &format!("{}", n % 7 + 1), "kg", "2.50")]})
     };
 
-    // (key, n, acknowledged id)
-    let sent: Arc<Mutex<Vec<(String, usize, Option<String>)>>> = Arc::new(Mutex::new(Vec::new()));
+    let sent: Arc<Mutex<Vec<Sent>>> = Arc::new(Mutex::new(Vec::new()));
     let writers: Vec<_> = (0..8)
         .map(|w| {
             let (agent, url, canteen, sent) = (agent.clone(), api("/purchases"), canteen.clone(), sent.clone());
