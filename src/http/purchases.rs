@@ -127,6 +127,7 @@ pub struct PurchaseResponse {
     pub prev_hash: String,
     pub hash: String,
     pub recorded_by: String,
+    #[serde(with = "crate::http::timestamp::utc")]
     pub recorded_at: chrono::NaiveDateTime,
     /// The second party's word on an entry (`null` on a void entry). A replayed create
     /// returns the state at the time of the first request; read the purchase for the current one.
@@ -159,6 +160,7 @@ pub struct ConfirmationResponse {
     pub delivery_id: Option<String>,
     /// The supplier's reason for a dispute.
     pub reason: Option<String>,
+    #[serde(default, with = "crate::http::timestamp::utc_opt")]
     pub decided_at: Option<chrono::NaiveDateTime>,
 }
 
