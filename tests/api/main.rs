@@ -12,6 +12,7 @@ mod authz;
 mod bad_input;
 mod batch;
 mod bench_smoke;
+mod corrections;
 mod demo;
 mod imports;
 mod migrations;
