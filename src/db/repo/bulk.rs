@@ -38,12 +38,8 @@ pub fn insert_schools(conn: &mut DbConn, rows: &[SchoolRow]) -> QueryResult<()> 
     Ok(())
 }
 
-/// Entries per statement: SQLite's default limit is 32,766 bind parameters, and an entry
-/// has 17 columns (2,000 would need 34,000); 1,000 leaves room for more columns.
-const PURCHASE_CHUNK: usize = 1_000;
-
 pub fn insert_purchases(conn: &mut DbConn, rows: &[PurchaseRow], lines: &[LineRow], quals: &[QualificationRow]) -> QueryResult<()> {
-    for chunk in rows.chunks(PURCHASE_CHUNK) {
+    for chunk in rows.chunks(CHUNK) {
         insert_many!(conn, purchases::table, chunk)?;
     }
     for chunk in lines.chunks(CHUNK * 3) {
