@@ -425,6 +425,7 @@ fn generate(conn: &mut DbConn, opts: &Options, o: &mut Outcome) -> anyhow::Resul
                 recorded_by: "bench".into(),
                 recorded_at: now,
                 idempotency_key: None,
+                corrects_id: None,
             };
             row.hash = ledger::entry_hash(&prev, &purchase_service::chain_entry(&row, &lines));
             prev = row.hash.clone();

@@ -242,6 +242,7 @@ pub struct MintedTokenResponse {
     pub access_token: String,
     pub role: String,
     pub label: String,
+    #[serde(with = "crate::http::timestamp::utc")]
     pub expires_at: chrono::NaiveDateTime,
 }
 

@@ -70,7 +70,9 @@ pub struct DeliveryResponse {
     pub status: DeliveryStatus,
     pub purchase_id: Option<String>,
     pub dispute_reason: Option<String>,
+    #[serde(with = "crate::http::timestamp::utc")]
     pub pushed_at: chrono::NaiveDateTime,
+    #[serde(default, with = "crate::http::timestamp::utc_opt")]
     pub resolved_at: Option<chrono::NaiveDateTime>,
 }
 

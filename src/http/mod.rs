@@ -19,6 +19,7 @@ pub mod schools;
 pub mod settlement;
 pub mod suppliers;
 pub mod targets;
+pub mod timestamp;
 pub mod webhooks;
 
 use actix_web::dev::Payload;

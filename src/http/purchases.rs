@@ -21,7 +21,7 @@ use crate::error::{ApiError, FieldError, Problem};
 use crate::service::purchases::{self as service, IdempotentRequest, NewPurchase, Recorded};
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(list_purchases).service(create_purchase).service(get_purchase).service(void_purchase);
+    cfg.service(list_purchases).service(create_purchase).service(get_purchase).service(void_purchase).service(correct_purchase);
 }
 
 /// Header carrying the client's idempotency key.
@@ -122,11 +122,15 @@ pub struct PurchaseResponse {
     pub void_reason: Option<String>,
     /// For a voided entry: the void entry.
     pub voided_by: Option<String>,
+    /// For an entry recorded by `POST /purchases/{id}/correct`: the entry it corrects
+    /// (voided in the same transaction).
+    pub corrects_id: Option<String>,
     /// Position in the school's hash chain.
     pub seq: i64,
     pub prev_hash: String,
     pub hash: String,
     pub recorded_by: String,
+    #[serde(with = "crate::http::timestamp::utc")]
     pub recorded_at: chrono::NaiveDateTime,
     /// The second party's word on an entry (`null` on a void entry). A replayed create
     /// returns the state at the time of the first request; read the purchase for the current one.
@@ -159,6 +163,7 @@ pub struct ConfirmationResponse {
     pub delivery_id: Option<String>,
     /// The supplier's reason for a dispute.
     pub reason: Option<String>,
+    #[serde(default, with = "crate::http::timestamp::utc_opt")]
     pub decided_at: Option<chrono::NaiveDateTime>,
 }
 
@@ -267,6 +272,7 @@ impl From<FullPurchase> for PurchaseResponse {
             invoice_no: p.invoice_no,
             voids_id: p.voids_id,
             void_reason: p.void_reason,
+            corrects_id: p.corrects_id,
             seq: p.seq,
             prev_hash: p.prev_hash,
             hash: p.hash,
@@ -294,6 +300,11 @@ pub fn idempotency_key(req: &HttpRequest) -> Result<String, ApiError> {
     let key = req.headers().get(IDEMPOTENCY_KEY).ok_or_else(missing)?.to_str().map_err(|_| missing())?.trim();
     check_key(IDEMPOTENCY_KEY, key)?;
     Ok(key.to_owned())
+}
+
+/// Reads and checks the `Idempotency-Key` header where it may be left out.
+pub fn optional_idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
+    if req.headers().contains_key(IDEMPOTENCY_KEY) { idempotency_key(req).map(Some) } else { Ok(None) }
 }
 
 /// Checks an idempotency key sent in a batch item.
@@ -374,13 +385,26 @@ pub async fn create_purchase(
     let idem = IdempotentRequest::new(key, &body.raw);
     let new = parse_purchase(body.value, today_cst())?;
     let recorded = state.db.run(move |conn| service::record(conn, &user, new, &idem, render_purchase)).await?;
-    Ok(match recorded {
-        Recorded::Created(body) => HttpResponse::Created().content_type("application/json").body(body),
+    Ok(respond(recorded, |_| None))
+}
+
+/// The answer to a create, void or correction: 201 with the new body, or the stored status
+/// and body marked `Idempotent-Replayed: true`; `location` names the entry a body is about.
+fn respond(recorded: Recorded, location: impl Fn(&serde_json::Value) -> Option<&str>) -> HttpResponse {
+    let (mut answer, body) = match recorded {
+        Recorded::Created(body) => (HttpResponse::Created(), body),
         Recorded::Replayed { status, body } => {
             let status = actix_web::http::StatusCode::from_u16(status).unwrap_or(actix_web::http::StatusCode::CREATED);
-            HttpResponse::build(status).content_type("application/json").insert_header((IDEMPOTENT_REPLAYED, "true")).body(body)
+            let mut answer = HttpResponse::build(status);
+            answer.insert_header((IDEMPOTENT_REPLAYED, "true"));
+            (answer, body)
         }
-    })
+    };
+    let doc: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+    if let Some(id) = location(&doc) {
+        answer.insert_header((header::LOCATION, format!("/api/v1/purchases/{id}")));
+    }
+    answer.content_type("application/json").body(body)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -454,37 +478,150 @@ pub struct VoidRequest {
     pub reason: String,
 }
 
+/// Checks a void's reason: not blank, at most 500 characters.
+fn void_reason(reason: &str) -> Result<String, ApiError> {
+    let reason = reason.trim();
+    if reason.is_empty() || reason.chars().count() > 500 {
+        return Err(ApiError::field("reason", "blank", "a void needs a reason (at most 500 characters)"));
+    }
+    Ok(reason.to_owned())
+}
+
+/// The request a key is stored with: the body, plus the operation and the purchase from
+/// the path (so a key names one request, whatever route it was sent to).
+fn keyed_request(key: String, operation: &str, purchase_id: &str, raw: &serde_json::Value) -> IdempotentRequest {
+    let mut doc = raw.clone();
+    if let serde_json::Value::Object(m) = &mut doc {
+        m.insert("operation".into(), operation.into());
+        m.insert("purchase_id".into(), purchase_id.into());
+    }
+    IdempotentRequest::new(key, &doc)
+}
+
 /// Void a purchase (the school's canteen): appends a reversal entry dated the same
 /// business date. Voiding twice is a 409.
+///
+/// `Idempotency-Key` is optional (voids sent without one keep working): with a key, a
+/// retry with the same key and body returns the original status and body with
+/// `Idempotent-Replayed: true` (so a client that lost the answer can tell its own void
+/// from someone else's, which is a 409 `already-voided`), the same key with another
+/// reason or purchase is a 409 naming the differing fields, and concurrent retries void
+/// once. Keys are the school's, shared with creates.
 #[utoipa::path(
     tag = "purchases",
-    params(("id" = String, Path, description = "Purchase id")),
+    params(
+        ("id" = String, Path, description = "Purchase id"),
+        ("Idempotency-Key" = Option<String>, Header, nullable = false, description = "Client-generated UUID or ULID, unique per school; makes the void safe to retry", pattern = "^[A-Za-z0-9_-]{8,128}$"),
+    ),
     request_body = VoidRequest,
     responses(
-        (status = 201, description = "The reversal entry", body = PurchaseResponse),
+        (status = 201, description = "The reversal entry (or, with `Idempotent-Replayed: true`, the stored answer to the first request with this key)", body = PurchaseResponse,
+            headers(
+                ("Idempotent-Replayed" = String, description = "`true` when this is a stored response"),
+                ("Location" = String, description = "The reversal entry"),
+            )),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "May read but not void this purchase", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such purchase in the caller's scope", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Already voided, or a void entry", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Missing reason", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already voided (`already-voided`), a void entry (`not-voidable`), payments recorded (`has-payments`), or Idempotency-Key reused with another request (`idempotency-key-reused`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Missing reason, or a malformed Idempotency-Key", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])),
 )]
 #[post("/purchases/{id}/void")]
 pub async fn void_purchase(
     state: web::Data<AppState>,
+    req: HttpRequest,
     user: AuthUser,
     id: web::Path<String>,
     body: JsonBody<VoidRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let reason = body.value.reason.trim().to_owned();
-    if reason.is_empty() || reason.chars().count() > 500 {
-        return Err(ApiError::field("reason", "blank", "a void needs a reason (at most 500 characters)"));
-    }
+    let key = optional_idempotency_key(&req)?;
+    let reason = void_reason(&body.value.reason)?;
     let id = id.into_inner();
-    let v = state.db.run(move |conn| service::void(conn, &user, &id, &reason)).await?;
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/api/v1/purchases/{}", v.purchase.id)))
-        .json(PurchaseResponse::from(v)))
+    let idem = key.map(|k| keyed_request(k, "void", &id, &body.raw));
+    let recorded = state.db.run(move |conn| service::void(conn, &user, &id, &reason, idem.as_ref(), render_purchase)).await?;
+    Ok(respond(recorded, |doc| doc["id"].as_str()))
+}
+
+/// A correction: why the entry is voided, and the purchase that replaces it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CorrectPurchaseRequest {
+    /// Why the entry is voided.
+    #[schema(min_length = 1, max_length = 500, example = "wrong quantity")]
+    pub reason: String,
+    /// The replacement, as `POST /purchases` takes it; same school as the corrected entry.
+    pub purchase: CreatePurchaseRequest,
+}
+
+/// What a correction recorded: the reversal of the corrected entry and the new entry.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CorrectionResponse {
+    /// The reversal of the corrected entry (`voids_id` names it).
+    pub void: PurchaseResponse,
+    /// The new entry (`corrects_id` names the corrected entry), chained right after the reversal.
+    pub purchase: PurchaseResponse,
+}
+
+/// Correct a purchase (the school's canteen): void it and record its replacement, atomically.
+///
+/// One transaction voids the entry (as `POST /purchases/{id}/void`) and records the new
+/// purchase (as `POST /purchases`), both chained in order, the new entry naming the one it
+/// corrects (`corrects_id`). Either half failing writes nothing, with the answer the void
+/// or the create would have given (fields of the new entry named under `purchase.`); the
+/// new purchase must be for the same school.
+///
+/// Requires `Idempotency-Key`, with the semantics of `POST /purchases`: a retry with the
+/// same key and body returns the original status and body with `Idempotent-Replayed: true`;
+/// the same key with another body is a 409 naming the differing fields; concurrent retries
+/// correct once.
+#[utoipa::path(
+    tag = "purchases",
+    params(
+        ("id" = String, Path, description = "Id of the entry to correct"),
+        ("Idempotency-Key" = String, Header, description = "Client-generated UUID or ULID, unique per school", pattern = "^[A-Za-z0-9_-]{8,128}$"),
+    ),
+    request_body = CorrectPurchaseRequest,
+    responses(
+        (status = 201, description = "Corrected (or replayed, with `Idempotent-Replayed: true`)", body = CorrectionResponse,
+            headers(
+                ("Idempotent-Replayed" = String, description = "`true` when this is a stored response"),
+                ("Location" = String, description = "The new entry"),
+            )),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "May read but not correct this purchase", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such purchase in the caller's scope", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already voided (`already-voided`), a void entry (`not-voidable`), payments recorded (`has-payments`), or Idempotency-Key reused with another request (`idempotency-key-reused`)", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over 256 KiB", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Missing reason, invalid fields of the new purchase (another school, unknown supplier…), or a missing Idempotency-Key", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+)]
+#[post("/purchases/{id}/correct")]
+pub async fn correct_purchase(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: AuthUser,
+    id: web::Path<String>,
+    body: JsonBody<CorrectPurchaseRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let key = idempotency_key(&req)?;
+    let id = id.into_inner();
+    let idem = keyed_request(key, "correct", &id, &body.raw);
+    let reason = void_reason(&body.value.reason)?;
+    let new = parse_purchase(body.value.purchase, today_cst()).map_err(|e| service::within("purchase", e))?;
+    let recorded = state
+        .db
+        .run(move |conn| {
+            service::correct(conn, &user, &id, &reason, &new, &idem, |void, entry| {
+                let answer =
+                    CorrectionResponse { void: PurchaseResponse::from(void.clone()), purchase: PurchaseResponse::from(entry.clone()) };
+                serde_json::to_string(&answer).map_err(|e| ApiError::Internal(e.into()))
+            })
+        })
+        .await?;
+    Ok(respond(recorded, |doc| doc["purchase"]["id"].as_str()))
 }

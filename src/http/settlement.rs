@@ -97,6 +97,7 @@ pub struct PaymentResponse {
     pub amount: Decimal,
     pub reference: String,
     pub recorded_by: String,
+    #[serde(with = "crate::http::timestamp::utc")]
     pub recorded_at: chrono::NaiveDateTime,
 }
 

@@ -35,6 +35,7 @@ pub struct TargetYearResponse {
     #[schema(example = "province/u-123")]
     pub set_by: String,
     /// When it was set (UTC).
+    #[serde(with = "crate::http::timestamp::utc")]
     pub set_at: NaiveDateTime,
 }
 

@@ -185,7 +185,7 @@ pub fn confirm(
         let purchase = match link {
             None => {
                 let new = parse(&d.purchase_body)?;
-                append_purchase(conn, user, &new, head, None, Some(&d.id))?
+                append_purchase(conn, user, &new, head, None, Some(&d.id), None)?
             }
             Some(pid) => link_purchase(conn, user, &d, pid)?,
         };

@@ -146,7 +146,9 @@ pub fn fill(conn: &mut DbConn) -> Result<String, ApiError> {
     }
     // Void one purchase so the demo shows reversals.
     if let Some(first) = purchase_repo::list(conn, &purchase_repo::PurchaseFilter { limit: 1, ..Default::default() })?.first() {
-        super::purchases::void(conn, &actor(Role::Canteen(first.school_id.clone())), &first.id, "demo: entered twice")?;
+        super::purchases::void(conn, &actor(Role::Canteen(first.school_id.clone())), &first.id, "demo: entered twice", None, |_| {
+            Ok("{}".into())
+        })?;
     }
     // Random passwords, printed once: a demo database must not carry known credentials.
     let county_pw = crate::auth::password::generate(16);

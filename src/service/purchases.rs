@@ -182,7 +182,7 @@ pub fn record(
     if let Some(done) = replay(conn, &new.school_id, req)? {
         return Ok(done);
     }
-    write_tx(conn, |conn| record_in_tx(conn, user, &new, req, render))
+    write_tx(conn, |conn| record_in_tx(conn, user, &new, req, None, render))
 }
 
 pub(crate) fn check_writer(user: &AuthUser, school_id: &str) -> Result<(), ApiError> {
@@ -193,19 +193,21 @@ pub(crate) fn check_writer(user: &AuthUser, school_id: &str) -> Result<(), ApiEr
     }
 }
 
-/// Records one purchase inside the caller's write transaction.
+/// Records one purchase inside the caller's write transaction; with `corrects`, the entry
+/// it corrects (voided in the same transaction).
 fn record_in_tx(
     conn: &mut DbConn,
     user: &AuthUser,
     new: &NewPurchase,
     req: &IdempotentRequest,
+    corrects: Option<&str>,
     render: impl FnOnce(&FullPurchase) -> Result<String, ApiError>,
 ) -> Result<Recorded, ApiError> {
     let head = schools::lock_for_write(conn, &new.school_id, &[new.supplier_id.as_str()])?.ok_or(ApiError::NotFound("school"))?;
     if let Some(done) = replay(conn, &new.school_id, req)? {
         return Ok(done);
     }
-    let full = append_purchase(conn, user, new, head, Some(req.key.clone()), None)?;
+    let full = append_purchase(conn, user, new, head, Some(req.key.clone()), None, corrects)?;
     let body = render(&full)?;
     let (stored, audit, event) = bookkeeping(user, &full.purchase, req, &body);
     idempotency::insert(conn, &stored)?;
@@ -217,15 +219,7 @@ fn record_in_tx(
 /// What recording an entry writes besides the entry: the answer stored under the key,
 /// the audit row, and the event for the supplier's webhooks.
 pub(crate) fn bookkeeping(user: &AuthUser, row: &PurchaseRow, req: &IdempotentRequest, body: &str) -> (IdempotencyRow, AuditRow, Emit) {
-    let stored = IdempotencyRow {
-        school_id: row.school_id.clone(),
-        idem_key: req.key.clone(),
-        request_hash: req.hash(),
-        request_body: req.canonical().to_owned(),
-        response_status: 201,
-        response_body: body.to_owned(),
-        created_at: row.recorded_at,
-    };
+    let stored = stored_answer(&row.school_id, req, body, row.recorded_at);
     let audit = super::audit_row(
         &user.actor(),
         "purchase.record",
@@ -284,13 +278,15 @@ pub(crate) fn build_entry(
         recorded_by: user.actor(),
         recorded_at: now,
         idempotency_key,
+        corrects_id: None,
     };
     (row, lines)
 }
 
 /// Appends a new entry for `new` to its school's chain (head locked by the caller) and
 /// updates the aggregates. With `from_delivery`, the entry is the canteen's confirmation
-/// of that supplier delivery, so it is confirmed by both parties from the start.
+/// of that supplier delivery, so it is confirmed by both parties from the start; with
+/// `corrects`, it names the entry it corrects.
 pub(crate) fn append_purchase(
     conn: &mut DbConn,
     user: &AuthUser,
@@ -298,13 +294,15 @@ pub(crate) fn append_purchase(
     head: (i64, String),
     idempotency_key: Option<String>,
     from_delivery: Option<&str>,
+    corrects: Option<&str>,
 ) -> Result<FullPurchase, ApiError> {
     let school = schools::find(conn, &new.school_id)?.ok_or(ApiError::NotFound("school"))?;
     let supplier =
         suppliers::find(conn, &new.supplier_id)?.ok_or_else(|| ApiError::field("supplier_id", "unknown_supplier", "no such supplier"))?;
     let ctx = supplier_context(conn, &supplier.id, &supplier.origin_county_code)?;
     let now = super::now();
-    let (row, lines) = build_entry(user, new, &school.school.county_code, now, idempotency_key);
+    let (mut row, lines) = build_entry(user, new, &school.school.county_code, now, idempotency_key);
+    row.corrects_id = corrects.map(str::to_owned);
     let id = row.id.clone();
     let qualification = ctx.qualify(new.draft.purchase_date);
     let q = row_for(&id, qualification);
@@ -338,76 +336,203 @@ pub(crate) fn append_purchase(
     })
 }
 
-/// Voids an entry with a reversal entry dated the same business date. Voiding twice is
-/// a 409 (also enforced by a unique constraint on `voids_id`).
-pub fn void(conn: &mut DbConn, user: &AuthUser, purchase_id: &str, reason: &str) -> Result<FullPurchase, ApiError> {
+/// A purchase the caller may void or correct: 404 outside its scope, 403 when it may read
+/// but not write it.
+fn writable(conn: &mut DbConn, user: &AuthUser, purchase_id: &str, what: &str) -> Result<FullPurchase, ApiError> {
+    let seen = visible(conn, user, purchase_id)?;
+    if !user.role.can_write_ledger_of(&seen.purchase.school_id) {
+        return Err(ApiError::Forbidden(format!("only the school's canteen may {what} its purchases")));
+    }
+    Ok(seen)
+}
+
+/// The answer to store under a key.
+fn stored_answer(school_id: &str, req: &IdempotentRequest, body: &str, at: chrono::NaiveDateTime) -> IdempotencyRow {
+    IdempotencyRow {
+        school_id: school_id.to_owned(),
+        idem_key: req.key.clone(),
+        request_hash: req.hash(),
+        request_body: req.canonical().to_owned(),
+        response_status: 201,
+        response_body: body.to_owned(),
+        created_at: at,
+    }
+}
+
+/// Voids an entry with a reversal entry dated the same business date. With `req`, the void
+/// is idempotent like a create: the same key and request get the stored answer, another
+/// request with the key is a 409 naming what differs, and concurrent retries void once
+/// (keys are the school's, shared with creates). Voiding twice is a 409 `already-voided`
+/// (also enforced by a unique constraint on `voids_id`). `render` produces the answer.
+pub fn void(
+    conn: &mut DbConn,
+    user: &AuthUser,
+    purchase_id: &str,
+    reason: &str,
+    req: Option<&IdempotentRequest>,
+    render: impl FnOnce(&FullPurchase) -> Result<String, ApiError>,
+) -> Result<Recorded, ApiError> {
+    let seen = writable(conn, user, purchase_id, "void")?;
+    let school_id = seen.purchase.school_id.as_str();
+    if let Some(req) = req
+        && let Some(done) = replay(conn, school_id, req)?
+    {
+        return Ok(done);
+    }
     write_tx(conn, |conn| {
-        let seen = visible(conn, user, purchase_id)?;
-        if !user.role.can_write_ledger_of(&seen.purchase.school_id) {
-            return Err(ApiError::Forbidden("only the school's canteen may void its purchases".into()));
-        }
         // The reversal copies the qualification: read it again once a tag review of the
         // supplier can no longer be changing it.
-        let head = schools::lock_for_write(conn, &seen.purchase.school_id, &[seen.purchase.supplier_id.as_str()])?
-            .ok_or(ApiError::NotFound("school"))?;
-        let original = purchases::find(conn, purchase_id)?.ok_or(ApiError::NotFound("purchase"))?;
-        if original.purchase.kind == "void" {
-            return Err(ApiError::conflict("not-voidable", "a void entry cannot itself be voided"));
+        let head = schools::lock_for_write(conn, school_id, &[seen.purchase.supplier_id.as_str()])?.ok_or(ApiError::NotFound("school"))?;
+        if let Some(req) = req
+            && let Some(done) = replay(conn, school_id, req)?
+        {
+            return Ok(done);
         }
-        if purchases::void_of(conn, purchase_id)?.is_some() {
-            return Err(ApiError::conflict("already-voided", "this purchase has already been voided"));
+        let reversal = void_in_tx(conn, user, purchase_id, reason, head, req.map(|r| r.key.clone()))?;
+        let body = render(&reversal)?;
+        if let Some(req) = req {
+            idempotency::insert(conn, &stored_answer(school_id, req, &body, reversal.purchase.recorded_at))?;
         }
-        // Read again under the head lock: a payment may have been recorded meanwhile.
-        if !purchases::paid_of(conn, std::slice::from_ref(&original.purchase.id))?.is_empty() {
-            return Err(ApiError::conflict("has-payments", "a purchase with payments recorded against it cannot be voided"));
+        Ok(Recorded::Created(body))
+    })
+}
+
+/// Appends the reversal of `purchase_id` inside the caller's write transaction, its
+/// school's head (and the purchase's supplier) locked by the caller: checks it may be
+/// voided (not a void, not voided, no payments), chains the reversal, updates the
+/// aggregates, audits and emits `purchase.voided`. Returns the reversal as stored.
+pub(crate) fn void_in_tx(
+    conn: &mut DbConn,
+    user: &AuthUser,
+    purchase_id: &str,
+    reason: &str,
+    head: (i64, String),
+    idempotency_key: Option<String>,
+) -> Result<FullPurchase, ApiError> {
+    let original = purchases::find(conn, purchase_id)?.ok_or(ApiError::NotFound("purchase"))?;
+    if original.purchase.kind == "void" {
+        return Err(ApiError::conflict("not-voidable", "a void entry cannot itself be voided"));
+    }
+    if purchases::void_of(conn, purchase_id)?.is_some() {
+        return Err(ApiError::conflict("already-voided", "this purchase has already been voided"));
+    }
+    // Read again under the head lock: a payment may have been recorded meanwhile.
+    if !purchases::paid_of(conn, std::slice::from_ref(&original.purchase.id))?.is_empty() {
+        return Err(ApiError::conflict("has-payments", "a purchase with payments recorded against it cannot be voided"));
+    }
+    let id = super::new_id();
+    let p = &original.purchase;
+    let lines: Vec<LineRow> = original
+        .lines
+        .iter()
+        .map(|l| LineRow {
+            purchase_id: id.clone(),
+            quantity_milli: -l.quantity_milli,
+            amount_fen: -l.amount_fen,
+            mass_mg: l.mass_mg.map(|m| -m),
+            ..l.clone()
+        })
+        .collect();
+    let row = PurchaseRow {
+        id: id.clone(),
+        kind: "void".into(),
+        voids_id: Some(p.id.clone()),
+        void_reason: Some(reason.to_owned()),
+        total_fen: -p.total_fen,
+        seq: 0,
+        prev_hash: String::new(),
+        hash: String::new(),
+        recorded_by: user.actor(),
+        recorded_at: super::now(),
+        idempotency_key,
+        corrects_id: None,
+        ..p.clone()
+    };
+    // The reversal carries the original's qualification, so it cancels it exactly.
+    let q = match &original.qualification {
+        Some(q) => purchases::QualificationRow { purchase_id: id.clone(), evaluated_at: super::now(), ..q.clone() },
+        None => return Err(ApiError::Internal(anyhow::anyhow!("purchase {} has no qualification", p.id))),
+    };
+    let qualification = Qualification::from_parts(&q.class, q.tag.as_deref());
+    let row = append(conn, row, &lines, head, q)?;
+    let confirmed = purchases::is_confirmed(conn, &p.id)?;
+    aggregates::apply(conn, &aggregates::delta(&row, &lines, qualification, 1, -1, confirmed))?;
+    super::audit(
+        conn,
+        &user.actor(),
+        "purchase.void",
+        ("purchase", &p.id),
+        None,
+        Some(serde_json::json!({"void_id": row.id, "reason": reason, "seq": row.seq, "hash": row.hash})),
+    )?;
+    webhooks::emit(conn, &row.supplier_id, webhook::PURCHASE_VOIDED, webhooks::purchase_payload(&row))?;
+    purchases::find(conn, &row.id)?.ok_or(ApiError::NotFound("purchase"))
+}
+
+/// Corrects an entry in one transaction: voids it (as [`void`] does) and records `new` (as
+/// [`record`] does) on top of the reversal, the new entry naming the one it corrects.
+/// Idempotent under `req` like a create. `new` must be for the entry's school (a 422 on
+/// `purchase.school_id` otherwise); any error of either half writes nothing, and field
+/// errors of the new entry are named under `purchase.`. `render` gets the reversal and the
+/// new entry and produces the answer stored under the key.
+pub fn correct(
+    conn: &mut DbConn,
+    user: &AuthUser,
+    purchase_id: &str,
+    reason: &str,
+    new: &NewPurchase,
+    req: &IdempotentRequest,
+    render: impl FnOnce(&FullPurchase, &FullPurchase) -> Result<String, ApiError>,
+) -> Result<Recorded, ApiError> {
+    let seen = writable(conn, user, purchase_id, "correct")?;
+    let school_id = seen.purchase.school_id.as_str();
+    if new.school_id != school_id {
+        return Err(ApiError::field(
+            "purchase.school_id",
+            "other_school",
+            "a correction is recorded in the school of the entry it corrects",
+        ));
+    }
+    if let Some(done) = replay(conn, school_id, req)? {
+        return Ok(done);
+    }
+    write_tx(conn, |conn| {
+        // Both halves' suppliers, then the head: the one lock order of every writer.
+        let mut supplier_ids = vec![seen.purchase.supplier_id.as_str(), new.supplier_id.as_str()];
+        supplier_ids.sort_unstable();
+        supplier_ids.dedup();
+        let head = schools::lock_for_write(conn, school_id, &supplier_ids)?.ok_or(ApiError::NotFound("school"))?;
+        if let Some(done) = replay(conn, school_id, req)? {
+            return Ok(done);
         }
-        let id = super::new_id();
-        let p = &original.purchase;
-        let lines: Vec<LineRow> = original
-            .lines
-            .iter()
-            .map(|l| LineRow {
-                purchase_id: id.clone(),
-                quantity_milli: -l.quantity_milli,
-                amount_fen: -l.amount_fen,
-                mass_mg: l.mass_mg.map(|m| -m),
-                ..l.clone()
-            })
-            .collect();
-        let row = PurchaseRow {
-            id: id.clone(),
-            kind: "void".into(),
-            voids_id: Some(p.id.clone()),
-            void_reason: Some(reason.to_owned()),
-            total_fen: -p.total_fen,
-            seq: 0,
-            prev_hash: String::new(),
-            hash: String::new(),
-            recorded_by: user.actor(),
-            recorded_at: super::now(),
-            idempotency_key: None,
-            ..p.clone()
-        };
-        // The reversal carries the original's qualification, so it cancels it exactly.
-        let q = match &original.qualification {
-            Some(q) => purchases::QualificationRow { purchase_id: id.clone(), evaluated_at: super::now(), ..q.clone() },
-            None => return Err(ApiError::Internal(anyhow::anyhow!("purchase {} has no qualification", p.id))),
-        };
-        let qualification = Qualification::from_parts(&q.class, q.tag.as_deref());
-        let row = append(conn, row, &lines, head, q)?;
-        let confirmed = purchases::is_confirmed(conn, &p.id)?;
-        aggregates::apply(conn, &aggregates::delta(&row, &lines, qualification, 1, -1, confirmed))?;
+        let reversal = void_in_tx(conn, user, purchase_id, reason, head, None)?;
+        let mut new_id = None;
+        let recorded = record_in_tx(conn, user, new, req, Some(purchase_id), |entry| {
+            new_id = Some(entry.purchase.id.clone());
+            render(&reversal, entry)
+        })
+        .map_err(|e| within("purchase", e))?;
         super::audit(
             conn,
             &user.actor(),
-            "purchase.void",
-            ("purchase", &p.id),
+            "purchase.correct",
+            ("purchase", purchase_id),
             None,
-            Some(serde_json::json!({"void_id": row.id, "reason": reason, "seq": row.seq, "hash": row.hash})),
+            Some(serde_json::json!({"void_id": reversal.purchase.id, "corrected_by": new_id, "reason": reason})),
         )?;
-        webhooks::emit(conn, &row.supplier_id, webhook::PURCHASE_VOIDED, webhooks::purchase_payload(&row))?;
-        purchases::find(conn, &row.id)?.ok_or(ApiError::NotFound("purchase"))
+        Ok(recorded)
     })
+}
+
+/// Field errors of a part of a request named under its key (`supplier_id` →
+/// `purchase.supplier_id`).
+pub fn within(prefix: &str, e: ApiError) -> ApiError {
+    match e {
+        ApiError::Validation(fields) => {
+            ApiError::Validation(fields.into_iter().map(|f| FieldError { field: format!("{prefix}.{}", f.field), ..f }).collect())
+        }
+        other => other,
+    }
 }
 
 /// A purchase the caller may see; anything else is "not found".

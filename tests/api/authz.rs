@@ -111,6 +111,7 @@ enum Route {
     GetPurchase,
     GetPurchaseFromOtherSupplier,
     VoidPurchase,
+    CorrectPurchase,
     Import,
     ImportTemplate,
     ReportProvince,
@@ -171,6 +172,7 @@ impl Route {
             Self::ListPurchases | Self::ListPurchasesOfSchool | Self::ListPurchasesOfSupplier => "GET /api/v1/purchases",
             Self::GetPurchase | Self::GetPurchaseFromOtherSupplier => "GET /api/v1/purchases/{id}",
             Self::VoidPurchase => "POST /api/v1/purchases/{id}/void",
+            Self::CorrectPurchase => "POST /api/v1/purchases/{id}/correct",
             Self::Import => "POST /api/v1/imports",
             Self::ImportTemplate => "GET /api/v1/imports/template",
             Self::ReportProvince | Self::ReportPrefecture | Self::ReportCounty | Self::ReportSchool => "GET /api/v1/reports/shares",
@@ -234,6 +236,7 @@ impl Route {
             Self::GetPurchase => "GET /purchases/P (OWN←OWN)",
             Self::GetPurchaseFromOtherSupplier => "GET /purchases/P (OWN←OTHER)",
             Self::VoidPurchase => "POST /purchases/P/void (fresh)",
+            Self::CorrectPurchase => "POST /purchases/P/correct (fresh)",
             Self::Import => "POST /imports (fresh CSV; into the caller's own school)",
             Self::ImportTemplate => "GET /imports/template",
             Self::ReportProvince => "GET /reports/shares?scope=province",
@@ -313,6 +316,7 @@ const EXPECTED: &[(Route, [u16; 12])] = &[
     (GetPurchase,                            [401,  401,  200,  200, 200,  404,  200,  404,  200,  404,  200,  404]),
     (GetPurchaseFromOtherSupplier,           [401,  401,  200,  200, 200,  404,  200,  404,  200,  404,  404,  200]),
     (VoidPurchase,                           [401,  401,  403,  403, 403,  404,  403,  404,  201,  404,  403,  404]),
+    (CorrectPurchase,                        [401,  401,  403,  403, 403,  404,  403,  404,  201,  404,  403,  404]),
     // Imports: a canteen imports into its own school (taken from its token); the template
     // is for everyone signed in.
     (Import,                                 [401,  401,  403,  403, 403,  403,  403,  403,  201,  201,  403,  403]),
@@ -590,6 +594,17 @@ async fn prepare(app: &TestApp, w: &World, route: Route) -> Req {
         VoidPurchase => {
             let p = purchase(app, &w.own_school, &w.own_supplier).await;
             post(format!("/api/v1/purchases/{p}/void"), json!({"reason": "entered twice"}))
+        }
+        CorrectPurchase => {
+            let p = purchase(app, &w.own_school, &w.own_supplier).await;
+            Req {
+                idempotency_key: Some(uuid::Uuid::new_v4().to_string()),
+                ..post(
+                    format!("/api/v1/purchases/{p}/correct"),
+                    json!({"reason": "wrong quantity", "purchase":
+                        {"school_id": w.own_school, "supplier_id": w.own_supplier, "purchase_date": DATE, "lines": lines()}}),
+                )
+            }
         }
         ReportProvince => report("province"),
         ReportPrefecture => report(&format!("prefecture:{OWN_PREFECTURE}")),

@@ -65,6 +65,7 @@ fn every_route_is_documented_with_its_methods() {
         "POST /api/v1/purchases",
         "POST /api/v1/purchases/batch",
         "POST /api/v1/purchases/{id}/acknowledge",
+        "POST /api/v1/purchases/{id}/correct",
         "POST /api/v1/purchases/{id}/dispute",
         "POST /api/v1/purchases/{id}/payments",
         "POST /api/v1/purchases/{id}/void",

@@ -106,8 +106,11 @@ fn hmac_hex(secret: &str, message: &str) -> String {
     hex::encode(mac.finalize().into_bytes())
 }
 
+/// A timestamp as the API writes it (RFC 3339, UTC, `Z`).
 fn time(v: &Value) -> NaiveDateTime {
-    v.as_str().unwrap().parse().unwrap()
+    let s = v.as_str().unwrap();
+    assert!(s.ends_with('Z'), "{s}");
+    s.parse::<chrono::DateTime<chrono::Utc>>().unwrap().naive_utc()
 }
 
 /// A supplier (with its token) and a school that buys from it.

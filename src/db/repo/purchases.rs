@@ -27,6 +27,9 @@ pub struct PurchaseRow {
     pub recorded_by: String,
     pub recorded_at: NaiveDateTime,
     pub idempotency_key: Option<String>,
+    /// For an entry recorded by a correction: the entry it corrects (voided in the same
+    /// transaction).
+    pub corrects_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

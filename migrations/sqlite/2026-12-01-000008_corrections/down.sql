@@ -1,0 +1,2 @@
+DROP INDEX purchases_corrects_id;
+ALTER TABLE purchases DROP COLUMN corrects_id;
