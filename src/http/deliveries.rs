@@ -186,7 +186,7 @@ pub struct DeliveryQuery {
     pub status: Option<DeliveryStatus>,
     /// Only deliveries to this school (within the caller's scope).
     pub school_id: Option<String>,
-    #[param(pattern = "^[0-9a-f]{1,200}$")]
+    #[param(pattern = "^(3[0-9]|6[1-6]|2d){1,100}$")]
     pub cursor: Option<String>,
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,

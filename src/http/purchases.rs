@@ -38,14 +38,19 @@ pub struct LineRequest {
     pub description: String,
     /// Positive, at most 3 decimal places, as a string.
     #[schema(value_type = String, pattern = r"^(?!0*(\.0*)?$)[0-9]{1,9}(\.[0-9]{1,3})?$", example = "25.5")]
+    #[serde(deserialize_with = "super::dto::quantity")]
     pub quantity: Decimal,
     pub unit: Unit,
-    /// Yuan per unit, at most 4 decimal places, as a string.
-    #[schema(value_type = String, pattern = r"^[0-9]{1,11}(\.[0-9]{1,4})?$", example = "1.80")]
+    /// Yuan per unit, more than 0, at most 4 decimal places, as a string. The line's
+    /// amount (quantity × unit price, rounded to the fen) must be at least 0.01
+    /// (`zero_amount` otherwise).
+    #[schema(value_type = String, pattern = r"^(?!0*(\.0*)?$)[0-9]{1,11}(\.[0-9]{1,4})?$", example = "1.80")]
+    #[serde(deserialize_with = "super::dto::unit_price")]
     pub unit_price: Decimal,
     /// Yuan, at most 2 places. Optional: the ledger stores quantity × unit price rounded
     /// half away from zero to the fen; a sent amount more than 0.01 off is a 422.
-    #[schema(value_type = Option<String>, pattern = r"^[0-9]{1,15}(\.[0-9]{1,2})?$", example = "45.90")]
+    #[schema(value_type = Option<String>, pattern = r"^(?!0*(\.0*)?$)[0-9]{1,15}(\.[0-9]{1,2})?$", example = "45.90")]
+    #[serde(default, deserialize_with = "super::dto::optional_amount")]
     pub amount: Option<Decimal>,
 }
 
@@ -395,7 +400,7 @@ pub struct PurchaseQuery {
     pub from: Option<NaiveDate>,
     /// Last purchase date, inclusive.
     pub to: Option<NaiveDate>,
-    #[param(pattern = "^[0-9a-f]{1,200}$")]
+    #[param(pattern = "^(3[0-9]|6[1-6]|2d){1,100}$")]
     pub cursor: Option<String>,
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,

@@ -6,7 +6,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::body::JsonBody;
-use super::dto::check_text;
+use super::dto::{check_optional_text, check_text};
 use super::{Page, PageQuery, paginate};
 use crate::app::AppState;
 use crate::auth::AuthUser;
@@ -95,6 +95,8 @@ pub async fn create_school(
 ) -> Result<HttpResponse, ApiError> {
     let r = body.value;
     check_text("name", &r.name, 200)?;
+    check_optional_text("code", r.code.as_deref(), 64)?;
+    check_optional_text("address", r.address.as_deref(), 500)?;
     check_students(r.students)?;
     let new = schools::NewSchool {
         county_code: r.county_code,
@@ -117,7 +119,7 @@ pub struct SchoolQuery {
     /// Only schools of this prefecture (must be within the caller's scope).
     #[param(pattern = r"^[0-9]{6}$")]
     pub prefecture: Option<String>,
-    #[param(pattern = "^[0-9a-f]{1,200}$")]
+    #[param(pattern = "^(3[0-9]|6[1-6]|2d){1,100}$")]
     pub cursor: Option<String>,
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
@@ -210,6 +212,8 @@ pub async fn update_school(
     if let Some(name) = &r.name {
         check_text("name", name, 200)?;
     }
+    check_optional_text("code", r.code.as_ref().and_then(Option::as_deref), 64)?;
+    check_optional_text("address", r.address.as_ref().and_then(Option::as_deref), 500)?;
     check_students(r.students.flatten())?;
     let changes = SchoolChangeset {
         name: r.name.map(|n| n.trim().to_owned()),

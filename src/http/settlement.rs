@@ -80,7 +80,8 @@ pub struct CreatePaymentRequest {
     /// Not in the future (China Standard Time).
     pub paid_on: NaiveDate,
     /// Yuan, more than 0, at most 2 places, at most the unpaid balance.
-    #[schema(value_type = String, pattern = r"^[0-9]{1,15}(\.[0-9]{1,2})?$", example = "20.00")]
+    #[schema(value_type = String, pattern = r"^(?!0*(\.0*)?$)[0-9]{1,15}(\.[0-9]{1,2})?$", example = "20.00")]
+    #[serde(deserialize_with = "super::dto::amount")]
     pub amount: Decimal,
     /// Bank transfer or receipt reference.
     #[schema(min_length = 1, max_length = 100, example = "BANK-20190320-0042")]

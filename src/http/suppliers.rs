@@ -96,8 +96,9 @@ pub struct CreateSupplierRequest {
     #[schema(min_length = 1, max_length = 200, example = "惠水县好花红蔬菜专业合作社")]
     pub name: String,
     pub kind: SupplierKind,
-    /// GB/T 2260 code of the origin county; codes under 52 must be Guizhou counties.
-    #[schema(pattern = r"^[0-9]{6}$", example = "522731")]
+    /// GB/T 2260 code of the origin county: a county-level code (not ending in `00`) under a
+    /// province prefix (11–65, 71, 81, 82); codes under 52 must be Guizhou counties.
+    #[schema(pattern = r"^(1[1-5]|2[1-3]|3[1-7]|4[1-6]|5[0-4]|6[1-5]|71|81|82)[0-9]{2}(0[1-9]|[1-9][0-9])$", example = "522731")]
     pub origin_county_code: String,
     /// Business licence, cooperative registration or household registration reference.
     #[schema(min_length = 1, max_length = 100)]
@@ -154,7 +155,7 @@ pub struct SupplierQuery {
     #[param(pattern = r"^[0-9]{6}$")]
     pub origin_county: Option<String>,
     pub kind: Option<SupplierKind>,
-    #[param(pattern = "^[0-9a-f]{1,200}$")]
+    #[param(pattern = "^(3[0-9]|6[1-6]|2d){1,100}$")]
     pub cursor: Option<String>,
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
