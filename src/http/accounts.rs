@@ -98,7 +98,7 @@ pub async fn get_me(user: AuthUser) -> Result<HttpResponse, ApiError> {
 pub struct CreateUserRequest {
     #[schema(pattern = r"^[A-Za-z0-9_.@-]{3,64}$", example = "nanming-bureau")]
     pub username: String,
-    #[schema(min_length = 12, max_length = 200)]
+    #[schema(pattern = r"^[^\x00-\x1F\x7F-\x9F]*$", min_length = 12, max_length = 200)]
     pub password: String,
     /// `admin`, `province`, `prefecture:CODE`, `county:CODE`, `canteen:SCHOOL_ID` or `supplier:SUPPLIER_ID`.
     #[schema(

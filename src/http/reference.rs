@@ -34,7 +34,7 @@ pub struct Designation {
     pub valid_from: NaiveDate,
     pub valid_to: NaiveDate,
     #[serde(default)]
-    #[schema(max_length = 500)]
+    #[schema(pattern = r"^[^\x00-\x1F\x7F-\x9F]*$", max_length = 500)]
     pub note: String,
 }
 

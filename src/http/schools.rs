@@ -56,13 +56,18 @@ impl From<PlacedSchool> for SchoolResponse {
 pub struct CreateSchoolRequest {
     #[schema(pattern = r"^[0-9]{6}$", example = "520102")]
     pub county_code: String,
-    #[schema(min_length = 1, max_length = 200, example = "南明区第一小学")]
+    #[schema(
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x1F\x7F-\x9F]*$",
+        min_length = 1,
+        max_length = 200,
+        example = "南明区第一小学"
+    )]
     pub name: String,
-    #[schema(max_length = 64)]
+    #[schema(pattern = r"^[^\x00-\x1F\x7F-\x9F]*$", max_length = 64)]
     pub code: Option<String>,
     #[schema(minimum = 0, maximum = 100000)]
     pub students: Option<i32>,
-    #[schema(max_length = 500)]
+    #[schema(pattern = r"^[^\x00-\x1F\x7F-\x9F]*$", max_length = 500)]
     pub address: Option<String>,
 }
 
@@ -173,16 +178,20 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Optio
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateSchoolRequest {
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x1F\x7F-\x9F]*$",
+        min_length = 1,
+        max_length = 200
+    )]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>, max_length = 64)]
+    #[schema(pattern = r"^[^\x00-\x1F\x7F-\x9F]*$", value_type = Option<String>, max_length = 64)]
     pub code: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<i32>, minimum = 0, maximum = 100000)]
     pub students: Option<Option<i32>>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>, max_length = 500)]
+    #[schema(pattern = r"^[^\x00-\x1F\x7F-\x9F]*$", value_type = Option<String>, max_length = 500)]
     pub address: Option<Option<String>>,
 }
 
