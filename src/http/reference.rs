@@ -179,6 +179,9 @@ pub async fn put_designations(
     if user.role != Role::Admin {
         return Err(ApiError::Forbidden("only an administrator may edit designations".into()));
     }
+    for (i, d) in body.value.designations.iter().enumerate() {
+        super::dto::check_optional_text(&format!("designations[{i}].note"), Some(&d.note), 500)?;
+    }
     let code = code.into_inner();
     let input: Vec<DesignationInput> = body
         .value

@@ -1249,6 +1249,14 @@ async fn usernames_labels_school_codes_and_origin_codes_are_held_to_the_spec(db:
             "address",
             "too_long",
         ),
+        (
+            "designation note of 501 characters",
+            Method::PUT,
+            "/api/v1/counties/522731/designations".into(),
+            json!({"designations": [{"valid_from": "2014-01-01", "valid_to": "2020-12-31", "note": "注".repeat(501)}]}),
+            "designations[0].note",
+            "too_long",
+        ),
     ];
     for code in ["000000", "999999", "100101", "160101", "200101", "700101", "830101", "910101", "430000", "430100", "110100"] {
         cases.push((
