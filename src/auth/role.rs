@@ -115,9 +115,10 @@ impl Role {
     }
 
     /// May declare a tag on this supplier.
-    pub fn can_declare_tag(&self, supplier_id: &str) -> bool {
+    pub fn can_declare_tag(&self, supplier_id: &str, origin_county_code: &str) -> bool {
         match self {
-            Self::Admin | Self::Province | Self::County(_) => true,
+            Self::Admin | Self::Province => true,
+            Self::County(c) => c == origin_county_code,
             Self::Supplier(id) => id == supplier_id,
             _ => false,
         }
@@ -184,6 +185,18 @@ mod tests {
         assert!(!Role::Canteen("s2".into()).can_write_ledger_of("s1"));
         assert!(!Role::Admin.can_write_ledger_of("s1"));
         assert!(!Role::County("520102".into()).can_write_ledger_of("s1"));
+    }
+
+    #[test]
+    fn tags_are_declared_by_the_supplier_its_origin_county_or_the_province() {
+        assert!(Role::Supplier("s1".into()).can_declare_tag("s1", "520102"));
+        assert!(!Role::Supplier("s2".into()).can_declare_tag("s1", "520102"));
+        assert!(Role::County("520102".into()).can_declare_tag("s1", "520102"));
+        assert!(!Role::County("522731".into()).can_declare_tag("s1", "520102"));
+        assert!(Role::Province.can_declare_tag("s1", "520102"));
+        assert!(Role::Admin.can_declare_tag("s1", "520102"));
+        assert!(!Role::Prefecture("520100".into()).can_declare_tag("s1", "520102"));
+        assert!(!Role::Canteen("school".into()).can_declare_tag("s1", "520102"));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! the OpenAPI enums come from this single definition.)
 
 pub mod catalog;
+pub mod division;
 pub mod import;
 pub mod ledger;
 pub mod money;
@@ -11,6 +12,7 @@ pub mod period;
 pub mod purchase;
 pub mod qualification;
 pub mod shares;
+pub mod text;
 pub mod throttle;
 pub mod webhook;
 
@@ -53,6 +55,10 @@ pub enum DomainError {
     NonPublicAddress(String),
     #[error("{0}")]
     BadEvents(String),
+    #[error("the line amount rounds to 0.00: a line must cost at least 0.01")]
+    ZeroAmount,
+    #[error("must not contain control characters (U+0000–U+001F, U+007F–U+009F)")]
+    ControlCharacter,
 }
 
 impl DomainError {
@@ -75,6 +81,8 @@ impl DomainError {
             Self::BadUrl(_) => "bad_url",
             Self::NonPublicAddress(_) => "non_public_address",
             Self::BadEvents(_) => "bad_events",
+            Self::ZeroAmount => "zero_amount",
+            Self::ControlCharacter => "control_character",
         }
     }
 }

@@ -110,6 +110,31 @@ impl Quantity {
     }
 }
 
+/// Most digits before the decimal point of a quantity, a unit price and an amount (the
+/// documented patterns: `[0-9]{1,9}`, `[0-9]{1,11}`, `[0-9]{1,15}`).
+pub const QUANTITY_DIGITS: usize = 9;
+pub const UNIT_PRICE_DIGITS: usize = 11;
+pub const AMOUNT_DIGITS: usize = 15;
+
+/// Reads decimal text in the one form the API documents: digits, optionally `.` and more
+/// digits (`12`, `0.5`, `1234.50`), at most `max_int_digits` before the point and 28 after.
+/// A leading `-` is read too, so that the sign is refused by the value's own rule
+/// (`negative_amount`, `non_positive_quantity`) and too many places by `too_precise`.
+/// Anything else is `None`: exponents (`1e3`), `+2`, `.5`, `2.`, separators (`1_0`,
+/// `1,000`), spaces, and other digits than ASCII.
+pub fn parse_decimal_text(text: &str, max_int_digits: usize) -> Option<Decimal> {
+    let unsigned = text.strip_prefix('-').unwrap_or(text);
+    let (int, frac) = match unsigned.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (unsigned, None),
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(int) || int.len() > max_int_digits || frac.is_some_and(|f| !digits(f) || f.len() > 28) {
+        return None;
+    }
+    text.parse::<Decimal>().ok()
+}
+
 fn scaled(value: Decimal, places: u32) -> Option<i64> {
     value.checked_mul(Decimal::from(10_i64.pow(places))).and_then(|v| i64::try_from(v.trunc()).ok())
 }
@@ -159,6 +184,22 @@ mod tests {
 
     fn d(s: &str) -> Decimal {
         Decimal::from_str(s).unwrap()
+    }
+
+    #[test]
+    fn decimal_text_is_digits_with_an_optional_fraction() {
+        assert_eq!(parse_decimal_text("12", 15), Some(d("12")));
+        assert_eq!(parse_decimal_text("0.5", 15), Some(d("0.5")));
+        assert_eq!(parse_decimal_text("1234.50", 15), Some(d("1234.50")));
+        assert_eq!(parse_decimal_text("007", 15), Some(d("7")));
+        assert_eq!(parse_decimal_text("-1.5", 15), Some(d("-1.5")));
+        assert_eq!(parse_decimal_text("1.50001", 15), Some(d("1.50001")));
+        assert_eq!(parse_decimal_text("99999999999", 11), Some(d("99999999999")));
+        for loose in ["1_0", "1e3", "1E-2", "+2", ".5", "2.", "", "-", ".", "1.2.3", " 1", "1 ", "1,000", "--1", "0x10", "١", "NaN"] {
+            assert_eq!(parse_decimal_text(loose, 15), None, "{loose:?}");
+        }
+        assert_eq!(parse_decimal_text("100000000000", 11), None);
+        assert_eq!(parse_decimal_text("000000000001", 11), None);
     }
 
     #[test]

@@ -89,6 +89,8 @@ fn draft_line(raw: &RawLine) -> Result<LineDraft, FieldProblems> {
     let mut note = |field: &str, e: DomainError| problems.push((field.to_owned(), e));
     if raw.description.trim().is_empty() {
         note("description", DomainError::Blank);
+    } else if super::text::has_control(&raw.description) {
+        note("description", DomainError::ControlCharacter);
     }
     let quantity = Quantity::parse(raw.quantity).map_err(|e| note("quantity", e)).ok();
     let unit_price = UnitPrice::parse(raw.unit_price).map_err(|e| note("unit_price", e)).ok();
@@ -104,6 +106,11 @@ fn draft_line(raw: &RawLine) -> Result<LineDraft, FieldProblems> {
         return Err(problems);
     };
     let amount = match check_line_amount(quantity, unit_price, sent) {
+        Ok(a) if a == Money::ZERO => {
+            // Nothing was bought for money: it would count as a reporting unit with no total.
+            note("amount", DomainError::ZeroAmount);
+            return Err(problems);
+        }
         Ok(a) => a,
         Err(e) => {
             note("amount", e);
@@ -193,6 +200,16 @@ mod tests {
         let many = vec![line("1", Unit::Kg, "1", None); MAX_LINES + 1];
         let err = draft(date("2019-03-05"), date(TODAY), &many).unwrap_err();
         assert_eq!(err[0].1, DomainError::TooManyLines { max: MAX_LINES });
+    }
+
+    #[test]
+    fn a_line_whose_amount_rounds_to_zero_is_refused() {
+        for (qty, price) in [("10", "0"), ("0.001", "4.9999"), ("0.001", "0.0001")] {
+            let err = draft(date("2019-03-05"), date(TODAY), &[line(qty, Unit::Kg, price, None)]).unwrap_err();
+            assert_eq!(err, vec![("lines[0].amount".to_owned(), DomainError::ZeroAmount)], "{qty} × {price}");
+        }
+        // 0.005 rounds half away from zero to 0.01: a real, if small, line.
+        assert_eq!(draft(date("2019-03-05"), date(TODAY), &[line("0.001", Unit::Kg, "5", None)]).unwrap().total.fen(), 1);
     }
 
     #[test]

@@ -161,7 +161,7 @@ pub async fn get_me(user: AuthUser) -> Result<HttpResponse, ApiError> {
 pub struct CreateUserRequest {
     #[schema(pattern = r"^[A-Za-z0-9_.@-]{3,64}$", example = "nanming-bureau")]
     pub username: String,
-    #[schema(min_length = 12, max_length = 200)]
+    #[schema(pattern = r"^[^\x00-\x1F\x7F-\x9F]*$", min_length = 12, max_length = 200)]
     pub password: String,
     /// `admin`, `province`, `prefecture:CODE`, `county:CODE`, `canteen:SCHOOL_ID` or `supplier:SUPPLIER_ID`.
     #[schema(
@@ -183,6 +183,15 @@ fn parse_role(text: &str) -> Result<Role, ApiError> {
     Role::parse(text).ok_or_else(|| {
         ApiError::field("role", "bad_role", "use admin, province, prefecture:CODE, county:CODE, canteen:SCHOOL_ID or supplier:SUPPLIER_ID")
     })
+}
+
+/// A username as documented: 3–64 characters of `A–Z a–z 0–9 _ . @ -`.
+fn check_username(name: &str) -> Result<(), ApiError> {
+    let allowed = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'@' | b'-');
+    if !(3..=64).contains(&name.len()) || !name.bytes().all(allowed) {
+        return Err(ApiError::field("username", "bad_username", "3–64 characters of A–Z, a–z, 0–9, _, ., @ and -"));
+    }
+    Ok(())
 }
 
 fn require_admin(user: &AuthUser) -> Result<(), ApiError> {
@@ -210,6 +219,7 @@ fn require_admin(user: &AuthUser) -> Result<(), ApiError> {
 pub async fn create_user(state: web::Data<AppState>, user: AuthUser, body: JsonBody<CreateUserRequest>) -> Result<HttpResponse, ApiError> {
     require_admin(&user)?;
     let req = body.value;
+    check_username(&req.username)?;
     let role = parse_role(&req.role)?;
     if req.password.chars().count() < 12 {
         return Err(ApiError::field("password", "too_short", "passwords have at least 12 characters"));
@@ -227,8 +237,13 @@ pub struct MintTokenRequest {
     /// The role the token carries, e.g. `canteen:SCHOOL_ID` or `supplier:SUPPLIER_ID`.
     #[schema(pattern = r"^(admin|province|(prefecture|county):[0-9]{6}|(canteen|supplier):[0-9a-fA-F-]{1,64})$")]
     pub role: String,
-    /// What the token is for (shown in listings and audit).
-    #[schema(min_length = 1, max_length = 200, example = "canteen app, kitchen tablet")]
+    /// What the token is for (shown in listings and audit): not blank, one line.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x1F\x7F-\x9F]*$",
+        example = "canteen app, kitchen tablet"
+    )]
     pub label: String,
     /// Lifetime in days (1–1825, default 365).
     #[schema(minimum = 1, maximum = 1825)]
@@ -268,6 +283,7 @@ pub async fn mint_integration_token(
     require_admin(&user)?;
     let req = body.value;
     let role = parse_role(&req.role)?;
+    super::dto::check_text("label", &req.label, 200)?;
     let days = req.days.unwrap_or(365);
     if !(1..=1825).contains(&days) {
         return Err(ApiError::field("days", "out_of_range", "days must be between 1 and 1825"));

@@ -144,9 +144,11 @@ fn malformed(e: &serde_json::Error) -> ApiError {
 /// Parses a typed document straight from bytes, without building the document first
 /// (a batch of a thousand purchases would cost several times its size), with the same
 /// answers as [`JsonBody`]: 400 when it is not JSON, 422 naming the field, an object
-/// required.
+/// required. Control characters: when the bytes hold one (raw, or as a JSON escape), the
+/// document path is taken instead, which names the field ([`check_controls`]). Raw bytes
+/// U+0000–U+001F inside a string are not JSON at all (a 400).
 pub fn parse_slice<T: DeserializeOwned>(buf: &[u8]) -> Result<T, ApiError> {
-    if buf.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+    if buf.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') || may_hold_control(buf) {
         // Not an object: the document path gives the 400 or the 422.
         return parse::<T, 0>(buf).map(|b| b.value);
     }
@@ -160,11 +162,68 @@ pub fn parse_slice<T: DeserializeOwned>(buf: &[u8]) -> Result<T, ApiError> {
 
 /// Reads a typed value from a JSON document (a whole body, or one item of a batch) with
 /// the same 422s as a body: an object is required, and a bad field is named.
+/// Every string of the document, key or value, is checked for control characters
+/// first (`domain::text`), so none reaches the database whatever the field.
 pub fn from_value<T: DeserializeOwned>(raw: &serde_json::Value) -> Result<T, ApiError> {
     if !raw.is_object() {
         return Err(ApiError::field("body", "invalid_type", "the body must be a JSON object"));
     }
+    check_controls(raw)?;
     serde_path_to_error::deserialize(raw).map_err(|e| ApiError::Validation(vec![field_error(&e, "body")]))
+}
+
+/// Most control-character errors listed for one document.
+const MAX_CONTROL_ERRORS: usize = 100;
+
+/// A 422 naming every string (by its path, as serde names fields: `lines[0].description`)
+/// or key that holds a control character.
+pub fn check_controls(raw: &serde_json::Value) -> Result<(), ApiError> {
+    let mut found = Vec::new();
+    walk(raw, &mut String::new(), &mut found);
+    if found.is_empty() {
+        return Ok(());
+    }
+    let err = crate::domain::DomainError::ControlCharacter;
+    Err(ApiError::Validation(
+        found.into_iter().map(|path| FieldError::domain(if path.is_empty() { "body".into() } else { path }, &err)).collect(),
+    ))
+}
+
+fn walk(v: &serde_json::Value, path: &mut String, found: &mut Vec<String>) {
+    use crate::domain::text::has_control;
+    use serde_json::Value;
+    if found.len() >= MAX_CONTROL_ERRORS {
+        return;
+    }
+    match v {
+        Value::String(s) if has_control(s) => found.push(path.clone()),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                let len = path.len();
+                path.push_str(&format!("[{i}]"));
+                walk(item, path, found);
+                path.truncate(len);
+            }
+        }
+        Value::Object(map) => {
+            for (key, item) in map {
+                let len = path.len();
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                if has_control(key) {
+                    // The key itself is the offence: named with its control characters escaped.
+                    path.push_str(&key.escape_default().to_string());
+                    found.push(path.clone());
+                } else {
+                    path.push_str(key);
+                    walk(item, path, found);
+                }
+                path.truncate(len);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// Names the offending field and classifies serde's message into a stable code; an error
@@ -191,4 +250,66 @@ pub fn field_error<E: std::fmt::Display>(e: &serde_path_to_error::Error<E>, root
     };
     let field = if path == "." || path.is_empty() { root.to_owned() } else { path };
     FieldError::new(field, code, msg)
+}
+
+/// Whether JSON text may hold a control character in a string: an escape of one
+/// (`\n`, `\t`, `\b`, `\f`, `\r`, `\u0000`–`\u001F`, `\u007F`–`\u009F`), or U+007F–U+009F
+/// written raw. Outside strings JSON has neither escapes nor such bytes, so no tokenizing
+/// is needed; `\\` is skipped as a pair.
+fn may_hold_control(buf: &[u8]) -> bool {
+    let mut i = 0;
+    while let Some(&b) = buf.get(i) {
+        match b {
+            b'\\' => match buf.get(i + 1) {
+                Some(b'b' | b'f' | b'n' | b'r' | b't') => return true,
+                Some(b'u') => {
+                    let hex = buf.get(i + 2..i + 6).and_then(|h| std::str::from_utf8(h).ok()).and_then(|h| u32::from_str_radix(h, 16).ok());
+                    if hex.is_some_and(|c| c < 0x20 || (0x7f..=0x9f).contains(&c)) {
+                        return true;
+                    }
+                    i += 6;
+                }
+                _ => i += 2,
+            },
+            0x7f => return true,
+            0xc2 if buf.get(i + 1).is_some_and(|n| (0x80..=0x9f).contains(n)) => return true,
+            _ => i += 1,
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_spotted_in_json_text() {
+        for held in [
+            r#"{"a":"x\u0000"}"#,
+            r#"{"a":"\n"}"#,
+            r#"{"a":"\u001F"}"#,
+            r#"{"a":"\u007f"}"#,
+            r#"{"a":"\u0085"}"#,
+            "{\"a\":\"\u{7f}\"}",
+            "{\"a\":\"\u{85}\"}",
+            r#"{"a":"\\\t"}"#,
+        ] {
+            assert!(may_hold_control(held.as_bytes()), "{held}");
+        }
+        for clean in [r#"{"a":"\\n"}"#, r#"{"a":"\u00A0\u4e2d"}"#, r#"{"a":"\"\/"}"#, "{\"a\":\"中文\"}", r#"{"a":"\\u0000"}"#] {
+            assert!(!may_hold_control(clean.as_bytes()), "{clean}");
+        }
+    }
+
+    #[test]
+    fn the_walk_names_every_string_with_a_control_character() {
+        let doc = serde_json::json!({"name": "ok", "lines": [{"description": "a\u{0}"}, {"x": ["\t"]}], "k\u{1}": 1});
+        let Err(ApiError::Validation(errors)) = check_controls(&doc) else { panic!("refused") };
+        let fields: Vec<_> = errors.iter().map(|e| (e.field.as_str(), e.code.as_str())).collect();
+        assert_eq!(
+            fields,
+            [("k\\u{1}", "control_character"), ("lines[0].description", "control_character"), ("lines[1].x[0]", "control_character")]
+        );
+    }
 }

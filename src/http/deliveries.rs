@@ -28,14 +28,19 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateDeliveryRequest {
-    #[schema(min_length = 1, max_length = 64)]
+    #[schema(pattern = r"^[^\x00-\x1F\x7F-\x9F]*$", min_length = 1, max_length = 64)]
     pub school_id: String,
     /// Business date of the delivery: not in the future (China Standard Time).
     pub delivery_date: NaiveDate,
     /// The supplier's own reference (delivery note number).
-    #[schema(min_length = 1, max_length = 64, example = "DN-2019-0305-17")]
+    #[schema(
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x1F\x7F-\x9F]*$",
+        min_length = 1,
+        max_length = 64,
+        example = "DN-2019-0305-17"
+    )]
     pub reference: String,
-    #[schema(max_length = 64)]
+    #[schema(pattern = r"^[^\x00-\x1F\x7F-\x9F]*$", max_length = 64)]
     pub invoice_no: Option<String>,
     #[schema(min_items = 1, max_items = 200)]
     pub lines: Vec<LineRequest>,
@@ -187,8 +192,9 @@ pub struct DeliveryQuery {
     /// Only deliveries in this state.
     pub status: Option<DeliveryStatus>,
     /// Only deliveries to this school (within the caller's scope).
+    #[param(min_length = 1, pattern = r"^[^\x00-\x1F\x7F-\x9F]*$")]
     pub school_id: Option<String>,
-    #[param(pattern = "^[0-9a-f]{1,200}$")]
+    #[param(pattern = "^(3[0-9]|6[1-6]|2d){1,100}$")]
     pub cursor: Option<String>,
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
@@ -245,7 +251,7 @@ pub async fn get_delivery(state: web::Data<AppState>, user: AuthUser, id: web::P
 pub struct ConfirmDeliveryRequest {
     /// A purchase the canteen already recorded for this delivery (same supplier, same
     /// total) to confirm instead of recording a new one.
-    #[schema(min_length = 1, max_length = 64)]
+    #[schema(pattern = r"^[^\x00-\x1F\x7F-\x9F]*$", min_length = 1, max_length = 64)]
     pub purchase_id: Option<String>,
 }
 
@@ -299,7 +305,12 @@ pub async fn confirm_delivery(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DisputeRequest {
-    #[schema(min_length = 1, max_length = 500, example = "only 40 kg of the 50 kg arrived")]
+    #[schema(
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x1F\x7F-\x9F]*$",
+        min_length = 1,
+        max_length = 500,
+        example = "only 40 kg of the 50 kg arrived"
+    )]
     pub reason: String,
 }
 

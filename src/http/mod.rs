@@ -29,7 +29,9 @@ use serde::de::value::MapDeserializer;
 use serde::de::{self, DeserializeOwned, Deserializer, IntoDeserializer, Visitor};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::error::ApiError;
+use crate::domain::DomainError;
+use crate::domain::text::has_control;
+use crate::error::{ApiError, FieldError};
 
 /// Largest page a list returns.
 pub const MAX_LIMIT: i64 = 500;
@@ -45,12 +47,16 @@ pub struct Page<T: ToSchema> {
     pub next_cursor: Option<String>,
 }
 
+/// Schema pattern of a cursor: the lowercase hex of an id this API issues (ids are
+/// UUIDs, so the hex of `0-9`, `a-f` and `-`), at most 100 characters of id.
+pub const CURSOR_PATTERN: &str = "^(3[0-9]|6[1-6]|2d){1,100}$";
+
 /// Cursor pagination parameters.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// Opaque cursor from a previous page's `next_cursor`.
-    #[param(pattern = "^[0-9a-f]{1,200}$")]
+    #[param(pattern = "^(3[0-9]|6[1-6]|2d){1,100}$")]
     pub cursor: Option<String>,
     /// Page size, 1–500 (default 100).
     #[param(minimum = 1, maximum = 500)]
@@ -66,15 +72,21 @@ impl PageQuery {
         }
         let after = match &self.cursor {
             None => None,
-            Some(c) => Some(
-                hex::decode(c)
-                    .ok()
-                    .and_then(|b| String::from_utf8(b).ok())
-                    .ok_or_else(|| ApiError::field("cursor", "bad_cursor", "cursor is not one this API issued"))?,
-            ),
+            Some(c) => Some(decode_cursor(c).ok_or_else(|| ApiError::field("cursor", "bad_cursor", "cursor is not one this API issued"))?),
         };
         Ok((after, limit + 1))
     }
+}
+
+/// The id a cursor stands for: lowercase hex of 1–100 characters of `0-9`, `a-f`, `-`
+/// (what ids are made of, see [`CURSOR_PATTERN`]); anything else, `00` (a NUL) included, is
+/// not a cursor this API issued.
+fn decode_cursor(cursor: &str) -> Option<String> {
+    if cursor.len() > 200 || cursor.bytes().any(|b| b.is_ascii_uppercase()) {
+        return None;
+    }
+    let id = String::from_utf8(hex::decode(cursor).ok()?).ok()?;
+    (!id.is_empty() && id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b) || b == b'-')).then_some(id)
 }
 
 /// Cuts a `limit + 1` result to a page and derives the next cursor from the last id.
@@ -106,11 +118,26 @@ impl<T: DeserializeOwned> FromRequest for Query<T> {
     }
 }
 
-/// Decodes the pairs, then deserializes them with path tracking.
+/// Decodes the pairs, refuses empty values and control characters (naming the
+/// parameter), then deserializes them with path tracking. An empty value (`?prefecture=`)
+/// is never read as "no filter".
 pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
     let pairs = web::Query::<Vec<(String, String)>>::from_query(query)
         .map_err(|e| ApiError::field("query", "invalid_query", e.to_string()))?
         .into_inner();
+    let mut errors = Vec::new();
+    for (key, value) in &pairs {
+        if has_control(key) {
+            errors.push(FieldError::domain("query", &DomainError::ControlCharacter));
+        } else if has_control(value) {
+            errors.push(FieldError::domain(key.clone(), &DomainError::ControlCharacter));
+        } else if value.is_empty() {
+            errors.push(FieldError::new(key.clone(), "empty", format!("{key} must not be empty: leave the parameter out instead")));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
     let map = MapDeserializer::<_, de::value::Error>::new(pairs.into_iter().map(|(k, v)| (k, QueryValue(v))));
     serde_path_to_error::deserialize(map).map_err(|e| ApiError::Validation(vec![body::field_error(&e, "query")]))
 }
@@ -182,7 +209,71 @@ pub fn query_config() -> web::QueryConfig {
     })
 }
 
+/// A request whose path holds a control character (`/purchases/%00`) names no resource
+/// that can exist (ids, codes and jtis never hold one): a 404 before any handler, the same
+/// on both backends. Query strings are checked by [`parse_query`], bodies by `body`.
+pub async fn refuse_control_paths(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    if path_has_control(req.path()) {
+        let res = actix_web::ResponseError::error_response(&ApiError::NotFound("resource"));
+        return Ok(req.into_response(res));
+    }
+    next.call(req).await.map(actix_web::dev::ServiceResponse::map_into_boxed_body)
+}
+
+/// Whether the percent-decoded path holds a control character (or bytes that are not UTF-8,
+/// which no id is either).
+fn path_has_control(path: &str) -> bool {
+    let bytes = path.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        let hex = (b == b'%')
+            .then(|| bytes.get(i + 1..i + 3))
+            .flatten()
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match hex {
+            Some(v) => {
+                decoded.push(v);
+                i += 3;
+            }
+            None => {
+                decoded.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(decoded).map_or(true, |p| has_control(&p))
+}
+
 /// Path-parameter errors as problem+json.
 pub fn path_config() -> web::PathConfig {
     web::PathConfig::default().error_handler(|err, _req: &HttpRequest| ApiError::BadRequest(format!("invalid path: {err}")).into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_are_the_hex_of_ids_only() {
+        let id = "0193a7c2-5f1e-7c3a-9b2d-1e2f3a4b5c6d";
+        assert_eq!(decode_cursor(&hex::encode(id)).as_deref(), Some(id));
+        for bad in ["", "00", "0", "zz", "2D", "41", "e4b8ad", "3", &"30".repeat(101)] {
+            assert_eq!(decode_cursor(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn paths_with_control_characters_are_spotted_encoded_or_not() {
+        for bad in ["/api/v1/purchases/%00", "/api/v1/schools/a%0Ab", "/api/v1/x/%7f", "/api/v1/x/%C2%85", "/api/v1/x/%FF"] {
+            assert!(path_has_control(bad), "{bad}");
+        }
+        for ok in ["/api/v1/purchases/0193a7c2-5f1e", "/api/v1/x/%E4%B8%AD", "/api/v1/x/100%", "/api/v1/x/%zz"] {
+            assert!(!path_has_control(ok), "{ok}");
+        }
+    }
 }

@@ -34,18 +34,28 @@ pub const IDEMPOTENT_REPLAYED: &str = "Idempotent-Replayed";
 #[serde(deny_unknown_fields)]
 pub struct LineRequest {
     pub category: Category,
-    #[schema(min_length = 1, max_length = 200, example = "大白菜")]
+    #[schema(
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x1F\x7F-\x9F]*$",
+        min_length = 1,
+        max_length = 200,
+        example = "大白菜"
+    )]
     pub description: String,
     /// Positive, at most 3 decimal places, as a string.
     #[schema(value_type = String, pattern = r"^(?!0*(\.0*)?$)[0-9]{1,9}(\.[0-9]{1,3})?$", example = "25.5")]
+    #[serde(deserialize_with = "super::dto::quantity")]
     pub quantity: Decimal,
     pub unit: Unit,
-    /// Yuan per unit, at most 4 decimal places, as a string.
-    #[schema(value_type = String, pattern = r"^[0-9]{1,11}(\.[0-9]{1,4})?$", example = "1.80")]
+    /// Yuan per unit, more than 0, at most 4 decimal places, as a string. The line's
+    /// amount (quantity × unit price, rounded to the fen) must be at least 0.01
+    /// (`zero_amount` otherwise).
+    #[schema(value_type = String, pattern = r"^(?!0*(\.0*)?$)[0-9]{1,11}(\.[0-9]{1,4})?$", example = "1.80")]
+    #[serde(deserialize_with = "super::dto::unit_price")]
     pub unit_price: Decimal,
     /// Yuan, at most 2 places. Optional: the ledger stores quantity × unit price rounded
     /// half away from zero to the fen; a sent amount more than 0.01 off is a 422.
-    #[schema(value_type = Option<String>, pattern = r"^[0-9]{1,15}(\.[0-9]{1,2})?$", example = "45.90")]
+    #[schema(value_type = Option<String>, pattern = r"^(?!0*(\.0*)?$)[0-9]{1,15}(\.[0-9]{1,2})?$", example = "45.90")]
+    #[serde(default, deserialize_with = "super::dto::optional_amount")]
     pub amount: Option<Decimal>,
 }
 
@@ -54,13 +64,13 @@ pub struct LineRequest {
 #[serde(deny_unknown_fields)]
 pub struct CreatePurchaseRequest {
     /// The caller's own school.
-    #[schema(min_length = 1, max_length = 64)]
+    #[schema(pattern = r"^[^\x00-\x1F\x7F-\x9F]*$", min_length = 1, max_length = 64)]
     pub school_id: String,
-    #[schema(min_length = 1, max_length = 64)]
+    #[schema(pattern = r"^[^\x00-\x1F\x7F-\x9F]*$", min_length = 1, max_length = 64)]
     pub supplier_id: String,
     /// Business date: not in the future (China Standard Time), not before 2014-01-01.
     pub purchase_date: NaiveDate,
-    #[schema(max_length = 64)]
+    #[schema(pattern = r"^[^\x00-\x1F\x7F-\x9F]*$", max_length = 64)]
     pub invoice_no: Option<String>,
     #[schema(min_items = 1, max_items = 200)]
     pub lines: Vec<LineRequest>,
@@ -412,14 +422,16 @@ fn respond(recorded: Recorded, location: impl Fn(&serde_json::Value) -> Option<&
 #[serde(deny_unknown_fields)]
 pub struct PurchaseQuery {
     /// Only this school (must be within the caller's scope).
+    #[param(min_length = 1, pattern = r"^[^\x00-\x1F\x7F-\x9F]*$")]
     pub school_id: Option<String>,
     /// Only this supplier (a supplier may ask only for itself).
+    #[param(min_length = 1, pattern = r"^[^\x00-\x1F\x7F-\x9F]*$")]
     pub supplier_id: Option<String>,
     /// First purchase date, inclusive.
     pub from: Option<NaiveDate>,
     /// Last purchase date, inclusive.
     pub to: Option<NaiveDate>,
-    #[param(pattern = "^[0-9a-f]{1,200}$")]
+    #[param(pattern = "^(3[0-9]|6[1-6]|2d){1,100}$")]
     pub cursor: Option<String>,
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
@@ -474,7 +486,12 @@ pub async fn get_purchase(state: web::Data<AppState>, user: AuthUser, id: web::P
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VoidRequest {
-    #[schema(min_length = 1, max_length = 500, example = "entered twice")]
+    #[schema(
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x1F\x7F-\x9F]*$",
+        min_length = 1,
+        max_length = 500,
+        example = "entered twice"
+    )]
     pub reason: String,
 }
 

@@ -34,7 +34,7 @@ pub struct Designation {
     pub valid_from: NaiveDate,
     pub valid_to: NaiveDate,
     #[serde(default)]
-    #[schema(max_length = 500)]
+    #[schema(pattern = r"^[^\x00-\x1F\x7F-\x9F]*$", max_length = 500)]
     pub note: String,
 }
 
@@ -178,6 +178,9 @@ pub async fn put_designations(
 ) -> Result<HttpResponse, ApiError> {
     if user.role != Role::Admin {
         return Err(ApiError::Forbidden("only an administrator may edit designations".into()));
+    }
+    for (i, d) in body.value.designations.iter().enumerate() {
+        super::dto::check_optional_text(&format!("designations[{i}].note"), Some(&d.note), 500)?;
     }
     let code = code.into_inner();
     let input: Vec<DesignationInput> = body

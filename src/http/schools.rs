@@ -6,7 +6,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::body::JsonBody;
-use super::dto::check_text;
+use super::dto::{check_optional_text, check_text};
 use super::{Page, PageQuery, paginate};
 use crate::app::AppState;
 use crate::auth::AuthUser;
@@ -58,13 +58,18 @@ impl From<PlacedSchool> for SchoolResponse {
 pub struct CreateSchoolRequest {
     #[schema(pattern = r"^[0-9]{6}$", example = "520102")]
     pub county_code: String,
-    #[schema(min_length = 1, max_length = 200, example = "南明区第一小学")]
+    #[schema(
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x1F\x7F-\x9F]*$",
+        min_length = 1,
+        max_length = 200,
+        example = "南明区第一小学"
+    )]
     pub name: String,
-    #[schema(max_length = 64)]
+    #[schema(pattern = r"^[^\x00-\x1F\x7F-\x9F]*$", max_length = 64)]
     pub code: Option<String>,
     #[schema(minimum = 0, maximum = 100000)]
     pub students: Option<i32>,
-    #[schema(max_length = 500)]
+    #[schema(pattern = r"^[^\x00-\x1F\x7F-\x9F]*$", max_length = 500)]
     pub address: Option<String>,
 }
 
@@ -97,6 +102,8 @@ pub async fn create_school(
 ) -> Result<HttpResponse, ApiError> {
     let r = body.value;
     check_text("name", &r.name, 200)?;
+    check_optional_text("code", r.code.as_deref(), 64)?;
+    check_optional_text("address", r.address.as_deref(), 500)?;
     check_students(r.students)?;
     let new = schools::NewSchool {
         county_code: r.county_code,
@@ -119,7 +126,7 @@ pub struct SchoolQuery {
     /// Only schools of this prefecture (must be within the caller's scope).
     #[param(pattern = r"^[0-9]{6}$")]
     pub prefecture: Option<String>,
-    #[param(pattern = "^[0-9a-f]{1,200}$")]
+    #[param(pattern = "^(3[0-9]|6[1-6]|2d){1,100}$")]
     pub cursor: Option<String>,
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
@@ -173,16 +180,20 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Optio
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateSchoolRequest {
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x1F\x7F-\x9F]*$",
+        min_length = 1,
+        max_length = 200
+    )]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>, max_length = 64)]
+    #[schema(pattern = r"^[^\x00-\x1F\x7F-\x9F]*$", value_type = Option<String>, max_length = 64)]
     pub code: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<i32>, minimum = 0, maximum = 100000)]
     pub students: Option<Option<i32>>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>, max_length = 500)]
+    #[schema(pattern = r"^[^\x00-\x1F\x7F-\x9F]*$", value_type = Option<String>, max_length = 500)]
     pub address: Option<Option<String>>,
 }
 
@@ -212,6 +223,8 @@ pub async fn update_school(
     if let Some(name) = &r.name {
         check_text("name", name, 200)?;
     }
+    check_optional_text("code", r.code.as_ref().and_then(Option::as_deref), 64)?;
+    check_optional_text("address", r.address.as_ref().and_then(Option::as_deref), 500)?;
     check_students(r.students.flatten())?;
     let changes = SchoolChangeset {
         name: r.name.map(|n| n.trim().to_owned()),

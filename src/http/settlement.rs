@@ -80,10 +80,16 @@ pub struct CreatePaymentRequest {
     /// Not in the future (China Standard Time).
     pub paid_on: NaiveDate,
     /// Yuan, more than 0, at most 2 places, at most the unpaid balance.
-    #[schema(value_type = String, pattern = r"^[0-9]{1,15}(\.[0-9]{1,2})?$", example = "20.00")]
+    #[schema(value_type = String, pattern = r"^(?!0*(\.0*)?$)[0-9]{1,15}(\.[0-9]{1,2})?$", example = "20.00")]
+    #[serde(deserialize_with = "super::dto::amount")]
     pub amount: Decimal,
     /// Bank transfer or receipt reference.
-    #[schema(min_length = 1, max_length = 100, example = "BANK-20190320-0042")]
+    #[schema(
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x1F\x7F-\x9F]*$",
+        min_length = 1,
+        max_length = 100,
+        example = "BANK-20190320-0042"
+    )]
     pub reference: String,
 }
 
@@ -189,6 +195,7 @@ pub struct OverdueQuery {
     #[param(pattern = "^[0-9]{6}$")]
     pub county: Option<String>,
     /// The supplier whose unpaid overdue purchases to list (the supplier itself, province).
+    #[param(min_length = 1, pattern = r"^[^\x00-\x1F\x7F-\x9F]*$")]
     pub supplier: Option<String>,
     /// Overdue as of this day (default: today, China Standard Time).
     pub as_of: Option<NaiveDate>,

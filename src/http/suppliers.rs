@@ -96,14 +96,24 @@ impl From<SupplierWithTags> for SupplierResponse {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateSupplierRequest {
-    #[schema(min_length = 1, max_length = 200, example = "惠水县好花红蔬菜专业合作社")]
+    #[schema(
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x1F\x7F-\x9F]*$",
+        min_length = 1,
+        max_length = 200,
+        example = "惠水县好花红蔬菜专业合作社"
+    )]
     pub name: String,
     pub kind: SupplierKind,
-    /// GB/T 2260 code of the origin county; codes under 52 must be Guizhou counties.
-    #[schema(pattern = r"^[0-9]{6}$", example = "522731")]
+    /// GB/T 2260 code of the origin county: a county-level code (not ending in `00`) under a
+    /// province prefix (11–65, 71, 81, 82); codes under 52 must be Guizhou counties.
+    #[schema(pattern = r"^(1[1-5]|2[1-3]|3[1-7]|4[1-6]|5[0-4]|6[1-5]|71|81|82)[0-9]{2}(0[1-9]|[1-9][0-9])$", example = "522731")]
     pub origin_county_code: String,
     /// Business licence, cooperative registration or household registration reference.
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x1F\x7F-\x9F]*$",
+        min_length = 1,
+        max_length = 100
+    )]
     pub registration_ref: String,
     /// Days after the purchase date a payment is due (default 30).
     #[schema(minimum = 0, maximum = 365, example = 30)]
@@ -157,7 +167,7 @@ pub struct SupplierQuery {
     #[param(pattern = r"^[0-9]{6}$")]
     pub origin_county: Option<String>,
     pub kind: Option<SupplierKind>,
-    #[param(pattern = "^[0-9a-f]{1,200}$")]
+    #[param(pattern = "^(3[0-9]|6[1-6]|2d){1,100}$")]
     pub cursor: Option<String>,
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
@@ -211,7 +221,11 @@ pub struct DeclareTagRequest {
     /// Inclusive; omit for open-ended.
     pub valid_to: Option<NaiveDate>,
     /// Evidence: for `poor_household`, the 建档立卡 registration number.
-    #[schema(min_length = 1, max_length = 500)]
+    #[schema(
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x1F\x7F-\x9F]*$",
+        min_length = 1,
+        max_length = 500
+    )]
     pub evidence: String,
 }
 
@@ -252,7 +266,7 @@ pub async fn declare_tag(
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReviewRequest {
-    #[schema(max_length = 500)]
+    #[schema(pattern = r"^[^\x00-\x1F\x7F-\x9F]*$", max_length = 500)]
     pub note: Option<String>,
 }
 
@@ -310,7 +324,12 @@ pub async fn verify_tag(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RevokeRequest {
-    #[schema(min_length = 1, max_length = 500, example = "household exited poverty registration")]
+    #[schema(
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x1F\x7F-\x9F]*$",
+        min_length = 1,
+        max_length = 500,
+        example = "household exited poverty registration"
+    )]
     pub reason: String,
 }
 

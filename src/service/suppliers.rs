@@ -1,5 +1,5 @@
-//! Suppliers and their tags. Tags are declared (by a bureau, an admin or the supplier
-//! itself), then verified or revoked by the bureau of the supplier's origin county or the
+//! Suppliers and their tags. Tags are declared (by the supplier itself, the bureau of its
+//! origin county, the province or an admin), then verified or revoked by the bureau of the supplier's origin county or the
 //! province; every review re-evaluates the supplier's purchases in the same transaction.
 
 use chrono::NaiveDate;
@@ -9,8 +9,8 @@ use crate::auth::AuthUser;
 use crate::db::repo::reference;
 use crate::db::repo::suppliers::{self, SupplierFilter, SupplierRow, TagRow};
 use crate::db::{DbConn, write_tx};
-use crate::domain::DomainError;
 use crate::domain::catalog::{SupplierKind, Tag, TagStatus};
+use crate::domain::{DomainError, division};
 use crate::error::ApiError;
 
 /// GB/T 2260 province prefix of Guizhou: origin codes under it must be known counties.
@@ -52,6 +52,13 @@ pub fn create(conn: &mut DbConn, user: &AuthUser, new: NewSupplier) -> Result<Su
         let in_province = reference::find_county(conn, &new.origin_county_code)?.is_some();
         if !in_province && new.origin_county_code.starts_with(PROVINCE_PREFIX) {
             return Err(ApiError::field("origin_county_code", "unknown_county", "no such county in the province"));
+        }
+        if !in_province && !division::is_county_level_code(&new.origin_county_code) {
+            return Err(ApiError::field(
+                "origin_county_code",
+                "unknown_county",
+                "not a county-level GB/T 2260 code: the first two digits must be a province's (11–65, 71, 81, 82)",
+            ));
         }
         let row = SupplierRow {
             id: super::new_id(),
@@ -110,9 +117,11 @@ pub fn declare_tag(conn: &mut DbConn, user: &AuthUser, supplier_id: &str, new: N
         return Err(ApiError::domain("evidence", &DomainError::Blank));
     }
     write_tx(conn, |conn| {
-        suppliers::find(conn, supplier_id)?.ok_or(ApiError::NotFound("supplier"))?;
-        if !user.role.can_declare_tag(supplier_id) {
-            return Err(ApiError::Forbidden("your role may not declare tags for this supplier".into()));
+        let supplier = suppliers::find(conn, supplier_id)?.ok_or(ApiError::NotFound("supplier"))?;
+        if !user.role.can_declare_tag(supplier_id, &supplier.origin_county_code) {
+            return Err(ApiError::Forbidden(
+                "tags are declared by the supplier itself, the bureau of its origin county or the province".into(),
+            ));
         }
         let row = TagRow {
             id: super::new_id(),

@@ -78,7 +78,9 @@ async fn randomized_ledgers_agree_with_their_aggregates_to_the_fen(db: TestDb) {
         let lines: Vec<Value> = (0..rng.random_range(1..4))
             .map(|_| {
                 let (unit, price) = units[rng.random_range(0..units.len())];
-                let qty = if unit == "t" { format!("0.{:03}", rng.random_range(1..50)) } else { format!("{}.{}", rng.random_range(0..40), rng.random_range(1..999)) };
+                // Grams at 0.0125 yuan need at least 0.4 g for a line of 0.01 (a 0.00 line is refused).
+                let whole = if unit == "g" { 1 } else { 0 };
+                let qty = if unit == "t" { format!("0.{:03}", rng.random_range(1..50)) } else { format!("{}.{}", rng.random_range(whole..40), rng.random_range(1..999)) };
                 json!({"category": categories[rng.random_range(0..categories.len())], "description": "x", "quantity": qty, "unit": unit, "unit_price": price})
             })
             .collect();

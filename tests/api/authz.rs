@@ -285,12 +285,12 @@ const EXPECTED: &[(Route, [u16; 12])] = &[
     (PatchSchool,                            [401,  401,  200,  403, 403,  404,  200,  404,  403,  404,  404,  404]),
     (VerifyLedger,                           [401,  401,  200,  200, 200,  404,  200,  404,  200,  404,  404,  404]),
     // Suppliers: read by everyone signed in; registered by bureaus below the prefecture and
-    // canteens; tags declared by admin, province, counties and the supplier itself;
-    // verified or revoked by admin, province and the bureau of the origin county only.
+    // canteens; tags declared by admin, province, the bureau of the origin county and the
+    // supplier itself; verified or revoked by admin, province and that bureau only.
     (ListSuppliers,                          [401,  401,  200,  200, 200,  200,  200,  200,  200,  200,  200,  200]),
     (GetSupplier,                            [401,  401,  200,  200, 200,  200,  200,  200,  200,  200,  200,  200]),
     (CreateSupplier,                         [401,  401,  201,  201, 403,  403,  201,  201,  201,  201,  403,  403]),
-    (DeclareTag,                             [401,  401,  201,  201, 403,  403,  201,  201,  403,  403,  201,  403]),
+    (DeclareTag,                             [401,  401,  201,  201, 403,  403,  201,  403,  403,  403,  201,  403]),
     (VerifyTag,                              [401,  401,  200,  200, 403,  403,  200,  403,  403,  403,  403,  403]),
     (RevokeTag,                              [401,  401,  200,  200, 403,  403,  200,  403,  403,  403,  403,  403]),
     (VerifyOtherSuppliersTagViaOwnPath,      [401,  401,  404,  404, 404,  404,  404,  404,  404,  404,  404,  404]),

@@ -5,7 +5,9 @@
 use actix_web::http::Method;
 use actix_web::test as atest;
 use canteen_ledger::auth::Role;
+use canteen_ledger::db::DbConn;
 use canteen_ledger::http::purchases::today_cst;
+use diesel::prelude::*;
 use serde_json::{Value, json};
 
 use crate::both_backends;
@@ -19,6 +21,13 @@ both_backends!(
     bad_list_queries_are_rejected_with_the_parameter_named,
     unknown_routes_and_methods_are_problems,
     bad_deliveries_and_payments_are_rejected_and_write_nothing,
+    control_characters_in_any_body_field_are_refused_and_write_nothing,
+    control_characters_and_empty_values_in_queries_and_paths_are_refused,
+    malformed_cursors_are_refused_on_every_paginated_list,
+    loose_decimal_forms_are_refused_in_json_csv_and_xlsx,
+    usernames_labels_school_codes_and_origin_codes_are_held_to_the_spec,
+    a_line_whose_amount_rounds_to_zero_is_refused_everywhere,
+    only_the_supplier_its_origin_county_and_the_province_declare_tags,
 );
 
 /// A request body as sent on the wire.
@@ -589,4 +598,775 @@ async fn bad_deliveries_and_payments_are_rejected_and_write_nothing(db: TestDb) 
         assert_eq!(listed.json, json!([]), "{}: a payment was written", c.what);
     }
     assert_none(&wrong);
+}
+
+/// Tables a request could write to; their row counts must not move on a refused request.
+const TABLES: [&str; 19] = [
+    "users",
+    "api_tokens",
+    "schools",
+    "suppliers",
+    "supplier_tags",
+    "purchases",
+    "purchase_lines",
+    "idempotency_keys",
+    "audit_log",
+    "imports",
+    "deliveries",
+    "purchase_confirmations",
+    "payments",
+    "webhook_subscriptions",
+    "webhook_events",
+    "county_designations",
+    "targets",
+    "target_history",
+    "ledger_heads",
+];
+
+/// Row counts of every table in [`TABLES`].
+fn rows(app: &TestApp) -> Vec<(&'static str, i64)> {
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let mut conn = app.state.db.get().expect("connection");
+    TABLES
+        .iter()
+        .map(|t| {
+            let q = diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {t}"));
+            let n = match &mut *conn {
+                DbConn::Pg(c) => q.get_result::<Count>(c),
+                DbConn::Sqlite(c) => q.get_result::<Count>(c),
+            };
+            (*t, n.expect("count").n)
+        })
+        .collect()
+}
+
+/// A fresh key for every request (harmless where none is read).
+fn fresh_key() -> Vec<(&'static str, String)> {
+    vec![("Idempotency-Key", uuid::Uuid::new_v4().to_string())]
+}
+
+/// A 422 naming `field` with `code`, for a request that is not a body case.
+fn named(what: String, field: String, code: &'static str) -> (String, String, &'static str) {
+    (what, field, code)
+}
+
+/// Checks an answer against a 4xx problem with `status`, `kind` and, when given,
+/// `(field, code)` among its errors.
+fn check_problem(r: &Resp, what: &str, status: u16, kind: &str, error: Option<(&str, &str)>) -> Vec<String> {
+    let c = Case {
+        what: "",
+        body: Body::Json(Value::Null),
+        key: Key::Missing,
+        status,
+        kind: if kind == "validation" {
+            "validation"
+        } else if kind == "not-found" {
+            "not-found"
+        } else {
+            "bad-request"
+        },
+        error: None,
+    };
+    let mut wrong: Vec<String> = check(r, &c).into_iter().map(|w| format!("{what}{w}")).collect();
+    if let Some((field, code)) = error {
+        let errors = r.json["errors"].as_array().cloned().unwrap_or_default();
+        if !errors.iter().any(|e| e["field"] == field && e["code"] == code) {
+            wrong.push(format!("{what}: errors[] should hold {{field: {field:?}, code: {code}}}; got {} {}", r.status.as_u16(), r.text));
+        }
+    }
+    wrong
+}
+
+/// The world most of the tables below write into: a school of 惠水县 with a purchase, a
+/// delivery and a declared tag on its supplier, and a supplier's webhook.
+struct World {
+    app: TestApp,
+    school: String,
+    supplier: String,
+    canteen: String,
+    vendor: String,
+    purchase: String,
+    delivery: String,
+    tag: String,
+    webhook: String,
+}
+
+async fn world(db: TestDb) -> World {
+    let app = TestApp::new(db).await;
+    let school = app.school("522731", "一小").await;
+    let supplier = app.supplier("522731", "cooperative").await;
+    let canteen = app.token(&Role::Canteen(school.clone()));
+    let vendor = app.token(&Role::Supplier(supplier.clone()));
+    let p = app.purchase(&school, &supplier, "2019-03-05", json!([crate::helpers::line("grain", "2", "kg", "3")])).await;
+    p.expect(201);
+    let purchase = p.json["id"].as_str().expect("id").to_owned();
+    let body = json!({"school_id": school, "delivery_date": "2019-03-05", "reference": "DN-1",
+        "lines": [crate::helpers::line("grain", "2", "kg", "3")]});
+    let d = send(&app, Method::POST, "/api/v1/deliveries", &vendor, &Body::Json(body), &fresh_key()).await;
+    d.expect(201);
+    let delivery = d.json["id"].as_str().expect("id").to_owned();
+    let tag = app.tag(&supplier, "cooperative", "2019-01-01", None, false).await;
+    let w = send(&app, Method::POST, "/api/v1/webhooks", &vendor, &Body::Json(json!({"url": "https://example.com/hook"})), &[]).await;
+    w.expect(201);
+    let webhook = w.json["id"].as_str().expect("id").to_owned();
+    World { app, school, supplier, canteen, vendor, purchase, delivery, tag, webhook }
+}
+
+async fn control_characters_in_any_body_field_are_refused_and_write_nothing(db: TestDb) {
+    let w = world(db).await;
+    let app = &w.app;
+    let admin = app.admin();
+    let county = app.token(&Role::County("522731".into()));
+    let line = crate::helpers::line("grain", "2", "kg", "3");
+    let purchase =
+        json!({"school_id": w.school, "supplier_id": w.supplier, "purchase_date": "2019-03-06", "invoice_no": "INV-9", "lines": [line]});
+    let delivery = json!({"school_id": w.school, "delivery_date": "2019-03-06", "reference": "DN-9", "invoice_no": "I-9", "lines": [line]});
+    let supplier = json!({"name": "合作社", "kind": "cooperative", "origin_county_code": "522731", "registration_ref": "REG-9"});
+    let school = json!({"county_code": "522731", "name": "二小", "code": "S-2", "address": "惠水"});
+    let tag = json!({"tag": "poor_household", "valid_from": "2019-01-01", "evidence": "EV-9"});
+    let user = json!({"username": "new-user", "password": "a-long-password-1", "role": "province"});
+    let token = json!({"role": "province", "label": "tablet"});
+    let designations = json!({"designations": [{"valid_from": "2014-01-01", "valid_to": "2020-12-31", "note": "list"}]});
+    let item = |p: Value| json!({"items": [{"idempotency_key": uuid::Uuid::new_v4().to_string(), "purchase": p}]});
+    let p = &w.purchase;
+    let d = &w.delivery;
+    let sup = &w.supplier;
+    let t = &w.tag;
+    let post = Method::POST;
+    let nul = "\u{0}";
+
+    // (what, method, path, token, body, field): the field's value gets a NUL.
+    let set = |base: &Value, pointer: &str| {
+        let mut v = base.clone();
+        let slot = v.pointer_mut(pointer).expect("pointer");
+        *slot = json!(format!("{}{nul}", slot.as_str().unwrap_or("x")));
+        v
+    };
+    let cases: Vec<(&str, Method, String, &str, Value, &str)> = vec![
+        (
+            "login username",
+            post.clone(),
+            "/api/v1/auth/token".into(),
+            "",
+            json!({"username": "ad\u{0}min", "password": "whatever-password"}),
+            "username",
+        ),
+        (
+            "login password",
+            post.clone(),
+            "/api/v1/auth/token".into(),
+            "",
+            json!({"username": "admin", "password": "pass\u{0}word"}),
+            "password",
+        ),
+        (
+            "purchase description",
+            post.clone(),
+            "/api/v1/purchases".into(),
+            &w.canteen,
+            set(&purchase, "/lines/0/description"),
+            "lines[0].description",
+        ),
+        ("purchase invoice_no", post.clone(), "/api/v1/purchases".into(), &w.canteen, set(&purchase, "/invoice_no"), "invoice_no"),
+        ("purchase supplier_id", post.clone(), "/api/v1/purchases".into(), &w.canteen, set(&purchase, "/supplier_id"), "supplier_id"),
+        ("purchase school_id", post.clone(), "/api/v1/purchases".into(), &w.canteen, set(&purchase, "/school_id"), "school_id"),
+        ("purchase unit", post.clone(), "/api/v1/purchases".into(), &w.canteen, set(&purchase, "/lines/0/unit"), "lines[0].unit"),
+        (
+            "purchase unit_price",
+            post.clone(),
+            "/api/v1/purchases".into(),
+            &w.canteen,
+            set(&purchase, "/lines/0/unit_price"),
+            "lines[0].unit_price",
+        ),
+        (
+            "batch item description",
+            post.clone(),
+            "/api/v1/purchases/batch".into(),
+            &w.canteen,
+            item(set(&purchase, "/lines/0/description")),
+            "items[0].purchase.lines[0].description",
+        ),
+        ("void reason", post.clone(), format!("/api/v1/purchases/{p}/void"), &w.canteen, json!({"reason": "twice\u{0}"}), "reason"),
+        (
+            "payment reference",
+            post.clone(),
+            format!("/api/v1/purchases/{p}/payments"),
+            &w.canteen,
+            json!({"paid_on": "2019-03-20", "amount": "1.00", "reference": "BANK\u{0}"}),
+            "reference",
+        ),
+        (
+            "purchase dispute reason",
+            post.clone(),
+            format!("/api/v1/purchases/{p}/dispute"),
+            &w.vendor,
+            json!({"reason": "short\u{0}"}),
+            "reason",
+        ),
+        ("delivery reference", post.clone(), "/api/v1/deliveries".into(), &w.vendor, set(&delivery, "/reference"), "reference"),
+        ("delivery invoice_no", post.clone(), "/api/v1/deliveries".into(), &w.vendor, set(&delivery, "/invoice_no"), "invoice_no"),
+        (
+            "delivery description",
+            post.clone(),
+            "/api/v1/deliveries".into(),
+            &w.vendor,
+            set(&delivery, "/lines/0/description"),
+            "lines[0].description",
+        ),
+        (
+            "delivery dispute reason",
+            post.clone(),
+            format!("/api/v1/deliveries/{d}/dispute"),
+            &w.canteen,
+            json!({"reason": "short\u{0}"}),
+            "reason",
+        ),
+        (
+            "delivery confirm purchase_id",
+            post.clone(),
+            format!("/api/v1/deliveries/{d}/confirm"),
+            &w.canteen,
+            json!({"purchase_id": format!("{p}{nul}")}),
+            "purchase_id",
+        ),
+        ("supplier name", post.clone(), "/api/v1/suppliers".into(), &admin, set(&supplier, "/name"), "name"),
+        (
+            "supplier registration_ref",
+            post.clone(),
+            "/api/v1/suppliers".into(),
+            &admin,
+            set(&supplier, "/registration_ref"),
+            "registration_ref",
+        ),
+        (
+            "supplier origin code",
+            post.clone(),
+            "/api/v1/suppliers".into(),
+            &admin,
+            set(&supplier, "/origin_county_code"),
+            "origin_county_code",
+        ),
+        (
+            "supplier name with U+0001",
+            post.clone(),
+            "/api/v1/suppliers".into(),
+            &admin,
+            with(&supplier, |b| b["name"] = json!("a\u{1}b")),
+            "name",
+        ),
+        (
+            "supplier name with a tab",
+            post.clone(),
+            "/api/v1/suppliers".into(),
+            &admin,
+            with(&supplier, |b| b["name"] = json!("a\tb")),
+            "name",
+        ),
+        (
+            "supplier name with a newline",
+            post.clone(),
+            "/api/v1/suppliers".into(),
+            &admin,
+            with(&supplier, |b| b["name"] = json!("a\nb")),
+            "name",
+        ),
+        (
+            "supplier name with DEL",
+            post.clone(),
+            "/api/v1/suppliers".into(),
+            &admin,
+            with(&supplier, |b| b["name"] = json!("a\u{7f}b")),
+            "name",
+        ),
+        (
+            "supplier name with U+0085",
+            post.clone(),
+            "/api/v1/suppliers".into(),
+            &admin,
+            with(&supplier, |b| b["name"] = json!("a\u{85}b")),
+            "name",
+        ),
+        (
+            "supplier name with U+009F",
+            post.clone(),
+            "/api/v1/suppliers".into(),
+            &admin,
+            with(&supplier, |b| b["name"] = json!("a\u{9f}b")),
+            "name",
+        ),
+        ("a key with a NUL", post.clone(), "/api/v1/suppliers".into(), &admin, with(&supplier, |b| b["x\u{0}"] = json!("y")), "x\\u{0}"),
+        ("school name", post.clone(), "/api/v1/schools".into(), &admin, set(&school, "/name"), "name"),
+        ("school code", post.clone(), "/api/v1/schools".into(), &admin, set(&school, "/code"), "code"),
+        ("school address", post.clone(), "/api/v1/schools".into(), &admin, set(&school, "/address"), "address"),
+        ("school county_code", post.clone(), "/api/v1/schools".into(), &admin, set(&school, "/county_code"), "county_code"),
+        ("school edit: name", Method::PATCH, format!("/api/v1/schools/{}", w.school), &admin, json!({"name": "新\u{0}"}), "name"),
+        ("school edit: code", Method::PATCH, format!("/api/v1/schools/{}", w.school), &admin, json!({"code": "S\u{0}"}), "code"),
+        ("tag evidence", post.clone(), format!("/api/v1/suppliers/{sup}/tags"), &county, set(&tag, "/evidence"), "evidence"),
+        ("tag verify note", post.clone(), format!("/api/v1/suppliers/{sup}/tags/{t}/verify"), &county, json!({"note": "ok\u{0}"}), "note"),
+        (
+            "tag revoke reason",
+            post.clone(),
+            format!("/api/v1/suppliers/{sup}/tags/{t}/revoke"),
+            &county,
+            json!({"reason": "left\u{0}"}),
+            "reason",
+        ),
+        (
+            "designation note",
+            Method::PUT,
+            "/api/v1/counties/522731/designations".into(),
+            &admin,
+            set(&designations, "/designations/0/note"),
+            "designations[0].note",
+        ),
+        ("new username", post.clone(), "/api/v1/users".into(), &admin, set(&user, "/username"), "username"),
+        ("new password", post.clone(), "/api/v1/users".into(), &admin, set(&user, "/password"), "password"),
+        ("token label", post.clone(), "/api/v1/tokens".into(), &admin, set(&token, "/label"), "label"),
+        ("token role", post.clone(), "/api/v1/tokens".into(), &admin, set(&token, "/role"), "role"),
+        ("webhook url", post.clone(), "/api/v1/webhooks".into(), &w.vendor, json!({"url": "https://example.com/\u{0}"}), "url"),
+        (
+            "webhook event",
+            post.clone(),
+            "/api/v1/webhooks".into(),
+            &w.vendor,
+            json!({"url": "https://example.com/h", "events": ["purchase.recorded\u{0}"]}),
+            "events[0]",
+        ),
+    ];
+    let before = rows(app);
+    let mut wrong = Vec::new();
+    for (what, method, path, token, body, field) in &cases {
+        let r = if token.is_empty() {
+            app.send(method.clone(), path, None, Some(body), &[]).await
+        } else {
+            send(app, method.clone(), path, token, &Body::Json(body.clone()), &fresh_key()).await
+        };
+        wrong.extend(check_problem(&r, what, 422, "validation", Some((field, "control_character"))));
+        assert_eq!(rows(app), before, "{what}: something was written (answer {} {}); earlier complaints: {wrong:#?}", r.status, r.text);
+    }
+    // The same escapes inside a batch sent as raw bytes (the batch is read without a document first).
+    let raw = format!(
+        r#"{{"items": [{{"idempotency_key": "{}", "purchase": {{"school_id": "{}", "supplier_id": "{}", "purchase_date": "2019-03-06", "lines": [{{"category": "grain", "description": "米\u0000", "quantity": "2", "unit": "kg", "unit_price": "3"}}]}}}}]}}"#,
+        uuid::Uuid::new_v4(),
+        w.school,
+        w.supplier
+    );
+    let r =
+        send(app, post.clone(), "/api/v1/purchases/batch", &w.canteen, &Body::Raw(raw.into_bytes(), Some("application/json")), &[]).await;
+    wrong.extend(check_problem(&r, "raw batch", 422, "validation", Some(("items[0].purchase.lines[0].description", "control_character"))));
+    assert_eq!(rows(app), before, "raw batch: something was written");
+    assert_none(&wrong);
+}
+
+async fn control_characters_and_empty_values_in_queries_and_paths_are_refused(db: TestDb) {
+    let w = world(db).await;
+    let app = &w.app;
+    let admin = app.admin();
+    let s = &w.supplier;
+    let mut queries: Vec<(String, String, &str)> = Vec::new();
+    // Every list filter with a NUL, and with an empty value.
+    for (path, param, good) in [
+        ("/api/v1/purchases", "school_id", w.school.as_str()),
+        ("/api/v1/purchases", "supplier_id", s.as_str()),
+        ("/api/v1/purchases", "from", "2019-01-01"),
+        ("/api/v1/purchases", "limit", "10"),
+        ("/api/v1/schools", "county", "522731"),
+        ("/api/v1/schools", "prefecture", "522700"),
+        ("/api/v1/suppliers", "origin_county", "522731"),
+        ("/api/v1/suppliers", "kind", "cooperative"),
+        ("/api/v1/counties", "prefecture", "522700"),
+        ("/api/v1/deliveries", "school_id", w.school.as_str()),
+        ("/api/v1/deliveries", "status", "pending"),
+        ("/api/v1/payments/overdue", "county", "522731"),
+        ("/api/v1/payments/overdue", "supplier", s.as_str()),
+        ("/api/v1/reports/shares?period=2019", "scope", "province"),
+        ("/api/v1/reports/shares?scope=province", "period", "2019"),
+        ("/api/v1/reports/shares?scope=province&period=2019", "group_by", "county"),
+        ("/api/v1/reports/silent-schools?period=2019", "scope", "province"),
+        ("/api/v1/reports/semi-monthly?period=2019-03-H1", "county", "522731"),
+        ("/api/v1/reports/semi-monthly?county=522731", "period", "2019-03-H1"),
+        ("/api/v1/imports/template", "format", "csv"),
+    ] {
+        let join = if path.contains('?') { '&' } else { '?' };
+        queries.push(named(format!("{path}{join}{param}={good}%00"), param.into(), "control_character"));
+        queries.push(named(format!("{path}{join}{param}=%00{good}"), param.into(), "control_character"));
+        queries.push(named(format!("{path}{join}{param}={good}%7F"), param.into(), "control_character"));
+        queries.push(named(format!("{path}{join}{param}=%C2%85{good}"), param.into(), "control_character"));
+        queries.push(named(format!("{path}{join}{param}="), param.into(), "empty"));
+    }
+    queries.push(named("/api/v1/purchases?cursor=".into(), "cursor".into(), "empty"));
+    queries.push(named("/api/v1/purchases?li%00mit=5".into(), "query".into(), "control_character"));
+    let mut wrong = Vec::new();
+    for (path, field, code) in &queries {
+        let r = app.get(path, &admin).await;
+        wrong.extend(check_problem(&r, path, 422, "validation", Some((field, code))));
+    }
+    let before = rows(app);
+    // An import's file name (the body is a fine CSV).
+    let csv = format!("purchase_date,supplier_id,category,description,quantity,unit,unit_price\n2019-03-07,{s},grain,米,2,kg,3\n");
+    for (query, code) in [("file_name=a%00.csv", "control_character"), ("file_name=", "empty")] {
+        let r =
+            app.send_bytes(Method::POST, &format!("/api/v1/imports?{query}"), Some(&w.canteen), "text/csv", csv.clone().into_bytes()).await;
+        wrong.extend(check_problem(&r, query, 422, "validation", Some(("file_name", code))));
+    }
+    // Path ids, codes, tags and jtis holding a control character name nothing that exists.
+    let p = &w.purchase;
+    let paths: Vec<(Method, String, &str)> = vec![
+        (Method::GET, "/api/v1/purchases/%00".into(), admin.as_str()),
+        (Method::GET, format!("/api/v1/purchases/{p}%00"), admin.as_str()),
+        (Method::GET, "/api/v1/purchases/a%0Ab".into(), admin.as_str()),
+        (Method::POST, "/api/v1/purchases/%00/void".into(), w.canteen.as_str()),
+        (Method::POST, "/api/v1/purchases/%00/payments".into(), w.canteen.as_str()),
+        (Method::GET, "/api/v1/purchases/%00/payments".into(), admin.as_str()),
+        (Method::POST, "/api/v1/purchases/%00/acknowledge".into(), w.vendor.as_str()),
+        (Method::POST, "/api/v1/purchases/%00/dispute".into(), w.vendor.as_str()),
+        (Method::GET, "/api/v1/schools/%00".into(), admin.as_str()),
+        (Method::PATCH, "/api/v1/schools/%00".into(), admin.as_str()),
+        (Method::GET, "/api/v1/schools/%00/ledger/verify".into(), admin.as_str()),
+        (Method::GET, "/api/v1/suppliers/%00".into(), admin.as_str()),
+        (Method::POST, "/api/v1/suppliers/%00/tags".into(), admin.as_str()),
+        (Method::POST, format!("/api/v1/suppliers/{s}/tags/%00/verify"), admin.as_str()),
+        (Method::POST, format!("/api/v1/suppliers/{s}/tags/%7F/revoke"), admin.as_str()),
+        (Method::GET, "/api/v1/counties/52273%00".into(), admin.as_str()),
+        (Method::PUT, "/api/v1/counties/%00/designations".into(), admin.as_str()),
+        (Method::GET, "/api/v1/deliveries/%00".into(), admin.as_str()),
+        (Method::POST, "/api/v1/deliveries/%00/confirm".into(), w.canteen.as_str()),
+        (Method::POST, "/api/v1/deliveries/%00/dispute".into(), w.canteen.as_str()),
+        (Method::DELETE, "/api/v1/webhooks/%00".into(), w.vendor.as_str()),
+        (Method::GET, "/api/v1/webhooks/%00/deliveries".into(), w.vendor.as_str()),
+        (Method::POST, "/api/v1/tokens/%00/revoke".into(), admin.as_str()),
+        (Method::GET, "/api/v1/targets/%00/history".into(), admin.as_str()),
+    ];
+    let body = json!({"reason": "r", "paid_on": "2019-03-20", "amount": "1.00", "reference": "B"});
+    for (method, path, token) in &paths {
+        let r = send(app, method.clone(), path, token, &Body::Json(body.clone()), &fresh_key()).await;
+        wrong.extend(check_problem(&r, &format!("{method} {path}"), 404, "not-found", None));
+    }
+    assert_eq!(rows(app), before, "a refused request wrote something");
+    let _ = &w.webhook;
+    assert_none(&wrong);
+}
+
+async fn malformed_cursors_are_refused_on_every_paginated_list(db: TestDb) {
+    let w = world(db).await;
+    let app = &w.app;
+    let admin = app.admin();
+    let lists = [
+        ("/api/v1/purchases", admin.clone()),
+        ("/api/v1/schools", admin.clone()),
+        ("/api/v1/suppliers", admin.clone()),
+        ("/api/v1/deliveries", admin.clone()),
+        ("/api/v1/webhooks", admin.clone()),
+        (&*format!("/api/v1/webhooks/{}/deliveries", w.webhook), w.vendor.clone()),
+    ];
+    let id_hex = hex::encode("0193a7c2-5f1e-7c3a-9b2d-1e2f3a4b5c6d");
+    let mut wrong = Vec::new();
+    for (path, token) in &lists {
+        // A cursor the API could have issued pages on (200) ...
+        let r = app.get(&format!("{path}?cursor={id_hex}"), token).await;
+        if r.status.as_u16() != 200 {
+            wrong.push(format!("{path}?cursor=<hex of an id>: should be 200, got {} {}", r.status, r.text));
+        }
+        // ... any other is a 422 naming it, never a 500.
+        for cursor in ["00", "0000", "7f", "c285", "0a", "zz", "0", "2D", "4142", "e4b8ad", "%00", &"30".repeat(101)] {
+            let r = app.get(&format!("{path}?cursor={cursor}"), token).await;
+            wrong.extend(
+                check_problem(&r, &format!("{path}?cursor={cursor}"), 422, "validation", Some(("cursor", "bad_cursor")))
+                    .into_iter()
+                    .filter(|_| cursor != "%00"),
+            );
+            if cursor == "%00" {
+                wrong.extend(check_problem(&r, &format!("{path}?cursor=%00"), 422, "validation", Some(("cursor", "control_character"))));
+            }
+        }
+    }
+    assert_none(&wrong);
+}
+
+/// The forms `rust_decimal` reads but the documented patterns do not allow.
+const LOOSE: [&str; 6] = ["1_0", "1e3", "1E-2", "+2", ".5", "2."];
+
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+async fn loose_decimal_forms_are_refused_in_json_csv_and_xlsx(db: TestDb) {
+    let w = world(db).await;
+    let app = &w.app;
+    let good = json!({"school_id": w.school, "supplier_id": w.supplier, "purchase_date": "2019-03-06",
+        "lines": [{"category": "grain", "description": "米", "quantity": "10", "unit": "kg", "unit_price": "1.5", "amount": "15.00"}]});
+    let before = rows(app);
+    let mut wrong = Vec::new();
+    for loose in LOOSE {
+        for field in ["quantity", "unit_price", "amount"] {
+            let body = with(&good, |b| b["lines"][0][field] = json!(loose));
+            let r = send(app, Method::POST, "/api/v1/purchases", &w.canteen, &Body::Json(body.clone()), &fresh_key()).await;
+            let name = format!("lines[0].{field}");
+            wrong.extend(check_problem(&r, &format!("purchase {field} {loose:?}"), 422, "validation", Some((&name, "invalid_value"))));
+            // The batch and a delivery read the same lines.
+            let batch = json!({"items": [{"idempotency_key": uuid::Uuid::new_v4().to_string(), "purchase": body}]});
+            let r = send(app, Method::POST, "/api/v1/purchases/batch", &w.canteen, &Body::Json(batch), &[]).await;
+            r.expect(200);
+            let problem = &r.json["results"][0]["problem"];
+            if r.json["failed"] != 1 || !problem["errors"].as_array().is_some_and(|e| e.iter().any(|e| e["field"] == name.as_str())) {
+                wrong.push(format!("batch {field} {loose:?}: should fail naming {name}; got {}", r.text));
+            }
+            let delivery =
+                json!({"school_id": w.school, "delivery_date": "2019-03-06", "reference": "DN-L", "lines": [body["lines"][0].clone()]});
+            let r = send(app, Method::POST, "/api/v1/deliveries", &w.vendor, &Body::Json(delivery), &fresh_key()).await;
+            wrong.extend(check_problem(&r, &format!("delivery {field} {loose:?}"), 422, "validation", Some((&name, "invalid_value"))));
+        }
+        let pay = json!({"paid_on": "2019-03-20", "amount": loose, "reference": "BANK-1"});
+        let r = send(app, Method::POST, &format!("/api/v1/purchases/{}/payments", w.purchase), &w.canteen, &Body::Json(pay), &[]).await;
+        wrong.extend(check_problem(&r, &format!("payment amount {loose:?}"), 422, "validation", Some(("amount", "invalid_value"))));
+    }
+    // More digits before the point than each pattern allows.
+    for (field, value) in [("quantity", "1000000000"), ("unit_price", "000000000001"), ("amount", "0000000000000015")] {
+        let body = with(&good, |b| b["lines"][0][field] = json!(value));
+        let r = send(app, Method::POST, "/api/v1/purchases", &w.canteen, &Body::Json(body), &fresh_key()).await;
+        let name = format!("lines[0].{field}");
+        wrong.extend(check_problem(&r, &format!("purchase {field} {value:?}"), 422, "validation", Some((&name, "invalid_value"))));
+    }
+
+    // CSV cells and XLSX text cells share the reader.
+    let header = "purchase_date,supplier_id,category,description,quantity,unit,unit_price,amount";
+    for loose in LOOSE {
+        for (column, label) in [(4, "数量 / quantity"), (6, "单价 / unit_price"), (7, "金额 / amount")] {
+            let mut cells = vec![
+                "2019-03-06".to_owned(),
+                w.supplier.clone(),
+                "grain".into(),
+                "米".into(),
+                "10".into(),
+                "kg".into(),
+                "1.5".into(),
+                "15.00".into(),
+            ];
+            cells[column] = loose.to_owned();
+            let csv = format!("{header}\n{}\n", cells.join(","));
+            let r = app.send_bytes(Method::POST, "/api/v1/imports", Some(&w.canteen), "text/csv", csv.into_bytes()).await;
+            let field = format!("row 2, column {label}");
+            wrong.extend(check_problem(&r, &format!("CSV {label} {loose:?}"), 422, "validation", Some((&field, "invalid_number"))));
+
+            let mut wb = rust_xlsxwriter::Workbook::new();
+            let sheet = wb.add_worksheet();
+            for (c, h) in (0_u16..).zip(header.split(',')) {
+                sheet.write_string(0, c, h).expect("header");
+            }
+            for (c, v) in (0_u16..).zip(&cells) {
+                sheet.write_string(1, c, v).expect("cell");
+            }
+            let r = app.send_bytes(Method::POST, "/api/v1/imports", Some(&w.canteen), XLSX, wb.save_to_buffer().expect("xlsx")).await;
+            wrong.extend(check_problem(&r, &format!("XLSX {label} {loose:?}"), 422, "validation", Some((&field, "invalid_number"))));
+        }
+    }
+    // A control character in a text cell, CSV (quoted) and XLSX alike.
+    let csv = format!("{header}\n2019-03-06,{},grain,\"米\u{0}\",10,kg,1.5,\n", w.supplier);
+    let r = app.send_bytes(Method::POST, "/api/v1/imports", Some(&w.canteen), "text/csv", csv.into_bytes()).await;
+    wrong.extend(check_problem(
+        &r,
+        "CSV description with a NUL",
+        422,
+        "validation",
+        Some(("row 2, column 品名 / description", "control_character")),
+    ));
+    let csv = format!("{header}\n2019-03-06,{}\u{1},grain,米,10,kg,1.5,\n", w.supplier);
+    let r = app.send_bytes(Method::POST, "/api/v1/imports", Some(&w.canteen), "text/csv", csv.into_bytes()).await;
+    wrong.extend(check_problem(
+        &r,
+        "CSV supplier with U+0001",
+        422,
+        "validation",
+        Some(("row 2, column 供应商编号 / supplier_id", "control_character")),
+    ));
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let sheet = wb.add_worksheet();
+    for (c, h) in (0_u16..).zip(header.split(',')) {
+        sheet.write_string(0, c, h).expect("header");
+    }
+    for (c, v) in (0_u16..).zip(["2019-03-06", &w.supplier, "grain", "米\n饭", "10", "kg", "1.5", ""]) {
+        sheet.write_string(1, c, v).expect("cell");
+    }
+    let r = app.send_bytes(Method::POST, "/api/v1/imports", Some(&w.canteen), XLSX, wb.save_to_buffer().expect("xlsx")).await;
+    wrong.extend(check_problem(
+        &r,
+        "XLSX description with a newline",
+        422,
+        "validation",
+        Some(("row 2, column 品名 / description", "control_character")),
+    ));
+    assert_eq!(rows(app), before, "a refused request wrote something");
+    assert_none(&wrong);
+    // The documented form still records, everywhere.
+    send(app, Method::POST, "/api/v1/purchases", &w.canteen, &Body::Json(good), &fresh_key()).await.expect(201);
+    let csv = format!("{header}\n2019-03-07,{},grain,米,10.5,kg,0.5,5.25\n", w.supplier);
+    app.send_bytes(Method::POST, "/api/v1/imports", Some(&w.canteen), "text/csv", csv.into_bytes()).await.expect(201);
+}
+
+async fn usernames_labels_school_codes_and_origin_codes_are_held_to_the_spec(db: TestDb) {
+    let w = world(db).await;
+    let app = &w.app;
+    let admin = app.admin();
+    let user = |name: &str| json!({"username": name, "password": "a-long-password-1", "role": "province"});
+    let token = |label: &str| json!({"role": "province", "label": label});
+    let supplier =
+        |code: &str| json!({"name": "外省合作社", "kind": "cooperative", "origin_county_code": code, "registration_ref": "REG-9"});
+    let long_code = "S".repeat(300);
+    let school = json!({"county_code": "522731", "name": "三小", "code": long_code});
+    let patch = format!("/api/v1/schools/{}", w.school);
+    let mut cases: Vec<(&str, Method, String, Value, &str, &str)> = vec![
+        ("empty username", Method::POST, "/api/v1/users".into(), user(""), "username", "bad_username"),
+        ("blank username", Method::POST, "/api/v1/users".into(), user(" "), "username", "bad_username"),
+        ("username with markup", Method::POST, "/api/v1/users".into(), user("a/b<script>"), "username", "bad_username"),
+        ("two-character username", Method::POST, "/api/v1/users".into(), user("ab"), "username", "bad_username"),
+        ("65-character username", Method::POST, "/api/v1/users".into(), user(&"a".repeat(65)), "username", "bad_username"),
+        ("username with a space", Method::POST, "/api/v1/users".into(), user("nan ming"), "username", "bad_username"),
+        ("non-ASCII username", Method::POST, "/api/v1/users".into(), user("南明区"), "username", "bad_username"),
+        ("empty label", Method::POST, "/api/v1/tokens".into(), token(""), "label", "blank"),
+        ("blank label", Method::POST, "/api/v1/tokens".into(), token("   "), "label", "blank"),
+        ("201-character label", Method::POST, "/api/v1/tokens".into(), token(&"x".repeat(201)), "label", "too_long"),
+        ("school code of 300 characters", Method::POST, "/api/v1/schools".into(), school.clone(), "code", "too_long"),
+        (
+            "school address of 501 characters",
+            Method::POST,
+            "/api/v1/schools".into(),
+            with(&school, |b| {
+                b["code"] = json!("S-3");
+                b["address"] = json!("址".repeat(501));
+            }),
+            "address",
+            "too_long",
+        ),
+        ("edit: school code of 65 characters", Method::PATCH, patch.clone(), json!({"code": "S".repeat(65)}), "code", "too_long"),
+        (
+            "edit: school address of 501 characters",
+            Method::PATCH,
+            patch.clone(),
+            json!({"address": "址".repeat(501)}),
+            "address",
+            "too_long",
+        ),
+        (
+            "designation note of 501 characters",
+            Method::PUT,
+            "/api/v1/counties/522731/designations".into(),
+            json!({"designations": [{"valid_from": "2014-01-01", "valid_to": "2020-12-31", "note": "注".repeat(501)}]}),
+            "designations[0].note",
+            "too_long",
+        ),
+    ];
+    for code in ["000000", "999999", "100101", "160101", "200101", "700101", "830101", "910101", "430000", "430100", "110100"] {
+        cases.push((
+            "origin code outside GB/T 2260 counties",
+            Method::POST,
+            "/api/v1/suppliers".into(),
+            supplier(code),
+            "origin_county_code",
+            "unknown_county",
+        ));
+    }
+    let before = rows(app);
+    let school_before = app.get(&patch, &admin).await.json;
+    let mut wrong = Vec::new();
+    for (what, method, path, body, field, code) in &cases {
+        let r = send(app, method.clone(), path, &admin, &Body::Json(body.clone()), &[]).await;
+        wrong.extend(check_problem(&r, &format!("{what} ({})", body), 422, "validation", Some((field, code))));
+        assert_eq!(rows(app), before, "{what}: something was written");
+    }
+    assert_eq!(app.get(&patch, &admin).await.json, school_before, "a refused edit changed the school");
+    assert_none(&wrong);
+    // What the spec allows is accepted.
+    for name in ["abc", "nanming-bureau", "a.b_c@d-e", &"a".repeat(64)] {
+        send(app, Method::POST, "/api/v1/users", &admin, &Body::Json(user(name)), &[]).await.expect(201);
+    }
+    send(app, Method::POST, "/api/v1/tokens", &admin, &Body::Json(token("kitchen tablet")), &[]).await.expect(201);
+    for code in ["110101", "430102", "650102", "710101", "810001", "820001", "522731"] {
+        let r = send(app, Method::POST, "/api/v1/suppliers", &admin, &Body::Json(supplier(code)), &[]).await;
+        r.expect(201);
+        assert_eq!(r.json["in_province"], code.starts_with("52"), "{code}");
+    }
+    let ok = with(&school, |b| b["code"] = json!("S".repeat(64)));
+    send(app, Method::POST, "/api/v1/schools", &admin, &Body::Json(ok), &[]).await.expect(201);
+}
+
+async fn a_line_whose_amount_rounds_to_zero_is_refused_everywhere(db: TestDb) {
+    let w = world(db).await;
+    let app = &w.app;
+    let zero_lines = [("10", "0"), ("10", "0.0000"), ("0.001", "1"), ("0.001", "4.9999")];
+    let before = rows(app);
+    let mut wrong = Vec::new();
+    for (qty, price) in zero_lines {
+        let line = json!({"category": "grain", "description": "米", "quantity": qty, "unit": "kg", "unit_price": price});
+        let body = json!({"school_id": w.school, "supplier_id": w.supplier, "purchase_date": "2019-03-06", "lines": [line]});
+        let r = send(app, Method::POST, "/api/v1/purchases", &w.canteen, &Body::Json(body.clone()), &fresh_key()).await;
+        wrong.extend(check_problem(&r, &format!("purchase {qty} × {price}"), 422, "validation", Some(("lines[0].amount", "zero_amount"))));
+        let with_amount = with(&body, |b| b["lines"][0]["amount"] = json!("0.00"));
+        let r = send(app, Method::POST, "/api/v1/purchases", &w.canteen, &Body::Json(with_amount), &fresh_key()).await;
+        wrong.extend(check_problem(
+            &r,
+            &format!("purchase {qty} × {price} = 0.00"),
+            422,
+            "validation",
+            Some(("lines[0].amount", "zero_amount")),
+        ));
+        let batch = json!({"items": [{"idempotency_key": uuid::Uuid::new_v4().to_string(), "purchase": body}]});
+        let r = send(app, Method::POST, "/api/v1/purchases/batch", &w.canteen, &Body::Json(batch), &[]).await;
+        r.expect(200);
+        if r.json["failed"] != 1 || r.json["results"][0]["problem"]["errors"][0]["code"] != "zero_amount" {
+            wrong.push(format!("batch {qty} × {price}: should fail with zero_amount; got {}", r.text));
+        }
+        let delivery = json!({"school_id": w.school, "delivery_date": "2019-03-06", "reference": "DN-Z", "lines": [line]});
+        let r = send(app, Method::POST, "/api/v1/deliveries", &w.vendor, &Body::Json(delivery), &fresh_key()).await;
+        wrong.extend(check_problem(&r, &format!("delivery {qty} × {price}"), 422, "validation", Some(("lines[0].amount", "zero_amount"))));
+        let csv = format!(
+            "purchase_date,supplier_id,category,description,quantity,unit,unit_price\n2019-03-06,{},grain,米,{qty},kg,{price}\n",
+            w.supplier
+        );
+        let r = app.send_bytes(Method::POST, "/api/v1/imports", Some(&w.canteen), "text/csv", csv.into_bytes()).await;
+        wrong.extend(check_problem(
+            &r,
+            &format!("import {qty} × {price}"),
+            422,
+            "validation",
+            Some(("row 2, column 金额 / amount", "zero_amount")),
+        ));
+    }
+    assert_eq!(rows(app), before, "a refused request wrote something");
+    assert_none(&wrong);
+    // 0.001 kg × 5.00 = 0.005, rounded half away from zero: 0.01, recorded.
+    let line = json!({"category": "grain", "description": "米", "quantity": "0.001", "unit": "kg", "unit_price": "5"});
+    let body = json!({"school_id": w.school, "supplier_id": w.supplier, "purchase_date": "2019-03-06", "lines": [line]});
+    let r = send(app, Method::POST, "/api/v1/purchases", &w.canteen, &Body::Json(body), &fresh_key()).await;
+    r.expect(201);
+    assert_eq!(r.json["total"], "0.01");
+}
+
+async fn only_the_supplier_its_origin_county_and_the_province_declare_tags(db: TestDb) {
+    // A supplier of 惠水县 (522731) selling to a school of 南明区 (520102).
+    let app = TestApp::new(db).await;
+    let school = app.school("520102", "一小").await;
+    let supplier = app.supplier("522731", "cooperative").await;
+    let p = app.purchase(&school, &supplier, "2019-03-05", json!([crate::helpers::line("grain", "2", "kg", "3")])).await;
+    p.expect(201);
+    assert_eq!(p.json["qualification"]["class"], "none", "{}", p.text);
+    let path = format!("/api/v1/suppliers/{supplier}/tags");
+    let tag = json!({"tag": "cooperative", "valid_from": "2019-01-01", "evidence": "93522731MA6"});
+    // The bureau of the buying school's county is not the supplier's: refused, nothing written.
+    let before = rows(&app);
+    let foreign = app.token(&Role::County("520102".into()));
+    let r = app.post(&path, &foreign, &tag).await;
+    r.problem(403);
+    assert_eq!(rows(&app), before, "a refused declaration wrote something");
+    let s = app.get(&format!("/api/v1/suppliers/{supplier}"), &app.admin()).await;
+    assert_eq!(s.json["tags"], json!([]));
+    let listed = app.get(&format!("/api/v1/purchases?school_id={school}"), &app.admin()).await;
+    assert_eq!(listed.json["items"][0]["qualification"]["class"], "none", "{}", listed.text);
+    // The supplier itself, its origin county's bureau and the province may.
+    for role in [Role::Supplier(supplier.clone()), Role::County("522731".into()), Role::Province] {
+        let r = app.post(&path, &app.token(&role), &tag).await;
+        assert_eq!(r.status.as_u16(), 201, "{role}: {}", r.text);
+    }
 }

@@ -78,7 +78,7 @@ fn read_file(
 #[serde(deny_unknown_fields)]
 pub struct ImportQuery {
     /// The uploaded file's name, kept with the import (default `upload.csv`/`upload.xlsx`).
-    #[param(min_length = 1, max_length = 255)]
+    #[param(pattern = r"^[^\x00-\x1F\x7F-\x9F]*$", min_length = 1, max_length = 255)]
     pub file_name: Option<String>,
 }
 

@@ -8,7 +8,6 @@
 //! read as a table at all (no header, missing columns, too many rows) stops early.
 
 use std::collections::{BTreeMap, HashMap};
-use std::str::FromStr;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -16,7 +15,8 @@ use serde_json::{Value, json};
 
 use crate::domain::catalog::{Category, Unit};
 use crate::domain::import::{CellError, Column, MAX_ROWS, category_from_text, unit_from_text};
-use crate::domain::money::{Money, Quantity, UnitPrice};
+use crate::domain::money::{AMOUNT_DIGITS, Money, QUANTITY_DIGITS, Quantity, UNIT_PRICE_DIGITS, UnitPrice, parse_decimal_text};
+use crate::domain::text::has_control;
 use crate::error::{ApiError, FieldError};
 use crate::http::purchases::{CreatePurchaseRequest, LineRequest, parse_purchase};
 use crate::service::imports::{ImportPlan, PlannedPurchase};
@@ -149,6 +149,15 @@ impl Collector {
                         Some(c),
                         "cell_error",
                         format!("单元格是错误值 {e} / the cell holds the error value {e}"),
+                    ));
+                    None
+                }
+                Cell::Text(t) if has_control(t.trim()) => {
+                    errors.push(CellError::new(
+                        number,
+                        Some(c),
+                        "control_character",
+                        "单元格不能包含控制字符（如换行、制表符） / the cell holds a control character (e.g. a line break or tab)",
                     ));
                     None
                 }
@@ -480,19 +489,17 @@ fn read_word<T>(cell: &Cell, column: Column, parse: fn(&str) -> Option<T>) -> Re
     parse(&t).ok_or_else(|| bad(column, if column == Column::Unit { "unknown_unit" } else { "unknown_category" }))
 }
 
-/// A plain decimal (`12`, `-3.5`, `0.125`): no exponent, no separators, no currency.
-/// `Ok(None)` for a blank optional cell.
+/// A plain decimal (`12`, `-3.5`, `0.125`) in the form `POST /purchases` takes
+/// (`money::parse_decimal_text`): no exponent, sign `+`, bare `.`, separators or
+/// currency. `Ok(None)` for a blank optional cell.
 fn read_decimal(cell: &Cell, column: Column, required: bool) -> Result<Option<Decimal>, CellError> {
     let Some(t) = text(cell) else {
         return if required { Err(bad(column, "required")) } else { Ok(None) };
     };
-    let digits = t.strip_prefix('-').unwrap_or(&t);
-    let plain = !digits.is_empty()
-        && digits.bytes().all(|b| b.is_ascii_digit() || b == b'.')
-        && digits.bytes().filter(|b| *b == b'.').count() <= 1
-        && digits.bytes().any(|b| b.is_ascii_digit());
-    if !plain {
-        return Err(bad(column, "invalid_number"));
-    }
-    Decimal::from_str(&t).map(Some).map_err(|_| bad(column, "invalid_number"))
+    let digits = match column {
+        Column::Quantity => QUANTITY_DIGITS,
+        Column::UnitPrice => UNIT_PRICE_DIGITS,
+        _ => AMOUNT_DIGITS,
+    };
+    parse_decimal_text(&t, digits).map(Some).ok_or_else(|| bad(column, "invalid_number"))
 }
