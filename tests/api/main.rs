@@ -20,4 +20,5 @@ mod purchases;
 mod report_features;
 mod reports;
 mod settlement;
+mod tamper;
 mod webhooks;
