@@ -359,7 +359,8 @@ mod tests {
     #[test]
     fn version_2_covers_every_stored_field() {
         let base = entry(2, 1, 500);
-        let edits: Vec<(&str, Box<dyn Fn(&mut ChainEntry)>)> = vec![
+        type Edit = Box<dyn Fn(&mut ChainEntry)>;
+        let edits: Vec<(&str, Edit)> = vec![
             ("county_code", Box::new(|e| e.county_code = "520103".into())),
             ("idempotency_key", Box::new(|e| e.idempotency_key = None)),
             ("supplier_id", Box::new(|e| e.supplier_id = "other".into())),

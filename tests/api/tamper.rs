@@ -186,7 +186,7 @@ async fn the_databases_refuse_update_and_delete_on_append_only_tables(db: TestDb
 
     let refused = [
         format!("UPDATE purchases SET invoice_no = 'x' WHERE id = {}", pid(1)),
-        format!("UPDATE purchases SET county_code = '520103'"),
+        "UPDATE purchases SET county_code = '520103'".to_owned(),
         format!("DELETE FROM purchases WHERE id = {}", pid(2)),
         format!("UPDATE purchase_lines SET amount_fen = 1 WHERE purchase_id = {}", pid(1)),
         format!("DELETE FROM purchase_lines WHERE purchase_id = {}", pid(2)),
