@@ -32,7 +32,7 @@ use crate::db::repo::suppliers::{SupplierRow, TagRow};
 use crate::db::repo::{bulk, reference, suppliers};
 use crate::db::{self, Db, DbConn, write_tx};
 use crate::domain::catalog::{Category, SupplierKind, Tag, TagStatus, Unit};
-use crate::domain::ledger::{self, GENESIS};
+use crate::domain::ledger::GENESIS;
 use crate::domain::money::{Quantity, UnitPrice, line_amount};
 use crate::domain::period::parse_period;
 use crate::domain::qualification::{Designation, HeldTag, OriginCounty, Qualification, qualify};
@@ -425,9 +425,10 @@ fn generate(conn: &mut DbConn, opts: &Options, o: &mut Outcome) -> anyhow::Resul
                 recorded_by: "bench".into(),
                 recorded_at: now,
                 idempotency_key: None,
+                chain_version: 0,
                 corrects_id: None,
             };
-            row.hash = ledger::entry_hash(&prev, &purchase_service::chain_entry(&row, &lines));
+            purchase_service::seal(&mut row, &lines, &(seq - 1, prev.clone()));
             prev = row.hash.clone();
             let q: Qualification = qualify(&POLICY, date, held, origin);
             q_rows.push(row_for(&id, q));

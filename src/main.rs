@@ -85,8 +85,10 @@ enum Command {
 enum LedgerCommand {
     /// Recompute every aggregate from the ledger and list any difference (exit 1 if any).
     Check,
-    /// Rebuild every aggregate from the ledger.
+    /// Rebuild every aggregate from the ledger (refused while a school's chain does not verify).
     Rebuild,
+    /// Verify every school's hash chain, derived fields and qualifications (exit 1 on any broken link).
+    Verify,
 }
 
 #[derive(Subcommand)]
@@ -157,8 +159,22 @@ fn main() -> anyhow::Result<()> {
                     println!("no differences");
                 }
                 LedgerCommand::Rebuild => {
+                    // Rebuilding from an edited ledger would make the edit permanent.
+                    let broken = service::purchases::verify_all_chains(&mut conn).map_err(|e| anyhow::anyhow!("{e}"))?;
+                    print_broken(&broken);
+                    if !broken.is_empty() {
+                        anyhow::bail!("{} school chain(s) do not verify: not rebuilding from a tampered ledger", broken.len());
+                    }
                     let n = service::aggregates::rebuild(&mut conn).map_err(|e| anyhow::anyhow!("{e}"))?;
                     println!("rebuilt {n} aggregate rows");
+                }
+                LedgerCommand::Verify => {
+                    let broken = service::purchases::verify_all_chains(&mut conn).map_err(|e| anyhow::anyhow!("{e}"))?;
+                    print_broken(&broken);
+                    if !broken.is_empty() {
+                        anyhow::bail!("{} school chain(s) do not verify", broken.len());
+                    }
+                    println!("every school's chain verifies");
                 }
             }
             Ok(())
@@ -331,4 +347,10 @@ fn token(settings: Settings, command: TokenCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+fn print_broken(broken: &[(String, canteen_ledger::domain::ledger::BrokenLink)]) {
+    for (school, b) in broken {
+        println!("BROKEN school {school} seq {}: {}", b.seq, b.reason);
+    }
 }

@@ -222,7 +222,13 @@ const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 /// Applies pending migrations for whichever backend `conn` is; returns how many ran.
 pub fn migrate(conn: &mut DbConn) -> anyhow::Result<usize> {
     let applied = match conn {
-        DbConn::Pg(c) => c.run_pending_migrations(POSTGRES).map(|v| v.len()),
+        DbConn::Pg(c) => {
+            if pg_up_to_date(c) {
+                Ok(0)
+            } else {
+                c.run_pending_migrations(POSTGRES).map(|v| v.len())
+            }
+        }
         DbConn::Sqlite(c) => {
             // WAL is a persistent property of the file: set once, here.
             c.batch_execute("PRAGMA journal_mode = WAL;")?;
@@ -231,6 +237,24 @@ pub fn migrate(conn: &mut DbConn) -> anyhow::Result<usize> {
     }
     .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
     Ok(applied)
+}
+
+/// Whether every embedded migration is recorded as applied, read with a plain `SELECT`:
+/// diesel's harness first creates its bookkeeping table, which a least-privilege server
+/// role (no `CREATE` on the schema; README, Security) may not, so such a role can start
+/// on a database its owner migrated.
+fn pg_up_to_date(c: &mut PgConnection) -> bool {
+    use diesel::migration::MigrationSource as _;
+    #[derive(QueryableByName)]
+    struct Applied {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        version: String,
+    }
+    let Ok(applied) = diesel::sql_query("SELECT version FROM __diesel_schema_migrations").load::<Applied>(c) else { return false };
+    let applied: std::collections::HashSet<String> = applied.into_iter().map(|a| a.version).collect();
+    POSTGRES.migrations().is_ok_and(|all: Vec<Box<dyn diesel::migration::Migration<diesel::pg::Pg>>>| {
+        all.iter().all(|m| applied.contains(&m.name().version().to_string()))
+    })
 }
 
 /// Reverts every migration (for the reversibility test); returns how many were reverted.

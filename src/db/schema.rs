@@ -137,6 +137,7 @@ diesel::table! {
         recorded_by -> Text,
         recorded_at -> Timestamp,
         idempotency_key -> Nullable<Text>,
+        chain_version -> Integer,
         corrects_id -> Nullable<Text>,
     }
 }

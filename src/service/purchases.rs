@@ -118,11 +118,13 @@ pub fn diff_fields(a: &serde_json::Value, b: &serde_json::Value) -> Vec<FieldErr
     out.into_iter().map(|f| FieldError::new(f, "differs", "differs from the request first sent with this Idempotency-Key")).collect()
 }
 
-/// The chain view of a stored entry.
+/// The chain view of a stored entry: every stored field but the hashes.
 pub fn chain_entry(p: &PurchaseRow, lines: &[LineRow]) -> ChainEntry {
     ChainEntry {
+        version: p.chain_version,
         id: p.id.clone(),
         school_id: p.school_id.clone(),
+        county_code: p.county_code.clone(),
         seq: p.seq,
         kind: p.kind.clone(),
         supplier_id: p.supplier_id.clone(),
@@ -133,9 +135,12 @@ pub fn chain_entry(p: &PurchaseRow, lines: &[LineRow]) -> ChainEntry {
         total_fen: p.total_fen,
         recorded_by: p.recorded_by.clone(),
         recorded_at: p.recorded_at.format("%Y-%m-%dT%H:%M:%S%.6f").to_string(),
+        idempotency_key: p.idempotency_key.clone(),
+        corrects_id: p.corrects_id.clone(),
         lines: lines
             .iter()
             .map(|l| ChainLine {
+                purchase_id: l.purchase_id.clone(),
                 line_no: l.line_no,
                 category: l.category.clone(),
                 description: l.description.clone(),
@@ -143,16 +148,20 @@ pub fn chain_entry(p: &PurchaseRow, lines: &[LineRow]) -> ChainEntry {
                 unit: l.unit.clone(),
                 unit_price_e4: l.unit_price_e4,
                 amount_fen: l.amount_fen,
+                mass_mg: l.mass_mg,
             })
             .collect(),
     }
 }
 
-/// Puts an entry on a chain whose head is `head`: fills seq and hashes.
+/// Puts an entry on a chain whose head is `head`: fills seq and hashes, in the current
+/// canonical form (which covers every stored field).
 pub(crate) fn seal(row: &mut PurchaseRow, lines: &[LineRow], head: &(i64, String)) {
     row.seq = head.0 + 1;
     row.prev_hash.clone_from(&head.1);
-    row.hash = ledger::entry_hash(&row.prev_hash, &chain_entry(row, lines));
+    row.chain_version = ledger::CURRENT_VERSION;
+    // The current version is always known (a unit test holds it to that).
+    row.hash = ledger::entry_hash(&row.prev_hash, &chain_entry(row, lines)).unwrap_or_default();
 }
 
 /// Appends an entry to the school's chain (head already locked): fills seq and hashes.
@@ -278,6 +287,7 @@ pub(crate) fn build_entry(
         recorded_by: user.actor(),
         recorded_at: now,
         idempotency_key,
+        chain_version: ledger::CURRENT_VERSION,
         corrects_id: None,
     };
     (row, lines)
@@ -614,19 +624,63 @@ pub struct ChainReport {
     pub broken: Option<BrokenLink>,
 }
 
-/// Recomputes a school's hash chain from the stored entries.
+/// Recomputes a school's hash chain from the stored entries, and each entry's derived
+/// fields and qualification, in one snapshot.
 pub fn verify_chain(conn: &mut DbConn, user: &AuthUser, school_id: &str) -> Result<ChainReport, ApiError> {
-    super::schools::get(conn, user, school_id)?;
+    crate::db::read_tx(conn, |conn| {
+        super::schools::get(conn, user, school_id)?;
+        walk_chain(conn, school_id)
+    })
+}
+
+/// Every school whose chain does not verify, with its first broken link (`ledger verify`;
+/// `ledger rebuild` refuses to run while there is one).
+pub fn verify_all_chains(conn: &mut DbConn) -> Result<Vec<(String, BrokenLink)>, ApiError> {
+    let mut broken = Vec::new();
+    for school_id in schools::all_ids(conn)? {
+        if let Some(b) = crate::db::read_tx(conn, |conn| walk_chain(conn, &school_id))?.broken {
+            broken.push((school_id, b));
+        }
+    }
+    Ok(broken)
+}
+
+/// Walks one school's chain (inside the caller's snapshot).
+fn walk_chain(conn: &mut DbConn, school_id: &str) -> Result<ChainReport, ApiError> {
+    let school = schools::find(conn, school_id)?.ok_or(ApiError::NotFound("school"))?;
     let chain = purchases::chain_of(conn, school_id)?;
     let (head_seq, head_hash) = schools::head(conn, school_id)?.ok_or(ApiError::NotFound("school"))?;
-    let entries: Vec<(ChainEntry, &str, &str)> =
-        chain.iter().map(|(p, l)| (chain_entry(p, l), p.prev_hash.as_str(), p.hash.as_str())).collect();
-    let walked = ledger::verify(entries.iter().map(|(e, p, h)| (e, *p, *h)));
-    let broken = match walked {
+    // The qualification each entry should have today, by the rule the writers use.
+    let mut supplier_ids: Vec<&str> = chain.iter().map(|(p, _)| p.supplier_id.as_str()).collect();
+    supplier_ids.sort_unstable();
+    supplier_ids.dedup();
+    let found = suppliers::find_many(conn, &supplier_ids)?;
+    let contexts =
+        super::qualify::supplier_contexts(conn, &found.iter().map(|s| (s.id.as_str(), s.origin_county_code.as_str())).collect::<Vec<_>>())?;
+    let stored: std::collections::HashMap<String, purchases::QualificationRow> =
+        purchases::qualifications_of_school(conn, school_id)?.into_iter().map(|q| (q.purchase_id.clone(), q)).collect();
+    let entries: Vec<ChainEntry> = chain.iter().map(|(p, l)| chain_entry(p, l)).collect();
+    let expected: Vec<Qualification> = chain
+        .iter()
+        .map(|(p, _)| contexts.get(&p.supplier_id).map_or(Qualification::NotQualifying, |c| c.qualify(p.purchase_date)))
+        .collect();
+    let links = chain.iter().zip(&entries).zip(&expected).map(|(((p, _), entry), &q)| ledger::Link {
+        entry,
+        prev_hash: &p.prev_hash,
+        hash: &p.hash,
+        school_county: &school.school.county_code,
+        qualification: stored.get(&p.id).map(|s| ledger::StoredQualification {
+            class: &s.class,
+            tag: s.tag.as_deref(),
+            policy_version: &s.policy_version,
+        }),
+        expected: (q, super::qualify::POLICY.version),
+    });
+    let broken = match ledger::verify(links) {
         Err(b) => Some(b),
-        Ok((seq, hash)) if seq != head_seq || hash != head_hash => {
-            Some(BrokenLink { seq: seq + 1, reason: "the recorded head is beyond the last entry" })
-        }
+        Ok((seq, _)) if seq < head_seq => Some(BrokenLink { seq: seq + 1, reason: "entry missing" }),
+        Ok((seq, _)) if seq > head_seq => Some(BrokenLink { seq: head_seq + 1, reason: "entry beyond the recorded head" }),
+        Ok((seq, hash)) if hash != head_hash => Some(BrokenLink { seq, reason: "the recorded head does not match the last entry" }),
         Ok(_) => None,
     };
     Ok(ChainReport { entries: i64::try_from(chain.len()).unwrap_or(i64::MAX), head_seq, head_hash, broken })

@@ -275,6 +275,40 @@ impl TestApp {
         self.send(Method::POST, path, Some(token), Some(body), &[]).await
     }
 
+    /// Runs `sql` behind the API's back with the append-only triggers out of the way, as
+    /// someone who can defeat the database would: on PostgreSQL with `SET LOCAL
+    /// session_replication_role = replica` (no trigger fires, foreign keys included) in one
+    /// transaction; on SQLite by dropping every trigger, running `sql` and recreating them
+    /// in one transaction.
+    pub fn tamper(&self, sql: &str) {
+        use diesel::connection::SimpleConnection as _;
+        #[derive(QueryableByName)]
+        struct Ddl {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            name: String,
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            sql: String,
+        }
+        let mut conn = self.state.db.get().expect("connection");
+        match &mut *conn {
+            db::DbConn::Pg(c) => c.batch_execute(&format!("BEGIN; SET LOCAL session_replication_role = replica; {sql}; COMMIT;")),
+            db::DbConn::Sqlite(c) => {
+                let triggers: Vec<Ddl> =
+                    diesel::sql_query("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").load(c).expect("triggers");
+                let drop: String = triggers.iter().map(|t| format!("DROP TRIGGER \"{}\";", t.name)).collect();
+                let create: String = triggers.iter().map(|t| format!("{};", t.sql)).collect();
+                c.batch_execute(&format!("BEGIN IMMEDIATE; {drop} {sql}; {create} COMMIT;"))
+            }
+        }
+        .unwrap_or_else(|e| panic!("tampering with {sql:?}: {e}"));
+    }
+
+    /// Runs `sql` as the application could, returning the database's error.
+    pub fn try_sql(&self, sql: &str) -> Result<usize, diesel::result::Error> {
+        let mut conn = self.state.db.get().expect("connection");
+        diesel::sql_query(sql).execute(&mut *conn)
+    }
+
     // ---- fixtures, through the API ----
 
     /// Registers a school in `county` (as admin); returns its id.

@@ -22,5 +22,6 @@ mod report_features;
 mod reports;
 mod server;
 mod settlement;
+mod tamper;
 mod timestamps;
 mod webhooks;

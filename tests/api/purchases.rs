@@ -158,14 +158,10 @@ async fn the_hash_chain_verifies_and_detects_tampering(db: TestDb) {
     assert_eq!(ok.json["head_seq"], 3);
     assert_eq!(ok.json["head_hash"], hashes[2].as_str());
 
-    // Tamper with the second entry's amount behind the API's back.
-    let mut conn = app.state.db.get().unwrap();
-    diesel::RunQueryDsl::execute(
-        diesel::sql_query(format!("UPDATE purchase_lines SET amount_fen = 1 WHERE purchase_id = (SELECT id FROM purchases WHERE school_id = '{school}' AND seq = 2)")),
-        &mut *conn,
-    )
-    .unwrap();
-    drop(conn);
+    // Tamper with the second entry's amount behind the API's back (and the database's).
+    app.tamper(&format!(
+        "UPDATE purchase_lines SET amount_fen = 1 WHERE purchase_id = (SELECT id FROM purchases WHERE school_id = '{school}' AND seq = 2)"
+    ));
     let bad = app.get(&format!("/api/v1/schools/{school}/ledger/verify"), &county).await;
     assert_eq!(bad.json["valid"], false);
     assert_eq!(bad.json["first_broken_seq"], 2);

@@ -1,5 +1,7 @@
 //! The ledger: purchases (entries and voids), their lines, and their derived
-//! qualification. Rows here are only ever inserted, except qualifications.
+//! qualification. Rows here are only ever inserted, except qualifications (updated by
+//! re-evaluation only); the databases refuse UPDATE and DELETE on the others
+//! (migration `2026-12-01-000007_append_only`).
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
@@ -27,6 +29,8 @@ pub struct PurchaseRow {
     pub recorded_by: String,
     pub recorded_at: NaiveDateTime,
     pub idempotency_key: Option<String>,
+    /// Canonical form the entry is hashed in (see `domain::ledger`).
+    pub chain_version: i32,
     /// For an entry recorded by a correction: the entry it corrects (voided in the same
     /// transaction).
     pub corrects_id: Option<String>,
@@ -200,6 +204,15 @@ pub fn chain_of(conn: &mut DbConn, school_id: &str) -> QueryResult<Vec<(Purchase
             (p, mine)
         })
         .collect())
+}
+
+/// The stored qualifications of a school's ledger entries.
+pub fn qualifications_of_school(conn: &mut DbConn, school_id: &str) -> QueryResult<Vec<QualificationRow>> {
+    purchase_qualifications::table
+        .inner_join(purchases::table)
+        .filter(purchases::school_id.eq(school_id))
+        .select(QualificationRow::as_select())
+        .load(conn)
 }
 
 /// `(purchase id, supplier id, purchase date, class, tag)`.

@@ -166,6 +166,11 @@ pub fn head(conn: &mut DbConn, school_id: &str) -> QueryResult<Option<(i64, Stri
     ledger_heads::table.find(school_id).select((ledger_heads::seq, ledger_heads::hash)).first(conn).optional()
 }
 
+/// Every school's id, in id order.
+pub fn all_ids(conn: &mut DbConn) -> QueryResult<Vec<String>> {
+    schools::table.order(schools::id).select(schools::id).load(conn)
+}
+
 pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
     schools::table.count().get_result(conn)
 }

@@ -1,0 +1,15 @@
+DROP TRIGGER purchase_qualifications_no_truncate ON purchase_qualifications;
+DROP TRIGGER purchase_qualifications_keep_purchase ON purchase_qualifications;
+DROP TRIGGER purchase_qualifications_no_delete ON purchase_qualifications;
+DROP TRIGGER audit_log_no_truncate ON audit_log;
+DROP TRIGGER audit_log_append_only ON audit_log;
+DROP TRIGGER purchase_confirmations_no_truncate ON purchase_confirmations;
+DROP TRIGGER purchase_confirmations_append_only ON purchase_confirmations;
+DROP TRIGGER payments_no_truncate ON payments;
+DROP TRIGGER payments_append_only ON payments;
+DROP TRIGGER purchase_lines_no_truncate ON purchase_lines;
+DROP TRIGGER purchase_lines_append_only ON purchase_lines;
+DROP TRIGGER purchases_no_truncate ON purchases;
+DROP TRIGGER purchases_append_only ON purchases;
+DROP FUNCTION refuse_ledger_change();
+ALTER TABLE purchases DROP COLUMN chain_version;

@@ -1,0 +1,13 @@
+DROP TRIGGER purchase_qualifications_keep_purchase;
+DROP TRIGGER purchase_qualifications_no_delete;
+DROP TRIGGER audit_log_no_delete;
+DROP TRIGGER audit_log_no_update;
+DROP TRIGGER purchase_confirmations_no_delete;
+DROP TRIGGER purchase_confirmations_no_update;
+DROP TRIGGER payments_no_delete;
+DROP TRIGGER payments_no_update;
+DROP TRIGGER purchase_lines_no_delete;
+DROP TRIGGER purchase_lines_no_update;
+DROP TRIGGER purchases_no_delete;
+DROP TRIGGER purchases_no_update;
+ALTER TABLE purchases DROP COLUMN chain_version;
