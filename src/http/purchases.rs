@@ -497,11 +497,8 @@ pub struct VoidRequest {
 
 /// Checks a void's reason: not blank, at most 500 characters.
 fn void_reason(reason: &str) -> Result<String, ApiError> {
-    let reason = reason.trim();
-    if reason.is_empty() || reason.chars().count() > 500 {
-        return Err(ApiError::field("reason", "blank", "a void needs a reason (at most 500 characters)"));
-    }
-    Ok(reason.to_owned())
+    super::dto::check_text("reason", reason, 500)?;
+    Ok(reason.trim().to_owned())
 }
 
 /// The request a key is stored with: the body, plus the operation and the purchase from
@@ -567,7 +564,12 @@ pub async fn void_purchase(
 #[serde(deny_unknown_fields)]
 pub struct CorrectPurchaseRequest {
     /// Why the entry is voided.
-    #[schema(min_length = 1, max_length = 500, example = "wrong quantity")]
+    #[schema(
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x1F\x7F-\x9F]*$",
+        min_length = 1,
+        max_length = 500,
+        example = "wrong quantity"
+    )]
     pub reason: String,
     /// The replacement, as `POST /purchases` takes it; same school as the corrected entry.
     pub purchase: CreatePurchaseRequest,
