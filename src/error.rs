@@ -113,6 +113,25 @@ impl ApiError {
 }
 
 impl ApiError {
+    /// For the command line: the error with its detail and every offending field
+    /// (`role: bad_role: use admin, …`), or an internal error with its cause chain.
+    pub fn into_cli(self) -> anyhow::Error {
+        let fields = match &self {
+            Self::Validation(f) => f.clone(),
+            Self::Malformed(f) => vec![f.clone()],
+            Self::Conflict { errors, .. } => errors.clone(),
+            _ => Vec::new(),
+        };
+        if let Self::Internal(err) = self {
+            return err;
+        }
+        let mut text = self.to_string();
+        for f in fields {
+            text += &format!("\n  {}: {} ({})", f.field, f.message, f.code);
+        }
+        anyhow::anyhow!(text)
+    }
+
     /// The problem's detail (none for an internal error, which is logged instead) and
     /// offending fields.
     fn detail_and_errors(&self) -> (Option<String>, Vec<FieldError>) {

@@ -9,6 +9,7 @@ use canteen_ledger::app::{self, AppState};
 use canteen_ledger::auth::{JwtKeys, Role};
 use canteen_ledger::config::Settings;
 use canteen_ledger::db::{self, Db};
+use canteen_ledger::error::ApiError;
 use canteen_ledger::service::{self, accounts, reference};
 use clap::{Parser, Subcommand};
 
@@ -126,7 +127,19 @@ enum TokenCommand {
     List,
 }
 
-fn main() -> anyhow::Result<()> {
+/// Runs the command; an error is printed as a sentence with its causes (never a
+/// backtrace, whatever `RUST_BACKTRACE` says) and exits 1.
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> anyhow::Result<()> {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     let cli = Cli::parse();
     let settings = Settings::from_env()?;
@@ -148,7 +161,7 @@ fn main() -> anyhow::Result<()> {
             let mut conn = db.get()?;
             match command {
                 LedgerCommand::Check => {
-                    let r = service::aggregates::check(&mut conn).map_err(|e| anyhow::anyhow!("{e}"))?;
+                    let r = service::aggregates::check(&mut conn).map_err(ApiError::into_cli)?;
                     println!("checked {} counties: {} school buckets, {} fact buckets", r.counties, r.school_buckets, r.fact_buckets);
                     for d in &r.differences {
                         println!("DIFF {} school {} {} {}: {}", d.table, d.school_id, d.kind, d.bucket_start, d.detail);
@@ -160,16 +173,16 @@ fn main() -> anyhow::Result<()> {
                 }
                 LedgerCommand::Rebuild => {
                     // Rebuilding from an edited ledger would make the edit permanent.
-                    let broken = service::purchases::verify_all_chains(&mut conn).map_err(|e| anyhow::anyhow!("{e}"))?;
+                    let broken = service::purchases::verify_all_chains(&mut conn).map_err(ApiError::into_cli)?;
                     print_broken(&broken);
                     if !broken.is_empty() {
                         anyhow::bail!("{} school chain(s) do not verify: not rebuilding from a tampered ledger", broken.len());
                     }
-                    let n = service::aggregates::rebuild(&mut conn).map_err(|e| anyhow::anyhow!("{e}"))?;
+                    let n = service::aggregates::rebuild(&mut conn).map_err(ApiError::into_cli)?;
                     println!("rebuilt {n} aggregate rows");
                 }
                 LedgerCommand::Verify => {
-                    let broken = service::purchases::verify_all_chains(&mut conn).map_err(|e| anyhow::anyhow!("{e}"))?;
+                    let broken = service::purchases::verify_all_chains(&mut conn).map_err(ApiError::into_cli)?;
                     print_broken(&broken);
                     if !broken.is_empty() {
                         anyhow::bail!("{} school chain(s) do not verify", broken.len());
@@ -201,7 +214,7 @@ fn main() -> anyhow::Result<()> {
         Command::Demo => {
             let db = open(&settings)?;
             let mut conn = db.get()?;
-            let summary = service::demo::fill(&mut conn).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let summary = service::demo::fill(&mut conn).map_err(ApiError::into_cli)?;
             println!("{summary}");
             Ok(())
         }
@@ -299,7 +312,7 @@ fn user(settings: Settings, command: UserCommand) -> anyhow::Result<()> {
                 anyhow::bail!("passwords have at least 12 characters");
             }
             let hash = canteen_ledger::auth::password::hash(&pw)?;
-            let row = accounts::add_user(&mut conn, "cli", &username, &hash, &role).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let row = accounts::add_user(&mut conn, "cli", &username, &hash, &role).map_err(ApiError::into_cli)?;
             println!("created {} ({role}) id {}", row.username, row.id);
             if generated {
                 println!("password: {pw}   (shown once)");
@@ -325,11 +338,11 @@ fn token(settings: Settings, command: TokenCommand) -> anyhow::Result<()> {
             }
             let role = parse_role(&role)?;
             let (token, row) =
-                accounts::mint_token(&mut conn, &keys, "cli", &role, &label, days, service::now()).map_err(|e| anyhow::anyhow!("{e}"))?;
+                accounts::mint_token(&mut conn, &keys, "cli", &role, &label, days, service::now()).map_err(ApiError::into_cli)?;
             println!("jti: {}\nexpires: {}\ntoken (shown once):\n{token}", row.jti, row.expires_at);
         }
         TokenCommand::Revoke { jti } => {
-            accounts::revoke_token(&mut conn, "cli", &jti).map_err(|e| anyhow::anyhow!("{e}"))?;
+            accounts::revoke_token(&mut conn, "cli", &jti).map_err(ApiError::into_cli)?;
             println!("revoked {jti}");
         }
         TokenCommand::List => {

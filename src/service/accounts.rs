@@ -23,7 +23,7 @@ pub fn bootstrap_admin(conn: &mut DbConn) -> anyhow::Result<Option<String>> {
         return Ok(None);
     }
     let pw = password::generate(20);
-    add_user(conn, "system", "admin", &password::hash(&pw)?, &Role::Admin).map_err(|e| anyhow::anyhow!("{e}"))?;
+    add_user(conn, "system", "admin", &password::hash(&pw)?, &Role::Admin).map_err(ApiError::into_cli)?;
     Ok(Some(pw))
 }
 

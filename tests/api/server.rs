@@ -321,3 +321,21 @@ async fn every_acknowledged_purchase_survives_kill_9(db: TestDb) {
     assert_eq!(verify["valid"], true, "{verify}");
     assert_eq!(verify["entries"].as_i64(), i64::try_from(sent.len()).ok(), "{verify}");
 }
+
+/// A command-line error names the offending field and its code, and prints no
+/// backtrace even with `RUST_BACKTRACE=1`.
+#[test]
+fn a_cli_error_names_the_field_and_prints_no_backtrace() {
+    let db = TestDb::sqlite();
+    let out = Command::new(env!("CARGO_BIN_EXE_canteen-ledger"))
+        .args(["user", "add", "--username", "someone", "--role", "canteen:nope"])
+        .env("DATABASE_URL", db.url())
+        .env("RUST_BACKTRACE", "1")
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("role: canteen:nope: the scope does not exist (unknown_scope)"), "{stderr}");
+    assert!(!stderr.contains("backtrace"), "{stderr}");
+}
