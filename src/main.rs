@@ -264,8 +264,9 @@ fn limit_malloc_arenas() {}
 
 fn serve(settings: Settings) -> anyhow::Result<()> {
     limit_malloc_arenas();
-    let db = open(&settings)?;
+    // The secret first: a PostgreSQL start without JWT_SECRET changes nothing.
     let keys = JwtKeys::hs256(&settings.resolve_jwt_secret()?)?;
+    let db = open(&settings)?;
     let mut conn = db.get()?;
     let bootstrap = accounts::bootstrap_admin(&mut conn)?;
     drop(conn);
@@ -328,8 +329,8 @@ fn user(settings: Settings, command: UserCommand) -> anyhow::Result<()> {
 }
 
 fn token(settings: Settings, command: TokenCommand) -> anyhow::Result<()> {
-    let db = open(&settings)?;
     let keys = JwtKeys::hs256(&settings.resolve_jwt_secret()?)?;
+    let db = open(&settings)?;
     let mut conn = db.get()?;
     match command {
         TokenCommand::Mint { role, label, days } => {

@@ -97,6 +97,30 @@ impl TestDb {
         panic!("cannot create test database: {last:?}");
     }
 
+    /// An empty PostgreSQL database (nothing migrated); `None` if PostgreSQL is unreachable.
+    pub fn empty_postgres() -> Option<Self> {
+        let server = pg_server();
+        let mut admin = PgConnection::establish(&format!("{server}/postgres")).ok()?;
+        let name = format!("ctest_{}_{}", std::process::id(), uuid::Uuid::new_v4().simple());
+        diesel::sql_query(format!(r#"CREATE DATABASE "{name}""#)).execute(&mut admin).expect("create database");
+        Some(Self::Postgres { url: format!("{server}/{name}"), name, server })
+    }
+
+    /// Whether the (PostgreSQL) database has a table of this name.
+    pub fn has_table(&self, table: &str) -> bool {
+        #[derive(QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let mut conn = PgConnection::establish(self.url()).expect("connect");
+        let found: N = diesel::sql_query("SELECT count(*) AS n FROM information_schema.tables WHERE table_name = $1")
+            .bind::<diesel::sql_types::Text, _>(table)
+            .get_result(&mut conn)
+            .expect("query");
+        found.n > 0
+    }
+
     pub fn url(&self) -> &str {
         match self {
             Self::Sqlite { url, .. } | Self::Postgres { url, .. } => url,

@@ -339,3 +339,23 @@ fn a_cli_error_names_the_field_and_prints_no_backtrace() {
     assert!(stderr.contains("role: canteen:nope: the scope does not exist (unknown_scope)"), "{stderr}");
     assert!(!stderr.contains("backtrace"), "{stderr}");
 }
+
+/// A PostgreSQL start without `JWT_SECRET` is refused before anything is written: no
+/// migration has run on the database.
+#[test]
+fn a_postgres_start_without_a_secret_is_refused_before_migrating() {
+    let Some(db) = TestDb::empty_postgres() else { return crate::helpers::skip_postgres() };
+    let out = Command::new(env!("CARGO_BIN_EXE_canteen-ledger"))
+        .arg("serve")
+        .env("DATABASE_URL", db.url())
+        .env("BIND", format!("127.0.0.1:{}", free_port()))
+        .env_remove("JWT_SECRET")
+        .env("MALLOC_ARENA_MAX", "2")
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("JWT_SECRET must be set"), "{stderr}");
+    assert!(!db.has_table("__diesel_schema_migrations"), "nothing was migrated");
+}
