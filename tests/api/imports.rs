@@ -199,28 +199,32 @@ async fn every_bad_cell_is_reported_at_once_and_nothing_is_written(db: TestDb) {
         format!("2019-03-05,{supplier},H,fruit,苹果,2,kg,4.5,"),
     ]);
 
-    let r = upload(&app, &canteen, CSV, file).await;
+    // LF, and CRLF as Excel and the template write it: the same rows named.
+    let crlf = String::from_utf8(file.clone()).unwrap().replace('\n', "\r\n").into_bytes();
+    for file in [file, crlf] {
+        let r = upload(&app, &canteen, CSV, file).await;
 
-    r.problem(422);
-    assert_eq!(
-        errors(&r),
-        vec![
-            pair("row 2, column 单价 / unit_price", "negative_amount"),
-            pair("row 3, column 采购日期 / purchase_date", "invalid_date"),
-            pair("row 4, column 供应商编号 / supplier_id", "unknown_supplier"),
-            pair("row 5, column 品类 / category", "unknown_category"),
-            pair("row 5, column 数量 / quantity", "invalid_number"),
-            pair("row 5, column 单位 / unit", "unknown_unit"),
-            pair("row 5, column 单价 / unit_price", "too_precise"),
-            pair("row 6, column 金额 / amount", "amount_mismatch"),
-            pair("row 7, column 品名 / description", "required"),
-            pair("row 8, column 采购日期 / purchase_date", "date_in_future"),
-        ]
-    );
-    let price = r.json["errors"][0]["message"].as_str().unwrap();
-    assert_eq!(price, "单价必须是非负数，最多4位小数 / unit price must be a non-negative number with at most 4 decimal places");
-    assert!(r.json["errors"][7]["message"].as_str().unwrap().contains("9.00"), "{}", r.text);
-    assert!(entries(&app, &school).await.is_empty());
+        r.problem(422);
+        assert_eq!(
+            errors(&r),
+            vec![
+                pair("row 2, column 单价 / unit_price", "negative_amount"),
+                pair("row 3, column 采购日期 / purchase_date", "invalid_date"),
+                pair("row 4, column 供应商编号 / supplier_id", "unknown_supplier"),
+                pair("row 5, column 品类 / category", "unknown_category"),
+                pair("row 5, column 数量 / quantity", "invalid_number"),
+                pair("row 5, column 单位 / unit", "unknown_unit"),
+                pair("row 5, column 单价 / unit_price", "too_precise"),
+                pair("row 6, column 金额 / amount", "amount_mismatch"),
+                pair("row 7, column 品名 / description", "required"),
+                pair("row 8, column 采购日期 / purchase_date", "date_in_future"),
+            ]
+        );
+        let price = r.json["errors"][0]["message"].as_str().unwrap();
+        assert_eq!(price, "单价必须是非负数，最多4位小数 / unit price must be a non-negative number with at most 4 decimal places");
+        assert!(r.json["errors"][7]["message"].as_str().unwrap().contains("9.00"), "{}", r.text);
+        assert!(entries(&app, &school).await.is_empty());
+    }
     consistent(&app);
     // Fixed, the same rows import; the failed upload left nothing behind to replay.
     let fixed = csv(&[format!("2019-03-05,{supplier},H,fruit,苹果,2,kg,4.5,")]);

@@ -26,8 +26,16 @@ pub fn decode(bytes: &[u8]) -> Result<std::borrow::Cow<'_, str>, ApiError> {
 /// Streams the records into `collector`, each numbered by the line it starts on.
 pub fn read(bytes: &[u8], collector: &mut Collector) -> Result<(), ApiError> {
     let text = decode(bytes)?;
+    each_record(&text, |number, cells| collector.push(number, cells))
+}
+
+/// Calls `f` with each record and the (1-based) line its first cell is on, counting every
+/// line break of the text, blank lines included, whether lines end in LF or CRLF.
+fn each_record(text: &str, mut f: impl FnMut(u32, Vec<Cell>) -> Result<(), ApiError>) -> Result<(), ApiError> {
     let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
     let mut record = csv::StringRecord::new();
+    // Lines counted up to `counted` bytes (records come in order: count each byte once).
+    let (mut counted, mut line) = (0usize, 1u32);
     loop {
         let more = reader
             .read_record(&mut record)
@@ -35,9 +43,38 @@ pub fn read(bytes: &[u8], collector: &mut Collector) -> Result<(), ApiError> {
         if !more {
             return Ok(());
         }
-        // The line the record starts on (blank lines are skipped, yet still counted).
-        let number = record.position().map_or(u32::MAX, |p| u32::try_from(p.line()).unwrap_or(u32::MAX));
-        let cells = record.iter().map(|f| if f.is_empty() { Cell::Empty } else { Cell::Text(f.to_owned()) }).collect();
-        collector.push(number, cells)?;
+        // csv's own line count lags one behind after a CRLF (it sees the LF as the start
+        // of the next record): find the record's first byte past any line break instead.
+        let byte = record.position().map_or(text.len(), |p| usize::try_from(p.byte()).unwrap_or(usize::MAX)).min(text.len());
+        let start = text.as_bytes()[byte..].iter().position(|b| !matches!(b, b'\r' | b'\n')).map_or(text.len(), |i| byte + i);
+        line =
+            line.saturating_add(u32::try_from(text.as_bytes()[counted..start].iter().filter(|&&b| b == b'\n').count()).unwrap_or(u32::MAX));
+        counted = start;
+        let cells = record.iter().map(|c| if c.is_empty() { Cell::Empty } else { Cell::Text(c.to_owned()) }).collect();
+        f(line, cells)?;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn numbers(text: &str) -> Vec<(u32, String)> {
+        let mut out = Vec::new();
+        each_record(text, |n, cells| {
+            out.push((n, cells.iter().map(|c| if let Cell::Text(t) = c { t.as_str() } else { "" }).collect::<Vec<_>>().join("|")));
+            Ok(())
+        })
+        .unwrap();
+        out
+    }
+
+    #[test]
+    fn records_are_numbered_by_their_line_with_lf_and_crlf_alike() {
+        let expected = vec![(1, "h1|h2".to_owned()), (2, "a|b".to_owned()), (4, "c|d".to_owned()), (5, "e|\"x\ny\"".replace('"', ""))];
+        let lf = "h1,h2\na,b\n\nc,d\ne,\"x\ny\"\n";
+        assert_eq!(numbers(lf), expected);
+        assert_eq!(numbers(&lf.replace('\n', "\r\n")).into_iter().map(|(n, t)| (n, t.replace('\r', ""))).collect::<Vec<_>>(), expected);
+        assert_eq!(numbers("h1,h2\r\na,b"), vec![(1, "h1|h2".to_owned()), (2, "a|b".to_owned())], "no final line break");
     }
 }
