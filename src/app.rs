@@ -70,8 +70,9 @@ impl Modify for BearerAuth {
                        at-least-once: any answer but a 2xx, a connection error or a 5 s timeout is retried after \
                        10 s × 2^(attempt−1), at most 1 h apart; after 15 attempts the delivery is marked `failed`. \
                        The delivery log is `GET /api/v1/webhooks/{id}/deliveries`.",
-        license(name = "MIT")
+        license(name = "MIT", identifier = "MIT")
     ),
+    servers((url = "/", description = "The server this document is served by")),
     modifiers(&BearerAuth),
     tags(
         (name = "auth", description = "Login, identity, accounts and integration tokens"),

@@ -119,3 +119,12 @@ fn documented_enums_are_the_wire_spellings() {
     assert_eq!(listed("Tag"), spelled(Tag::ALL.iter().map(|c| c.as_str()).collect()));
     assert_eq!(listed("TagStatus"), spelled(TagStatus::ALL.iter().map(|c| c.as_str()).collect()));
 }
+
+/// What client generators require of the document's head: an SPDX license identifier
+/// (openapi-generator refuses the document without one) and a relative server.
+#[test]
+fn the_document_names_its_license_by_spdx_id_and_a_relative_server() {
+    let doc = serde_json::to_value(app::document()).unwrap();
+    assert_eq!(doc["info"]["license"]["identifier"], "MIT");
+    assert_eq!(doc["servers"][0]["url"], "/");
+}
