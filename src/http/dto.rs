@@ -109,9 +109,42 @@ pub fn optional_amount<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal
     d.deserialize_option(OptionalStrict(AMOUNT_DIGITS))
 }
 
+/// `#[serde(default, deserialize_with)]` for an optional division-code filter: six digits
+/// (`^[0-9]{6}$`, as the schema says), else an `invalid value` naming the parameter.
+pub fn optional_division_code<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let code: Option<String> = serde::Deserialize::deserialize(d)?;
+    match code {
+        Some(c) if c.len() != 6 || !c.bytes().all(|b| b.is_ascii_digit()) => {
+            Err(de::Error::invalid_value(de::Unexpected::Str(&c), &"a six-digit GB/T 2260 division code"))
+        }
+        other => Ok(other),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_division_code_filter_is_six_digits() {
+        #[derive(Debug, serde::Deserialize)]
+        struct Q {
+            #[serde(default, deserialize_with = "optional_division_code")]
+            county: Option<String>,
+        }
+        let read = |q: &str| crate::http::parse_query::<Q>(q).map(|q| q.county).map_err(|e| e.problem().errors[0].field.clone());
+        assert_eq!(read("county=520102"), Ok(Some("520102".into())));
+        assert_eq!(read(""), Ok(None));
+        for bad in [
+            "county=null",
+            "county=52010",
+            "county=5201020",
+            "county=52010x",
+            "county=%EF%BC%95%EF%BC%92%EF%BC%90%EF%BC%91%EF%BC%90%EF%BC%92",
+        ] {
+            assert_eq!(read(bad), Err("county".to_owned()), "{bad}");
+        }
+    }
 
     #[derive(Debug, serde::Deserialize)]
     struct Line {

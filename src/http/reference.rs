@@ -99,6 +99,7 @@ pub async fn list_prefectures(state: web::Data<AppState>, _user: AuthUser) -> Re
 pub struct CountyQuery {
     /// Only counties of this prefecture.
     #[param(pattern = r"^[0-9]{6}$")]
+    #[serde(default, deserialize_with = "super::dto::optional_division_code")]
     pub prefecture: Option<String>,
 }
 

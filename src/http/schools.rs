@@ -122,9 +122,11 @@ pub async fn create_school(
 pub struct SchoolQuery {
     /// Only schools of this county (must be within the caller's scope).
     #[param(pattern = r"^[0-9]{6}$")]
+    #[serde(default, deserialize_with = "super::dto::optional_division_code")]
     pub county: Option<String>,
     /// Only schools of this prefecture (must be within the caller's scope).
     #[param(pattern = r"^[0-9]{6}$")]
+    #[serde(default, deserialize_with = "super::dto::optional_division_code")]
     pub prefecture: Option<String>,
     #[param(pattern = "^(3[0-9]|6[1-6]|2d){1,100}$")]
     pub cursor: Option<String>,

@@ -165,6 +165,7 @@ pub async fn create_supplier(
 pub struct SupplierQuery {
     /// Only suppliers from this origin county.
     #[param(pattern = r"^[0-9]{6}$")]
+    #[serde(default, deserialize_with = "super::dto::optional_division_code")]
     pub origin_county: Option<String>,
     pub kind: Option<SupplierKind>,
     #[param(pattern = "^(3[0-9]|6[1-6]|2d){1,100}$")]

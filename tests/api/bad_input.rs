@@ -491,6 +491,11 @@ async fn bad_list_queries_are_rejected_with_the_parameter_named(db: TestDb) {
         ("/api/v1/suppliers?kind=farmer", "kind", "unknown_value"),
         ("/api/v1/suppliers?limit=5&limit=6", "query", "invalid_value"),
         ("/api/v1/counties?prefecture=520100&x=1", "x", "unknown_field"),
+        // Division-code filters are six digits, as the schema says (not "no match").
+        ("/api/v1/counties?prefecture=null", "prefecture", "invalid_value"),
+        ("/api/v1/schools?county=52010", "county", "invalid_value"),
+        ("/api/v1/schools?prefecture=5201000", "prefecture", "invalid_value"),
+        ("/api/v1/suppliers?origin_county=abcdef", "origin_county", "invalid_value"),
         ("/api/v1/reports/shares?from=2019-01-01&to=2019-01-31", "scope", "required"),
         ("/api/v1/reports/shares?scope=province&from=2019-1-1x&to=2019-01-31", "from", "invalid_value"),
     ];
