@@ -93,6 +93,7 @@ pub fn build(
     let (app, doc) = mount(app).split_for_parts();
     let _ = routes.set(fallback::table_from(&doc));
     let app = app
+        .wrap(actix_web::middleware::from_fn(fallback::reject_unlisted_methods))
         .wrap(actix_web::middleware::Logger::new("%a \"%r\" %s %b %Dms"))
         .service(SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", doc.clone()))
         .default_service(web::to(fallback::not_routed));

@@ -13,6 +13,7 @@ mod bad_input;
 mod batch;
 mod bench_smoke;
 mod demo;
+mod fuzz_findings;
 mod imports;
 mod migrations;
 mod openapi;
