@@ -2,12 +2,20 @@
 //! and the server agree on methods (`Allow`), statuses and the values a schema admits.
 
 use actix_web::http::Method;
-use canteen_ledger::app;
+use actix_web::{test as atest, web};
+use canteen_ledger::app::{self, AppState};
+use canteen_ledger::auth::{JwtKeys, Role, TokenKind};
+use canteen_ledger::db::{self, Db};
+use canteen_ledger::service::reference;
 
 use crate::both_backends;
-use crate::helpers::{TestApp, TestDb};
+use crate::helpers::{SECRET, TestApp, TestDb};
 
-both_backends!(allow_lists_exactly_the_documented_methods_of_each_path, a_literal_path_is_not_also_a_template_parameter,);
+both_backends!(
+    allow_lists_exactly_the_documented_methods_of_each_path,
+    a_literal_path_is_not_also_a_template_parameter,
+    an_exhausted_pool_is_a_documented_503_with_retry_after,
+);
 
 /// The document's paths with a concrete value for each template parameter, and their methods.
 fn documented_paths() -> Vec<(String, Vec<String>)> {
@@ -61,4 +69,50 @@ async fn a_literal_path_is_not_also_a_template_parameter(db: TestDb) {
     // The template still answers its own method.
     app.get("/api/v1/purchases/no-such-purchase", &admin).await.problem(404);
     app.send(Method::PUT, "/api/v1/purchases/no-such-purchase", Some(&admin), None, &[]).await.problem(405);
+}
+
+/// Every connection of the pool is taken: the answer is the 503 problem with `Retry-After`
+/// that the document lists for every operation that uses the database.
+async fn an_exhausted_pool_is_a_documented_503_with_retry_after(db: TestDb) {
+    let pool = Db::connect(db.url(), 2, std::time::Duration::from_millis(200)).unwrap();
+    {
+        let mut conn = pool.get().unwrap();
+        db::migrate(&mut conn).unwrap();
+        reference::load_guizhou(&mut conn).unwrap();
+    }
+    let keys = JwtKeys::hs256(SECRET).unwrap();
+    let token = keys.issue("test-admin", &Role::Admin, TokenKind::Session, "jti-pool", chrono::Utc::now().timestamp(), 600).unwrap();
+    let state = web::Data::new(AppState { db: pool.clone(), keys, allow_private_callbacks: false });
+    let svc = atest::init_service(app::build(state).0).await;
+    let held = (pool.get().unwrap(), pool.get().unwrap());
+    let req = atest::TestRequest::get().uri("/api/v1/schools").insert_header(("Authorization", format!("Bearer {token}"))).to_request();
+    let res = atest::call_service(&svc, req).await;
+    assert_eq!(res.status().as_u16(), 503);
+    let header = |name: &str| res.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    assert_eq!(header("content-type").as_deref(), Some("application/problem+json"));
+    assert!(header("retry-after").is_some_and(|v| v.parse::<u32>().is_ok()), "Retry-After: {:?}", header("retry-after"));
+    drop(held);
+
+    let doc = serde_json::to_value(app::document()).unwrap();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let responses = &op["responses"];
+            if !["/healthz", "/metrics"].contains(&path.as_str()) {
+                let unavailable = &responses["503"];
+                assert!(unavailable["content"]["application/problem+json"].is_object(), "{method} {path}: no 503 problem");
+                assert!(unavailable["headers"]["Retry-After"].is_object(), "{method} {path}: 503 without Retry-After");
+            }
+            if op.get("requestBody").is_some() {
+                for status in ["400", "413", "422"] {
+                    assert!(responses[status]["content"]["application/problem+json"].is_object(), "{method} {path}: no {status} problem");
+                }
+            }
+            for (status, response) in responses.as_object().unwrap() {
+                if status.as_str() >= "400" {
+                    let types: Vec<&String> = response["content"].as_object().map(|c| c.keys().collect()).unwrap_or_default();
+                    assert_eq!(types, ["application/problem+json"], "{method} {path} {status}");
+                }
+            }
+        }
+    }
 }
