@@ -26,7 +26,9 @@ fn retry_after() -> utoipa::openapi::header::Header {
 
 /// The 503 of an exhausted pool or a busy database.
 fn unavailable() -> utoipa::openapi::Response {
-    problem("The database is busy or every connection is in use; retry after `Retry-After` seconds").header("Retry-After", retry_after()).build()
+    problem("The database is busy or every connection is in use; retry after `Retry-After` seconds")
+        .header("Retry-After", retry_after())
+        .build()
 }
 
 fn add(op: &mut Operation, status: &str, response: impl FnOnce() -> utoipa::openapi::Response) {

@@ -7,6 +7,7 @@ use canteen_ledger::app::{self, AppState};
 use canteen_ledger::auth::{JwtKeys, Role, TokenKind};
 use canteen_ledger::db::{self, Db};
 use canteen_ledger::service::reference;
+use serde_json::json;
 
 use crate::both_backends;
 use crate::helpers::{SECRET, TestApp, TestDb};
@@ -15,6 +16,7 @@ both_backends!(
     allow_lists_exactly_the_documented_methods_of_each_path,
     a_literal_path_is_not_also_a_template_parameter,
     an_exhausted_pool_is_a_documented_503_with_retry_after,
+    integral_numbers_are_integers_and_null_is_no_optional_body,
 );
 
 /// The document's paths with a concrete value for each template parameter, and their methods.
@@ -115,4 +117,54 @@ async fn an_exhausted_pool_is_a_documented_503_with_retry_after(db: TestDb) {
             }
         }
     }
+}
+
+/// The event types a webhook subscription may select are an enum in the document, the
+/// server's own list (schemathesis sent `[""]`, valid by a schema of plain strings).
+#[test]
+fn webhook_event_types_are_a_documented_enum() {
+    let doc = serde_json::to_value(app::document()).unwrap();
+    let events = &doc["components"]["schemas"]["CreateWebhookRequest"]["properties"]["events"];
+    assert_eq!(events["uniqueItems"], true, "{events}");
+    let item = events["items"]["$ref"].as_str().unwrap_or_default().rsplit('/').next().unwrap_or_default().to_owned();
+    let listed: Vec<&str> = doc["components"]["schemas"][&item]["enum"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    assert_eq!(listed, canteen_ledger::domain::webhook::EVENT_TYPES);
+}
+
+/// `type: integer` admits `45.0` (JSON Schema counts numbers, not spellings), and an
+/// optional body documented as `T` or `null` admits `null`: schemathesis sent both.
+async fn integral_numbers_are_integers_and_null_is_no_optional_body(db: TestDb) {
+    let app = TestApp::new(db).await;
+    let admin = app.admin();
+    let body = json!({"name": "合作社", "kind": "cooperative", "origin_county_code": "522731", "registration_ref": "REG-F", "payment_terms_days": 45.0});
+    let r = app.post("/api/v1/suppliers", &admin, &body).await;
+    r.expect(201);
+    assert_eq!(r.json["payment_terms_days"], 45, "{}", r.text);
+    let supplier = r.json["id"].as_str().unwrap().to_owned();
+    let province = app.token(&Role::Province);
+    let r = app.send(Method::PUT, "/api/v1/targets/2021", Some(&province), Some(&json!({"numerator": 3.0, "denominator": 5.0})), &[]).await;
+    r.expect(200);
+    assert_eq!((r.json["numerator"].as_i64(), r.json["denominator"].as_i64()), (Some(3), Some(5)), "{}", r.text);
+    // A fraction is still refused where an integer is expected.
+    let r = app.send(Method::PUT, "/api/v1/targets/2021", Some(&province), Some(&json!({"numerator": 1.5, "denominator": 5})), &[]).await;
+    assert_eq!(r.problem(422)["errors"][0]["field"], "numerator", "{}", r.text);
+
+    let tag = app
+        .post(
+            &format!("/api/v1/suppliers/{supplier}/tags"),
+            &admin,
+            &json!({"tag": "cooperative", "valid_from": "2019-01-01", "evidence": "EV"}),
+        )
+        .await;
+    tag.expect(201);
+    let path = format!("/api/v1/suppliers/{supplier}/tags/{}/verify", tag.json["id"].as_str().unwrap());
+    let req = atest::TestRequest::post()
+        .uri(&path)
+        .insert_header(("Authorization", format!("Bearer {admin}")))
+        .insert_header(("Content-Type", "application/json"))
+        .set_payload("null")
+        .to_request();
+    let r = app.call(req).await;
+    r.expect(200);
+    assert_eq!(r.json["tag"]["status"], "verified", "{}", r.text);
 }
