@@ -196,3 +196,21 @@ pub async fn put_designations(
         .await?;
     Ok(HttpResponse::Ok().json(county(row, &ds)))
 }
+
+/// A Guizhou county-level division code (GB/T 2260, 2019): one of the reference data's
+/// codes, listed as an enum so a client (and a fuzzer) knows which codes exist. Used where
+/// an unknown county is refused; documented only, the wire type stays a string.
+pub struct GuizhouCountyCode;
+
+impl utoipa::PartialSchema for GuizhouCountyCode {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::Type::String)
+            .description(Some("GB/T 2260 code of a Guizhou county-level division (the reference data's codes)"))
+            .enum_values(Some(crate::service::reference::county_codes()))
+            .examples(["520102"])
+            .into()
+    }
+}
+
+impl ToSchema for GuizhouCountyCode {}

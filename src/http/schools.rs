@@ -54,7 +54,7 @@ impl From<PlacedSchool> for SchoolResponse {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateSchoolRequest {
-    #[schema(pattern = r"^[0-9]{6}$", example = "520102")]
+    #[schema(value_type = super::reference::GuizhouCountyCode)]
     pub county_code: String,
     #[schema(min_length = 1, max_length = 200, example = "南明区第一小学")]
     pub name: String,

@@ -185,7 +185,7 @@ pub async fn list_payments(state: web::Data<AppState>, user: AuthUser, id: web::
 #[serde(deny_unknown_fields)]
 pub struct OverdueQuery {
     /// The county whose schools' overdue purchases to list (its bureau, prefecture, province).
-    #[param(pattern = "^[0-9]{6}$")]
+    #[param(value_type = Option<super::reference::GuizhouCountyCode>, inline)]
     pub county: Option<String>,
     /// The supplier whose unpaid overdue purchases to list (the supplier itself, province).
     pub supplier: Option<String>,

@@ -17,6 +17,7 @@ both_backends!(
     a_literal_path_is_not_also_a_template_parameter,
     an_exhausted_pool_is_a_documented_503_with_retry_after,
     integral_numbers_are_integers_and_null_is_no_optional_body,
+    documented_county_codes_and_period_years_are_the_ones_the_server_takes,
 );
 
 /// The document's paths with a concrete value for each template parameter, and their methods.
@@ -167,4 +168,49 @@ async fn integral_numbers_are_integers_and_null_is_no_optional_body(db: TestDb) 
     let r = app.call(req).await;
     r.expect(200);
     assert_eq!(r.json["tag"]["status"], "verified", "{}", r.text);
+}
+
+/// County codes are an enum of the reference counties wherever an unknown county is refused,
+/// and a period's year is 2000–2100 as the server parses it (schemathesis sent `000000`
+/// and `0000-01-H1`, valid by `^[0-9]{6}$` and `^[0-9]{4}…`).
+async fn documented_county_codes_and_period_years_are_the_ones_the_server_takes(db: TestDb) {
+    let app = TestApp::new(db).await;
+    let admin = app.admin();
+    let doc = serde_json::to_value(app::document()).unwrap();
+    let r = app.get("/api/v1/counties", &admin).await;
+    r.expect(200);
+    let list = if r.json.is_array() { &r.json } else { &r.json["items"] };
+    let mut served: Vec<String> = list.as_array().unwrap().iter().map(|c| c["code"].as_str().unwrap().to_owned()).collect();
+    served.sort();
+    let strings = |v: &serde_json::Value| -> Vec<String> {
+        let mut out: Vec<String> = v.as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_owned()).collect();
+        out.sort();
+        out
+    };
+    assert_eq!(served.len(), 88);
+    assert_eq!(strings(&doc["components"]["schemas"]["GuizhouCountyCode"]["enum"]), served);
+    assert_eq!(
+        doc["components"]["schemas"]["CreateSchoolRequest"]["properties"]["county_code"]["$ref"],
+        "#/components/schemas/GuizhouCountyCode"
+    );
+    for path in ["/api/v1/payments/overdue", "/api/v1/reports/semi-monthly"] {
+        let params = doc["paths"][path]["get"]["parameters"].as_array().unwrap();
+        let county = params.iter().find(|p| p["name"] == "county").unwrap();
+        assert_eq!(strings(&county["schema"]["enum"]), served, "{path}");
+    }
+    // The server refuses a code outside the enum in each of those places.
+    let r = app.post("/api/v1/schools", &admin, &json!({"county_code": "000000", "name": "x"})).await;
+    assert_eq!(r.problem(422)["errors"][0]["field"], "county_code");
+    let r = app.get("/api/v1/payments/overdue?county=000000", &admin).await;
+    assert!(r.status.is_client_error(), "{}", r.text);
+    let r = app.get("/api/v1/reports/semi-monthly?county=000000&period=2019-03-H1", &admin).await;
+    assert!(r.status.is_client_error(), "{}", r.text);
+
+    let shares = doc["paths"]["/api/v1/reports/shares"]["get"]["parameters"].as_array().unwrap();
+    let period = shares.iter().find(|p| p["name"] == "period").unwrap();
+    assert!(period["schema"]["pattern"].as_str().unwrap().starts_with("^(20[0-9]{2}|2100)"), "{period}");
+    for (p, ok) in [("2000", true), ("2100-12-H2", true), ("1999", false), ("2101", false), ("0000-01-H1", false)] {
+        let r = app.get(&format!("/api/v1/reports/shares?scope=province&period={p}"), &admin).await;
+        assert_eq!(r.status.is_success(), ok, "period {p}: {}", r.text);
+    }
 }
