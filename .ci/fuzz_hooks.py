@@ -6,11 +6,13 @@ outside it, and each is enforced by the server with a 422 naming the field:
 
 * dates relative to today: a purchase or delivery date lies between 2014-01-01 and today
   (China Standard Time); the document can only say `format: date`;
-* order between two fields: a tag's or designation's `valid_to` is not before its
+* relations between fields: a tag's or designation's `valid_to` is not before its
   `valid_from`, a report's `from` is not after its `to`, a target's numerator is at most its
-  denominator;
-* exclusive or required-together query parameters: a report takes `period` or `from` and
-  `to`; the overdue list takes exactly one of `county` and `supplier`.
+  denominator, a purchase line's optional `amount` is its quantity times its unit price
+  (within 0.01);
+* exclusive or dependent query parameters: a report takes `period` or `from` and `to`, and
+  `period_kind` only with `group_by=period`; the overdue list takes exactly one of `county`
+  and `supplier`.
 
 `map_case` below rewrites only the cases schemathesis generates as *positive* (it asserts
 that the server accepts them), and only the fields of those rules, so that they are valid
@@ -21,6 +23,7 @@ runs on every operation.
 from __future__ import annotations
 
 import datetime
+import decimal
 
 import schemathesis
 
@@ -60,9 +63,24 @@ def _ordered(obj: dict, low: str, high: str) -> None:
         obj[low], obj[high] = obj[high], obj[low]
 
 
+def _line_amount(line: object) -> None:
+    """Sets a line's optional `amount` to quantity × unit price, rounded half away from zero."""
+    if not isinstance(line, dict) or not isinstance(line.get("amount"), str):
+        return
+    try:
+        exact = decimal.Decimal(line["quantity"]) * decimal.Decimal(line["unit_price"])
+    except (KeyError, TypeError, decimal.InvalidOperation):
+        return
+    line["amount"] = str(exact.quantize(decimal.Decimal("0.01"), rounding=decimal.ROUND_HALF_UP))
+
+
 def _purchase(body: object, date_field: str) -> None:
-    if isinstance(body, dict) and date_field in body:
+    if not isinstance(body, dict):
+        return
+    if date_field in body:
         body[date_field] = _business_date(body[date_field])
+    for line in body.get("lines") or []:
+        _line_amount(line)
 
 
 def _is_positive(case: schemathesis.Case) -> bool:
@@ -108,6 +126,8 @@ def map_case(context: schemathesis.HookContext, case: schemathesis.Case) -> sche
                 query.setdefault("to", "2019-06-30")
             else:
                 query["period"] = "2019-spring"
+            if "period" not in str(query.get("group_by", "")).split(","):
+                query.pop("period_kind", None)
         if label == "GET /api/v1/payments/overdue":
             # Exactly one of `county` and `supplier` (520102 is the demo's county).
             if "county" in query:

@@ -59,6 +59,7 @@ pub struct CreatePurchaseRequest {
     #[schema(min_length = 1, max_length = 64)]
     pub supplier_id: String,
     /// Business date: not in the future (China Standard Time), not before 2014-01-01.
+    #[schema(example = "2019-03-05")]
     pub purchase_date: NaiveDate,
     #[schema(max_length = 64)]
     pub invoice_no: Option<String>,

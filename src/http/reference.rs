@@ -31,7 +31,9 @@ pub struct PrefectureResponse {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Designation {
+    #[schema(example = "2014-01-01")]
     pub valid_from: NaiveDate,
+    #[schema(example = "2020-12-31")]
     pub valid_to: NaiveDate,
     #[serde(default)]
     #[schema(max_length = 500)]

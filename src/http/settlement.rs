@@ -78,6 +78,7 @@ pub async fn dispute_purchase(
 #[serde(deny_unknown_fields)]
 pub struct CreatePaymentRequest {
     /// Not in the future (China Standard Time).
+    #[schema(example = "2019-04-05")]
     pub paid_on: NaiveDate,
     /// Yuan, more than 0, at most 2 places, at most the unpaid balance.
     #[schema(value_type = String, pattern = r"^[0-9]{1,15}(\.[0-9]{1,2})?$", example = "20.00")]
