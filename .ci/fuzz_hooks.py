@@ -12,7 +12,7 @@ outside it, and each is enforced by the server with a 422 naming the field:
   denominator, a purchase line's optional `amount` is its quantity times its unit price
   (within 0.01);
 * exclusive or dependent query parameters: a report takes `period` or `from` and `to`, and
-  `period_kind` only with `group_by=period`; the overdue list takes exactly one of `county`
+  `period_kind` only with `group_by=period`, `order` only with `order_by`; the overdue list takes exactly one of `county`
   and `supplier`.
 
 `map_case` below rewrites only the cases schemathesis generates as *positive* (it asserts
@@ -129,6 +129,8 @@ def map_case(context: schemathesis.HookContext, case: schemathesis.Case) -> sche
                 query["period"] = "2019-spring"
             if "period" not in str(query.get("group_by", "")).split(","):
                 query.pop("period_kind", None)
+            if "order_by" not in query:
+                query.pop("order", None)
         if label == "GET /api/v1/payments/overdue":
             # Exactly one of `county` and `supplier` (520102 is the demo's county).
             if "county" in query:
