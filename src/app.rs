@@ -108,10 +108,12 @@ pub fn build(
         .app_data(http::query_config())
         .app_data(http::path_config())
         .app_data(web::Data::new(routes.clone()));
-    let (app, doc) = mount(app).split_for_parts();
+    let (app, mut doc) = mount(app).split_for_parts();
+    http::responses::document_common_statuses(&mut doc);
     let _ = routes.set(fallback::table_from(&doc));
     let app = app
         .wrap(actix_web::middleware::from_fn(http::refuse_control_paths))
+        .wrap(actix_web::middleware::from_fn(fallback::reject_unlisted_methods))
         .wrap(actix_web::middleware::Logger::new("%a \"%r\" %s %b %Dms"))
         .service(SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", doc.clone()))
         .default_service(web::to(fallback::not_routed));
@@ -145,7 +147,9 @@ where
 
 /// The OpenAPI document alone (no state, no database): for `canteen-ledger openapi`.
 pub fn document() -> utoipa::openapi::OpenApi {
-    mount(App::new().into_utoipa_app().openapi(ApiDoc::openapi())).split_for_parts().1
+    let mut doc = mount(App::new().into_utoipa_app().openapi(ApiDoc::openapi())).split_for_parts().1;
+    http::responses::document_common_statuses(&mut doc);
+    doc
 }
 
 /// The OpenAPI document as pretty JSON (what `openapi/openapi.json` holds).

@@ -64,7 +64,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for OptionalJsonBody<T> {
         let read = read_body(req, payload, true, MAX_BODY);
         Box::pin(async move {
             let buf = read.await?;
-            if is_blank(&buf) { Ok(Self(None)) } else { parse(&buf).map(|b| Self(Some(b))) }
+            // `null` is the document's other form of "no body" (its schema is `T` or null).
+            if is_blank(&buf) || buf.trim_ascii() == b"null" { Ok(Self(None)) } else { parse(&buf).map(|b| Self(Some(b))) }
         })
     }
 }
@@ -169,7 +170,41 @@ pub fn from_value<T: DeserializeOwned>(raw: &serde_json::Value) -> Result<T, Api
         return Err(ApiError::field("body", "invalid_type", "the body must be a JSON object"));
     }
     check_controls(raw)?;
+    let integral;
+    let raw = if has_integral_float(raw) {
+        integral = integral_floats_as_integers(raw.clone());
+        &integral
+    } else {
+        raw
+    };
     serde_path_to_error::deserialize(raw).map_err(|e| ApiError::Validation(vec![field_error(&e, "body")]))
+}
+
+/// Whether the document holds a number like `389.0`: an integer by JSON Schema (and so by
+/// the OpenAPI document's `type: integer`), a float to serde.
+fn has_integral_float(v: &serde_json::Value) -> bool {
+    match v {
+        serde_json::Value::Number(n) => n.as_f64().is_some_and(|f| !n.is_i64() && !n.is_u64() && f.fract() == 0.0),
+        serde_json::Value::Array(items) => items.iter().any(has_integral_float),
+        serde_json::Value::Object(map) => map.values().any(has_integral_float),
+        _ => false,
+    }
+}
+
+/// The document with every integral float (within `i64`) written as an integer, so an
+/// integer field takes `389.0` as `389`; other numbers are left as they are.
+fn integral_floats_as_integers(v: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        Value::Number(n) => match n.as_f64() {
+            #[expect(clippy::cast_possible_truncation, reason = "integral and within i64: exact")]
+            Some(f) if !n.is_i64() && !n.is_u64() && f.fract() == 0.0 && f.abs() < 9.0e18 => Value::from(f as i64),
+            _ => Value::Number(n),
+        },
+        Value::Array(items) => Value::Array(items.into_iter().map(integral_floats_as_integers).collect()),
+        Value::Object(map) => Value::Object(map.into_iter().map(|(k, v)| (k, integral_floats_as_integers(v))).collect()),
+        other => other,
+    }
 }
 
 /// Most control-character errors listed for one document.

@@ -31,6 +31,7 @@ pub struct CreateDeliveryRequest {
     #[schema(pattern = r"^[^\x00-\x1F\x7F-\x9F]*$", min_length = 1, max_length = 64)]
     pub school_id: String,
     /// Business date of the delivery: not in the future (China Standard Time).
+    #[schema(example = "2019-03-05")]
     pub delivery_date: NaiveDate,
     /// The supplier's own reference (delivery note number).
     #[schema(

@@ -15,6 +15,7 @@ pub mod imports;
 pub mod purchases;
 pub mod reference;
 pub mod reports;
+pub mod responses;
 pub mod schools;
 pub mod settlement;
 pub mod suppliers;

@@ -69,6 +69,7 @@ pub struct CreatePurchaseRequest {
     #[schema(pattern = r"^[^\x00-\x1F\x7F-\x9F]*$", min_length = 1, max_length = 64)]
     pub supplier_id: String,
     /// Business date: not in the future (China Standard Time), not before 2014-01-01.
+    #[schema(example = "2019-03-05")]
     pub purchase_date: NaiveDate,
     #[schema(pattern = r"^[^\x00-\x1F\x7F-\x9F]*$", max_length = 64)]
     pub invoice_no: Option<String>,

@@ -31,7 +31,9 @@ pub struct PrefectureResponse {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Designation {
+    #[schema(example = "2014-01-01")]
     pub valid_from: NaiveDate,
+    #[schema(example = "2020-12-31")]
     pub valid_to: NaiveDate,
     #[serde(default)]
     #[schema(pattern = r"^[^\x00-\x1F\x7F-\x9F]*$", max_length = 500)]
@@ -200,3 +202,21 @@ pub async fn put_designations(
         .await?;
     Ok(HttpResponse::Ok().json(county(row, &ds)))
 }
+
+/// A Guizhou county-level division code (GB/T 2260, 2019): one of the reference data's
+/// codes, listed as an enum so a client (and a fuzzer) knows which codes exist. Used where
+/// an unknown county is refused; documented only, the wire type stays a string.
+pub struct GuizhouCountyCode;
+
+impl utoipa::PartialSchema for GuizhouCountyCode {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::Type::String)
+            .description(Some("GB/T 2260 code of a Guizhou county-level division (the reference data's codes)"))
+            .enum_values(Some(crate::service::reference::county_codes()))
+            .examples(["520102"])
+            .into()
+    }
+}
+
+impl ToSchema for GuizhouCountyCode {}

@@ -36,7 +36,7 @@ pub struct SharesQuery {
     /// Last business date, inclusive.
     pub to: Option<NaiveDate>,
     /// A named period: `2019`, `2019-Q1`, `2019-03`, `2019-03-H1`, `2019-03-H2`, `2019-spring`.
-    #[param(pattern = r"^[0-9]{4}(-Q[1-4]|-(0[1-9]|1[0-2])(-H[12])?|-spring)?$", example = "2019-03-H1")]
+    #[param(pattern = r"^(20[0-9]{2}|2100)(-Q[1-4]|-(0[1-9]|1[0-2])(-H[12])?|-spring)?$", example = "2019-03-H1")]
     pub period: Option<String>,
     /// Comma-separated dimensions: at most one of `prefecture`, `county`, `school`; at most
     /// one of `tag`, `category`; and `period` (with `period_kind`).
@@ -431,7 +431,7 @@ pub struct SilentSchoolsQuery {
     /// Last business date, inclusive.
     pub to: Option<NaiveDate>,
     /// A named period: `2019`, `2019-Q1`, `2019-03`, `2019-03-H1`, `2019-03-H2`, `2019-spring`.
-    #[param(pattern = r"^[0-9]{4}(-Q[1-4]|-(0[1-9]|1[0-2])(-H[12])?|-spring)?$", example = "2019-03-H1")]
+    #[param(pattern = r"^(20[0-9]{2}|2100)(-Q[1-4]|-(0[1-9]|1[0-2])(-H[12])?|-spring)?$", example = "2019-03-H1")]
     pub period: Option<String>,
     /// `json`, `csv` (UTF-8 with BOM) or `xlsx`; default from `Accept`, else JSON.
     #[param(pattern = r"^(json|csv|xlsx)$")]
@@ -545,10 +545,10 @@ pub async fn get_silent_schools(
 #[serde(deny_unknown_fields)]
 pub struct SemiMonthlyQuery {
     /// GB/T 2260 code of the county.
-    #[param(pattern = r"^[0-9]{6}$", example = "520102")]
+    #[param(value_type = super::reference::GuizhouCountyCode, inline)]
     pub county: String,
     /// The half-month: `YYYY-MM-H1` (1st–15th) or `YYYY-MM-H2` (16th–end).
-    #[param(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])-H[12]$", example = "2019-03-H1")]
+    #[param(pattern = r"^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])-H[12]$", example = "2019-03-H1")]
     pub period: String,
 }
 

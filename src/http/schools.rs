@@ -56,7 +56,7 @@ impl From<PlacedSchool> for SchoolResponse {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateSchoolRequest {
-    #[schema(pattern = r"^[0-9]{6}$", example = "520102")]
+    #[schema(value_type = super::reference::GuizhouCountyCode)]
     pub county_code: String,
     #[schema(
         pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x1F\x7F-\x9F]*$",

@@ -78,6 +78,7 @@ pub async fn dispute_purchase(
 #[serde(deny_unknown_fields)]
 pub struct CreatePaymentRequest {
     /// Not in the future (China Standard Time).
+    #[schema(example = "2019-04-05")]
     pub paid_on: NaiveDate,
     /// Yuan, more than 0, at most 2 places, at most the unpaid balance.
     #[schema(value_type = String, pattern = r"^(?!0*(\.0*)?$)[0-9]{1,15}(\.[0-9]{1,2})?$", example = "20.00")]
@@ -192,7 +193,7 @@ pub async fn list_payments(state: web::Data<AppState>, user: AuthUser, id: web::
 #[serde(deny_unknown_fields)]
 pub struct OverdueQuery {
     /// The county whose schools' overdue purchases to list (its bureau, prefecture, province).
-    #[param(pattern = "^[0-9]{6}$")]
+    #[param(value_type = Option<super::reference::GuizhouCountyCode>, inline)]
     pub county: Option<String>,
     /// The supplier whose unpaid overdue purchases to list (the supplier itself, province).
     #[param(min_length = 1, pattern = r"^[^\x00-\x1F\x7F-\x9F]*$")]

@@ -218,8 +218,10 @@ pub async fn get_supplier(state: web::Data<AppState>, _user: AuthUser, id: web::
 #[serde(deny_unknown_fields)]
 pub struct DeclareTagRequest {
     pub tag: Tag,
+    #[schema(example = "2018-01-01")]
     pub valid_from: NaiveDate,
     /// Inclusive; omit for open-ended.
+    #[schema(example = "2020-12-31")]
     pub valid_to: Option<NaiveDate>,
     /// Evidence: for `poor_household`, the 建档立卡 registration number.
     #[schema(

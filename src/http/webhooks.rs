@@ -34,8 +34,26 @@ pub struct CreateWebhookRequest {
     pub url: String,
     /// Event types to receive (`purchase.recorded`, `purchase.voided`); omit for all,
     /// including types added later.
-    #[schema(min_items = 1, example = json!(["purchase.recorded"]))]
+    #[schema(min_items = 1, value_type = Option<std::collections::BTreeSet<WebhookEventType>>, example = json!(["purchase.recorded"]))]
     pub events: Option<Vec<String>>,
+}
+
+/// An event type a subscription may select (`domain::webhook::EVENT_TYPES`; a test keeps
+/// the two lists equal).
+#[derive(Debug, Serialize, ToSchema)]
+pub enum WebhookEventType {
+    #[serde(rename = "purchase.recorded")]
+    PurchaseRecorded,
+    #[serde(rename = "purchase.voided")]
+    PurchaseVoided,
+    #[serde(rename = "purchase.confirmed")]
+    PurchaseConfirmed,
+    #[serde(rename = "purchase.disputed")]
+    PurchaseDisputed,
+    #[serde(rename = "purchase.paid")]
+    PurchasePaid,
+    #[serde(rename = "delivery.disputed")]
+    DeliveryDisputed,
 }
 
 /// A webhook subscription.

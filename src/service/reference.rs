@@ -55,6 +55,12 @@ fn date(s: &str) -> anyhow::Result<NaiveDate> {
     Ok(NaiveDate::parse_from_str(s, "%Y-%m-%d")?)
 }
 
+/// The codes of Guizhou's county-level divisions in the reference data (GB/T 2260, 2019), in
+/// file order: the values a county code may take (documented as an enum).
+pub fn county_codes() -> Vec<String> {
+    csv::Reader::from_reader(COUNTIES_CSV.as_bytes()).deserialize::<CountyCsv>().filter_map(Result::ok).map(|c| c.code).collect()
+}
+
 /// Loads the shipped Guizhou reference data. Idempotent: names and notes are refreshed;
 /// default designations are added only for counties seen for the first time, so an
 /// administrator's edits are never overwritten. Also seeds the 50% target for 2019 and 2020.

@@ -14,6 +14,7 @@ mod batch;
 mod bench_smoke;
 mod corrections;
 mod demo;
+mod fuzz_findings;
 mod imports;
 mod migrations;
 mod openapi;

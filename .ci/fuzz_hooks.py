@@ -1,0 +1,146 @@
+"""Schemathesis hooks for .ci/fuzz.sh: the rules of this API that an OpenAPI document cannot
+state, taught to the generator instead of switching checks off.
+
+JSON Schema describes one value at a time and knows no clock. Three kinds of rule are
+outside it, and each is enforced by the server with a 422 naming the field:
+
+* dates relative to today: a purchase or delivery date lies between 2014-01-01 and today
+  (China Standard Time); the document can only say `format: date`;
+* relations between fields: a tag's or designation's `valid_to` is not before its
+  `valid_from`, a report's `from` is not after its `to` (nor in another year: years may have
+  different targets), a target's numerator is at most its
+  denominator, a purchase line's optional `amount` is its quantity times its unit price
+  (within 0.01);
+* exclusive or dependent query parameters: a report takes `period` or `from` and `to`, and
+  `period_kind` only with `group_by=period`, `order` only with `order_by`; the overdue list takes exactly one of `county`
+  and `supplier`.
+
+`map_case` below rewrites only the cases schemathesis generates as *positive* (it asserts
+that the server accepts them), and only the fields of those rules, so that they are valid
+as the server defines valid. Negative cases are sent exactly as generated, and every check
+runs on every operation.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+
+import schemathesis
+
+FIRST_DAY = datetime.date(2014, 1, 1)
+CHINA = datetime.timezone(datetime.timedelta(hours=8))
+
+
+def _today() -> datetime.date:
+    return datetime.datetime.now(CHINA).date()
+
+
+def _date(value: object) -> datetime.date | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _business_date(value: object) -> object:
+    """A generated date moved into [2014-01-01, today], keeping its month and day where it can."""
+    day = _date(value)
+    if day is None:
+        return value
+    today = _today()
+    if FIRST_DAY <= day <= today:
+        return value
+    span = (today - FIRST_DAY).days + 1
+    return (FIRST_DAY + datetime.timedelta(days=day.toordinal() % span)).isoformat()
+
+
+def _ordered(obj: dict, low: str, high: str) -> None:
+    """Swaps `obj[low]` and `obj[high]` (dates) when the first is after the second."""
+    a, b = _date(obj.get(low)), _date(obj.get(high))
+    if a is not None and b is not None and a > b:
+        obj[low], obj[high] = obj[high], obj[low]
+
+
+def _line_amount(line: object) -> None:
+    """Sets a line's optional `amount` to quantity × unit price, rounded half away from zero."""
+    if not isinstance(line, dict) or not isinstance(line.get("amount"), str):
+        return
+    try:
+        exact = decimal.Decimal(line["quantity"]) * decimal.Decimal(line["unit_price"])
+    except (KeyError, TypeError, decimal.InvalidOperation):
+        return
+    line["amount"] = str(exact.quantize(decimal.Decimal("0.01"), rounding=decimal.ROUND_HALF_UP))
+
+
+def _purchase(body: object, date_field: str) -> None:
+    if not isinstance(body, dict):
+        return
+    if date_field in body:
+        body[date_field] = _business_date(body[date_field])
+    for line in body.get("lines") or []:
+        _line_amount(line)
+
+
+def _is_positive(case: schemathesis.Case) -> bool:
+    meta = case.meta
+    return meta is not None and meta.generation.mode.is_positive
+
+
+@schemathesis.hook
+def map_case(context: schemathesis.HookContext, case: schemathesis.Case) -> schemathesis.Case:
+    if not _is_positive(case):
+        return case
+    label = f"{case.method.upper()} {case.path}"
+    body = case.body
+    query = case.query if isinstance(case.query, dict) else None
+
+    if label == "POST /api/v1/purchases":
+        _purchase(body, "purchase_date")
+    elif label == "POST /api/v1/purchases/batch" and isinstance(body, dict):
+        for item in body.get("items") or []:
+            if isinstance(item, dict):
+                _purchase(item.get("purchase"), "purchase_date")
+    elif label == "POST /api/v1/deliveries":
+        _purchase(body, "delivery_date")
+    elif label == "POST /api/v1/suppliers/{id}/tags" and isinstance(body, dict):
+        _ordered(body, "valid_from", "valid_to")
+    elif label == "PUT /api/v1/counties/{code}/designations" and isinstance(body, dict):
+        for item in body.get("designations") or []:
+            if isinstance(item, dict):
+                _ordered(item, "valid_from", "valid_to")
+    elif label == "PUT /api/v1/targets/{year}" and isinstance(body, dict):
+        n, d = body.get("numerator"), body.get("denominator")
+        if isinstance(n, (int, float)) and isinstance(d, (int, float)) and n > d:
+            body["numerator"], body["denominator"] = d, n
+
+    if query is not None:
+        if label in ("GET /api/v1/reports/shares", "GET /api/v1/reports/silent-schools"):
+            # `period`, or both of `from` and `to`.
+            if "period" in query:
+                query.pop("from", None)
+                query.pop("to", None)
+            elif "from" in query or "to" in query:
+                query.setdefault("from", "2019-03-01")
+                query.setdefault("to", "2019-06-30")
+            else:
+                query["period"] = "2019-spring"
+            if "period" not in str(query.get("group_by", "")).split(","):
+                query.pop("period_kind", None)
+            if "order_by" not in query:
+                query.pop("order", None)
+        if label == "GET /api/v1/payments/overdue":
+            # Exactly one of `county` and `supplier` (520102 is the demo's county).
+            if "county" in query:
+                query.pop("supplier", None)
+            elif "supplier" not in query:
+                query["county"] = "520102"
+        if "from" in query and "to" in query:
+            _ordered(query, "from", "to")
+            # A report range lies within one year: years may have different targets.
+            a, b = _date(query["from"]), _date(query["to"])
+            if label.startswith("GET /api/v1/reports/") and a is not None and b is not None and a.year != b.year:
+                query["to"] = datetime.date(a.year, 12, 31).isoformat()
+    return case
