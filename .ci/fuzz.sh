@@ -142,6 +142,7 @@ for backend in $BACKENDS; do
 
     SCHOOL_ID=$(first_id "/api/v1/schools?county=520102&limit=1")
     SUPPLIER_ID=$(first_id "/api/v1/suppliers?limit=1")
+    export FUZZ_SCHOOL_ID=$SCHOOL_ID FUZZ_SUPPLIER_ID=$SUPPLIER_ID # for the hooks' references
     declare -A TOKEN=(
         [admin]=$ADMIN_TOKEN
         [province]=$(mint province)

@@ -11,6 +11,11 @@ outside it, and each is enforced by the server with a 422 naming the field:
   different targets), a target's numerator is at most its
   denominator, a purchase line's optional `amount` is its quantity times its unit price
   (within 0.01);
+* references to what exists: an account's or token's role names a school, supplier or
+  county that exists, and a delivery's school exists (ids are data; the seeded ones come
+  from .ci/fuzz.sh in FUZZ_SCHOOL_ID and FUZZ_SUPPLIER_ID); an imported file is a CSV
+  with the template's columns (the body is `format: binary`: any bytes by the schema);
+* magnitudes: a line's quantity × unit price fits the 15 digits an amount has;
 * exclusive or dependent query parameters: a report takes `period` or `from` and `to`, and
   `period_kind` only with `group_by=period`, `order` only with `order_by`; the overdue list takes exactly one of `county`
   and `supplier`.
@@ -25,6 +30,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import os
 
 import schemathesis
 
@@ -64,15 +70,39 @@ def _ordered(obj: dict, low: str, high: str) -> None:
         obj[low], obj[high] = obj[high], obj[low]
 
 
+MAX_AMOUNT = decimal.Decimal(10) ** 15
+SCHOOL_ID = os.environ.get("FUZZ_SCHOOL_ID", "")
+SUPPLIER_ID = os.environ.get("FUZZ_SUPPLIER_ID", "")
+
+
 def _line_amount(line: object) -> None:
-    """Sets a line's optional `amount` to quantity × unit price, rounded half away from zero."""
-    if not isinstance(line, dict) or not isinstance(line.get("amount"), str):
+    """Keeps quantity × unit price within an amount's 15 digits (the quantity becomes 1,
+    then the price too, if needed), and sets a line's optional `amount` to that product,
+    rounded half away from zero."""
+    if not isinstance(line, dict):
         return
     try:
-        exact = decimal.Decimal(line["quantity"]) * decimal.Decimal(line["unit_price"])
+        quantity, price = decimal.Decimal(line["quantity"]), decimal.Decimal(line["unit_price"])
     except (KeyError, TypeError, decimal.InvalidOperation):
         return
-    line["amount"] = str(exact.quantize(decimal.Decimal("0.01"), rounding=decimal.ROUND_HALF_UP))
+    if quantity * price >= MAX_AMOUNT:
+        line["quantity"], quantity = "1", decimal.Decimal(1)
+        if price >= MAX_AMOUNT:
+            line["unit_price"], price = "1", decimal.Decimal(1)
+    if isinstance(line.get("amount"), str):
+        exact = quantity * price
+        line["amount"] = str(exact.quantize(decimal.Decimal("0.01"), rounding=decimal.ROUND_HALF_UP))
+
+
+def _role(body: object) -> None:
+    """A role's scope that exists: the seeded school or supplier, or the demo's county 520102
+    and prefecture 520100."""
+    if not isinstance(body, dict) or not isinstance(body.get("role"), str):
+        return
+    kind = body["role"].split(":", 1)[0]
+    scope = {"canteen": SCHOOL_ID, "supplier": SUPPLIER_ID, "county": "520102", "prefecture": "520100"}.get(kind)
+    if scope:
+        body["role"] = f"{kind}:{scope}"
 
 
 def _purchase(body: object, date_field: str) -> None:
@@ -99,12 +129,24 @@ def map_case(context: schemathesis.HookContext, case: schemathesis.Case) -> sche
 
     if label == "POST /api/v1/purchases":
         _purchase(body, "purchase_date")
+    elif label == "POST /api/v1/purchases/{id}/correct" and isinstance(body, dict):
+        _purchase(body.get("purchase"), "purchase_date")
+    elif label in ("POST /api/v1/users", "POST /api/v1/tokens"):
+        _role(body)
+    elif label == "POST /api/v1/imports" and SUPPLIER_ID:
+        case.body = (
+            "purchase_date,supplier_id,invoice_no,category,description,quantity,unit,unit_price\n"
+            f"2019-03-05,{SUPPLIER_ID},FUZZ-{abs(hash(repr(body))) % 10**9},vegetables,白菜,10,kg,2.5\n"
+        ).encode()
+        case.media_type = "text/csv"
     elif label == "POST /api/v1/purchases/batch" and isinstance(body, dict):
         for item in body.get("items") or []:
             if isinstance(item, dict):
                 _purchase(item.get("purchase"), "purchase_date")
     elif label == "POST /api/v1/deliveries":
         _purchase(body, "delivery_date")
+        if isinstance(body, dict) and SCHOOL_ID:
+            body["school_id"] = SCHOOL_ID
     elif label == "POST /api/v1/suppliers/{id}/tags" and isinstance(body, dict):
         _ordered(body, "valid_from", "valid_to")
     elif label == "PUT /api/v1/counties/{code}/designations" and isinstance(body, dict):
