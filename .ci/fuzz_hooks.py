@@ -4,7 +4,7 @@ state, taught to the generator instead of switching checks off.
 JSON Schema describes one value at a time and knows no clock. Three kinds of rule are
 outside it, and each is enforced by the server with a 422 naming the field:
 
-* dates relative to today: a purchase or delivery date lies between 2014-01-01 and today
+* dates relative to today: a purchase, delivery or payment date lies between 2014-01-01 and today
   (China Standard Time); the document can only say `format: date`;
 * relations between fields: a tag's or designation's `valid_to` is not before its
   `valid_from`, a report's `from` is not after its `to` (nor in another year: years may have
@@ -12,7 +12,7 @@ outside it, and each is enforced by the server with a 422 naming the field:
   denominator, a purchase line's optional `amount` is its quantity times its unit price
   (within 0.01);
 * references to what exists: an account's or token's role names a school, supplier or
-  county that exists, and a delivery's school exists (ids are data; the seeded ones come
+  county that exists, a purchase's or delivery's school and supplier exist (ids are data; the seeded ones come
   from .ci/fuzz.sh in FUZZ_SCHOOL_ID and FUZZ_SUPPLIER_ID); an imported file is a CSV
   with the template's columns (the body is `format: binary`: any bytes by the schema);
 * magnitudes: a line's quantity × unit price fits the 15 digits an amount has;
@@ -108,6 +108,10 @@ def _role(body: object) -> None:
 def _purchase(body: object, date_field: str) -> None:
     if not isinstance(body, dict):
         return
+    if "school_id" in body and SCHOOL_ID:
+        body["school_id"] = SCHOOL_ID
+    if "supplier_id" in body and SUPPLIER_ID:
+        body["supplier_id"] = SUPPLIER_ID
     if date_field in body:
         body[date_field] = _business_date(body[date_field])
     for line in body.get("lines") or []:
@@ -121,8 +125,18 @@ def _is_positive(case: schemathesis.Case) -> bool:
 
 @schemathesis.hook
 def map_case(context: schemathesis.HookContext, case: schemathesis.Case) -> schemathesis.Case:
-    if not _is_positive(case):
-        return case
+    return _rewrite(case) if _is_positive(case) else case
+
+
+@schemathesis.hook
+def before_add_examples(context: schemathesis.HookContext, examples: list) -> None:
+    """The examples phase's cases (the schema's examples, the rest filled in) are positive
+    and do not pass through `map_case`: the same rewrite."""
+    for i, case in enumerate(examples):
+        examples[i] = _rewrite(case)
+
+
+def _rewrite(case: schemathesis.Case) -> schemathesis.Case:
     label = f"{case.method.upper()} {case.path}"
     body = case.body
     query = case.query if isinstance(case.query, dict) else None
@@ -133,11 +147,13 @@ def map_case(context: schemathesis.HookContext, case: schemathesis.Case) -> sche
         _purchase(body.get("purchase"), "purchase_date")
     elif label in ("POST /api/v1/users", "POST /api/v1/tokens"):
         _role(body)
+    elif label == "POST /api/v1/purchases/{id}/payments" and isinstance(body, dict) and "paid_on" in body:
+        body["paid_on"] = _business_date(body["paid_on"])
     elif label == "POST /api/v1/imports" and SUPPLIER_ID:
         case.body = (
             "purchase_date,supplier_id,invoice_no,category,description,quantity,unit,unit_price\n"
             f"2019-03-05,{SUPPLIER_ID},FUZZ-{abs(hash(repr(body))) % 10**9},vegetables,白菜,10,kg,2.5\n"
-        ).encode()
+        )
         case.media_type = "text/csv"
     elif label == "POST /api/v1/purchases/batch" and isinstance(body, dict):
         for item in body.get("items") or []:
@@ -145,8 +161,6 @@ def map_case(context: schemathesis.HookContext, case: schemathesis.Case) -> sche
                 _purchase(item.get("purchase"), "purchase_date")
     elif label == "POST /api/v1/deliveries":
         _purchase(body, "delivery_date")
-        if isinstance(body, dict) and SCHOOL_ID:
-            body["school_id"] = SCHOOL_ID
     elif label == "POST /api/v1/suppliers/{id}/tags" and isinstance(body, dict):
         _ordered(body, "valid_from", "valid_to")
     elif label == "PUT /api/v1/counties/{code}/designations" and isinstance(body, dict):

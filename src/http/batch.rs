@@ -18,6 +18,15 @@ use crate::service::purchases::{IdempotentRequest, Recorded};
 /// Most purchases in one batch.
 pub const MAX_BATCH_ITEMS: usize = 1000;
 
+/// `err`'s fields named under `prefix` (`lines[0].unit` → `items[3].purchase.lines[0].unit`).
+fn within(err: ApiError, prefix: &str) -> ApiError {
+    let mut errors = err.problem().errors;
+    for e in &mut errors {
+        e.field = if e.field == "body" || e.field.is_empty() { prefix.to_owned() } else { format!("{prefix}.{}", e.field) };
+    }
+    ApiError::Validation(errors)
+}
+
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(create_batch);
 }
@@ -93,7 +102,7 @@ pub struct BatchResponse {
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a canteen", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body over 8 MiB", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "No items, more than 1,000, or an item that is not {idempotency_key, purchase}", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No items, more than 1,000, or an item that POST /purchases would refuse on its own (a malformed key, a wrong type, an unknown or missing field, a value outside its pattern or rules): every such field is named (`items[i].purchase.lines[0].unit_price`) and nothing is written", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])),
 )]
@@ -110,16 +119,27 @@ pub async fn create_batch(state: web::Data<AppState>, user: AuthUser, body: Json
     }
     let today = today_cst();
     let keys: Vec<String> = items.iter().map(|i| i.idempotency_key.clone()).collect();
-    let parsed: Vec<_> = items
-        .into_iter()
-        .map(|item| {
-            let body: serde_json::Value = serde_json::from_str(item.purchase.get()).map_err(|e| ApiError::Internal(e.into()))?;
-            let new = check_idempotency_key(&item.idempotency_key)
-                .and_then(|()| from_value::<CreatePurchaseRequest>(&body))
-                .and_then(|r| parse_purchase(r, today));
-            Ok((new, IdempotentRequest::new(item.idempotency_key, &body)))
-        })
-        .collect::<Result<_, ApiError>>()?;
+    // A batch is checked as a whole before anything is recorded, as any body is: an item
+    // that POST /purchases would refuse on its own (a malformed key, a wrong type, an
+    // unknown or missing field, a value outside its pattern or its rules) makes the batch
+    // a 422 naming `items[i].…`, and nothing is written. What depends on the ledger (another
+    // school, an unknown supplier, a key already used for another body) fails its item alone.
+    let mut shape_errors = Vec::new();
+    let mut parsed = Vec::with_capacity(items.len());
+    for (i, item) in items.into_iter().enumerate() {
+        let body: serde_json::Value = serde_json::from_str(item.purchase.get()).map_err(|e| ApiError::Internal(e.into()))?;
+        let new = check_idempotency_key(&item.idempotency_key)
+            .map_err(|e| within(e, &format!("items[{i}]")))
+            .and_then(|()| from_value::<CreatePurchaseRequest>(&body).map_err(|e| within(e, &format!("items[{i}].purchase"))))
+            .and_then(|r| parse_purchase(r, today).map_err(|e| within(e, &format!("items[{i}].purchase"))));
+        match new {
+            Ok(new) => parsed.push((Ok(new), IdempotentRequest::new(item.idempotency_key, &body))),
+            Err(e) => shape_errors.extend(e.problem().errors),
+        }
+    }
+    if !shape_errors.is_empty() {
+        return Err(ApiError::Validation(shape_errors));
+    }
     let outcomes = state.db.run(move |conn| service::record_batch(conn, &user, parsed, render_purchase)).await?;
     let mut response = BatchResponse { created: 0, replayed: 0, failed: 0, results: Vec::with_capacity(outcomes.len()) };
     for (index, (outcome, idempotency_key)) in outcomes.into_iter().zip(keys).enumerate() {

@@ -35,10 +35,10 @@ async fn a_batch_records_good_items_and_reports_bad_ones_without_writing_them(db
     let canteen = app.token(&Role::Canteen(school.clone()));
     let body = json!({"items": [
         item("batch-key-0001", &school, &supplier, "2019-03-05", json!([line("vegetables", "10", "jin", "1.255")])),
-        item("batch-key-0002", &school, &supplier, "2019-03-06", json!([line("grain", "3", "kg", "-1")])),
+        item("batch-key-0002", &school, "no-such-supplier-2", "2019-03-06", json!([line("grain", "3", "kg", "1")])),
         item("batch-key-0003", &other, &supplier, "2019-03-06", json!([line("grain", "3", "kg", "1")])),
         item("batch-key-0004", &school, "no-such-supplier", "2019-03-06", json!([line("grain", "3", "kg", "1")])),
-        {"idempotency_key": "batch-key-0005", "purchase": {"school_id": school, "lines": "nope"}},
+        item("batch-key-0005", &other, &supplier, "2019-03-06", json!([line("grain", "3", "kg", "1")])),
         item("batch-key-0006", &school, &supplier, "2019-03-07", json!([line("fruit", "2", "kg", "4.5")])),
     ]});
 
@@ -52,11 +52,11 @@ async fn a_batch_records_good_items_and_reports_bad_ones_without_writing_them(db
     assert_eq!(results[0]["purchase"]["total"], "12.55");
     assert_eq!(results[0]["purchase"]["qualification"]["class"], "qualifying");
     assert_eq!(outcome(1), ("failed", 422));
-    assert_eq!(results[1]["problem"]["errors"][0]["field"], "lines[0].unit_price");
+    assert_eq!(results[1]["problem"]["errors"][0]["field"], "supplier_id");
     assert_eq!(outcome(2), ("failed", 403));
     assert_eq!(outcome(3), ("failed", 422));
     assert_eq!(results[3]["problem"]["errors"][0]["code"], "unknown_supplier");
-    assert_eq!(outcome(4), ("failed", 422));
+    assert_eq!(outcome(4), ("failed", 403));
     assert_eq!(outcome(5), ("created", 201));
     assert_eq!(results[5]["index"], 5);
     assert_eq!(results[5]["idempotency_key"], "batch-key-0006");
@@ -64,6 +64,18 @@ async fn a_batch_records_good_items_and_reports_bad_ones_without_writing_them(db
     // Only the two good items are in the ledger, and the aggregates agree with it.
     assert_eq!(count(&app, &school).await, 2);
     assert_eq!(count(&app, &other).await, 0);
+    // An item that POST /purchases would refuse on its own makes the batch a 422 naming
+    // every such field, and nothing of it is written.
+    let invalid = json!({"items": [
+        item("batch-key-0011", &school, &supplier, "2019-03-08", json!([line("fruit", "2", "kg", "4.5")])),
+        item("batch-key-0012", &school, &supplier, "2019-03-06", json!([line("grain", "3", "kg", "-1")])),
+        {"idempotency_key": "batch-key-0013", "purchase": {"school_id": school, "lines": "nope"}},
+    ]});
+    let r = app.post("/api/v1/purchases/batch", &canteen, &invalid).await;
+    let fields: Vec<&str> = r.problem(422)["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert!(fields.contains(&"items[1].purchase.lines[0].unit_price"), "{fields:?}");
+    assert!(fields.contains(&"items[2].purchase.lines"), "{fields:?}");
+    assert_eq!(count(&app, &school).await, 2);
     let mut conn = app.state.db.get().unwrap();
     assert!(aggregates::check(&mut conn).unwrap().differences.is_empty());
     drop(conn);
@@ -140,8 +152,8 @@ async fn batch_callers_sizes_and_items_are_checked(db: TestDb) {
     let r = app
         .post("/api/v1/purchases/batch", &canteen, &json!({"items": [item("short", &school, &supplier, "2019-03-05", json!([]))]}))
         .await;
-    r.expect(200);
-    assert_eq!(r.json["results"][0]["problem"]["errors"][0]["code"], "bad_key");
+    assert_eq!(r.problem(422)["errors"][0]["field"], "items[0].idempotency_key");
+    assert_eq!(r.json["errors"][0]["code"], "bad_key");
     let huge = json!({"items": [item("size-key-huge", &school, &supplier, "2019-03-05", json!([{"description": "x".repeat(9 << 20)}]))]});
     app.post("/api/v1/purchases/batch", &canteen, &huge).await.problem(413);
     // Not JSON (even deep inside an item) is a 400; JSON that is not the object asked for, a 422.
@@ -156,8 +168,8 @@ async fn batch_callers_sizes_and_items_are_checked(db: TestDb) {
     let r = raw(json!({"items": [one.clone()], "extra": 1}).to_string()).await;
     assert_eq!(r.problem(422)["errors"][0]["code"], "unknown_field");
     let r = raw(json!({"items": [{"idempotency_key": "size-key-0009", "purchase": [1, 2]}]}).to_string()).await;
-    r.expect(200);
-    assert_eq!(r.json["results"][0]["problem"]["errors"][0]["code"], "invalid_type");
+    assert_eq!(r.problem(422)["errors"][0]["code"], "invalid_type");
+    assert_eq!(r.json["errors"][0]["field"], "items[0].purchase");
     assert_eq!(count(&app, &school).await, 0);
 }
 
@@ -171,8 +183,9 @@ async fn a_large_batch_keeps_order_and_idempotency(db: TestDb) {
         .map(|i| {
             let key = if i == 120 { "big-key-0010".to_owned() } else { format!("big-key-{i:04}") };
             let n = if i == 120 { 10 } else { i };
-            let price = if i == 60 { "-1".to_owned() } else { format!("{}.00", 1 + n % 7) };
-            item(&key, &school, &supplier, "2019-03-05", json!([line("fruit", "1", "kg", &price)]))
+            let price = format!("{}.00", 1 + n % 7);
+            let supplier = if i == 60 { "no-such-supplier" } else { supplier.as_str() };
+            item(&key, &school, supplier, "2019-03-05", json!([line("fruit", "1", "kg", &price)]))
         })
         .collect();
 
@@ -208,7 +221,7 @@ async fn a_batch_audits_and_emits_events_for_created_items_only(db: TestDb) {
         item("events-key-0001", &school, &watched, "2019-03-05", json!([line("fruit", "2", "kg", "3")])),
         item("events-key-0002", &school, &quiet, "2019-03-05", json!([line("grain", "2", "kg", "3")])),
         item("events-key-0001", &school, &watched, "2019-03-05", json!([line("fruit", "2", "kg", "3")])),
-        item("events-key-0003", &school, &watched, "2019-03-05", json!([line("fruit", "2", "kg", "-3")])),
+        item("events-key-0003", &school, "no-such-supplier", "2019-03-05", json!([line("fruit", "2", "kg", "3")])),
         item("events-key-0004", &school, &watched, "2019-04-20", json!([line("eggs", "1", "kg", "9"), line("fruit", "1", "kg", "1")])),
     ]});
 
