@@ -15,7 +15,8 @@ outside it, and each is enforced by the server with a 422 naming the field:
   county that exists, a purchase's or delivery's school and supplier exist (ids are data; the seeded ones come
   from .ci/fuzz.sh in FUZZ_SCHOOL_ID and FUZZ_SUPPLIER_ID); an imported file is a CSV
   with the template's columns (the body is `format: binary`: any bytes by the schema);
-* magnitudes: a line's quantity × unit price fits the 15 digits an amount has;
+* magnitudes: a line's quantity × unit price fits the 15 digits an amount has, and a
+  payment is at most the purchase's unpaid balance;
 * exclusive or dependent query parameters: a report takes `period` or `from` and `to`, and
   `period_kind` only with `group_by=period`, `order` only with `order_by`; the overdue list takes exactly one of `county`
   and `supplier`.
@@ -147,8 +148,12 @@ def _rewrite(case: schemathesis.Case) -> schemathesis.Case:
         _purchase(body.get("purchase"), "purchase_date")
     elif label in ("POST /api/v1/users", "POST /api/v1/tokens"):
         _role(body)
-    elif label == "POST /api/v1/purchases/{id}/payments" and isinstance(body, dict) and "paid_on" in body:
-        body["paid_on"] = _business_date(body["paid_on"])
+    elif label == "POST /api/v1/purchases/{id}/payments" and isinstance(body, dict):
+        # A payment is at most the purchase's unpaid balance: a cent always fits one unpaid.
+        if "paid_on" in body:
+            body["paid_on"] = _business_date(body["paid_on"])
+        if "amount" in body:
+            body["amount"] = "0.01"
     elif label == "POST /api/v1/imports" and SUPPLIER_ID:
         case.body = (
             "purchase_date,supplier_id,invoice_no,category,description,quantity,unit,unit_price\n"

@@ -72,9 +72,25 @@ pub fn check_url(url: &str, allow_private: bool) -> Result<Target, DomainError> 
     if host.is_empty() {
         return Err(DomainError::BadUrl("needs a host".into()));
     }
+    // The grammar the OpenAPI pattern states: a host of RFC 3986 reg-name characters, or
+    // an IPv6 literal of hex digits, `:` and `.` closed by `]` with only a port after it.
+    let bracketed = host_port.starts_with('[');
+    let host_ok = if bracketed {
+        host.bytes().all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
+            && host_port.split_once(']').is_some_and(|(_, after)| after.is_empty() || after.starts_with(':'))
+    } else {
+        host.bytes().all(|b| b.is_ascii_alphanumeric() || b"._~%!$&'()*+,;=-".contains(&b))
+    };
+    if !host_ok {
+        return Err(DomainError::BadUrl(format!("bad host {host:?}")));
+    }
     let port = match port {
         None | Some("") => default_port,
-        Some(p) => p.parse().map_err(|_| DomainError::BadUrl(format!("bad port {p:?}")))?,
+        // Digits without a leading zero (but `0`), at most 65535.
+        Some(p) if p.bytes().all(|b| b.is_ascii_digit()) && (p == "0" || !p.starts_with('0')) => {
+            p.parse().map_err(|_| DomainError::BadUrl(format!("bad port {p:?}")))?
+        }
+        Some(p) => return Err(DomainError::BadUrl(format!("bad port {p:?}"))),
     };
     if !allow_private {
         if host == "localhost" || host.ends_with(".localhost") {

@@ -351,6 +351,11 @@ pub fn parse_purchase(r: CreatePurchaseRequest, today: NaiveDate) -> Result<NewP
     let mut errors: Vec<FieldError> =
         raw.iter().enumerate().filter_map(|(i, l)| check_text(&format!("lines[{i}].description"), &l.description, 200)).collect();
     errors.extend(r.invoice_no.as_deref().and_then(|n| check_text("invoice_no", n, 64)));
+    for (field, id) in [("school_id", &r.school_id), ("supplier_id", &r.supplier_id)] {
+        if id.is_empty() || id.chars().count() > 64 {
+            errors.push(FieldError::new(field, "bad_id", "an id of 1 to 64 characters"));
+        }
+    }
     let draft = purchase::draft(r.purchase_date, today, &raw);
     match draft {
         Ok(draft) if errors.is_empty() => {

@@ -24,11 +24,13 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateWebhookRequest {
-    /// `http://` or `https://` URL, at most 2,000 characters, printable ASCII.
+    /// `http://` or `https://` URL, at most 2,000 characters, printable ASCII: an optional
+    /// `userinfo@`, a host name (RFC 3986 reg-name characters) or an IPv6 literal in `[…]`,
+    /// an optional port (0–65535, no leading zero), then an optional path, query or fragment.
     #[schema(
         min_length = 1,
         max_length = 2000,
-        pattern = "^[hH][tT][tT][pP][sS]?://[!-~]+$",
+        pattern = r#"^[hH][tT][tT][pP][sS]?://([!"$-.0->@-~]*@)?([A-Za-z0-9._~%!$&'()*+,;=-]+|\[[0-9A-Fa-f:.]+\])(:(0|[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])?)?([/?#][!-~]*)?$"#,
         example = "https://erp.example.cn/hooks/canteen"
     )]
     pub url: String,

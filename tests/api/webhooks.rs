@@ -430,3 +430,40 @@ async fn callbacks_to_private_addresses_are_refused_by_default(db: TestDb) {
     assert!(d["last_error"].as_str().unwrap().contains("non-public"), "{d}");
     assert!(receiver.received().is_empty());
 }
+
+/// The callback URL's schema pattern and the server's check agree: what a generated
+/// client may send is accepted, and what the server refuses is outside the pattern.
+#[test]
+fn the_url_pattern_and_the_server_check_agree() {
+    let doc = serde_json::to_value(canteen_ledger::app::document()).unwrap();
+    let pattern = doc["components"]["schemas"]["CreateWebhookRequest"]["properties"]["url"]["pattern"].as_str().unwrap().to_owned();
+    let re = regex::Regex::new(&pattern).unwrap();
+    let urls = [
+        "https://erp.example.cn/hooks",
+        "HTTP://erp.example.cn:8080/a?b=c#d",
+        "http://user:pw@erp.example.cn/x",
+        "http://[2001:db8::1]:443/",
+        "http://[2001:db8::1]/",
+        "http://a:/",
+        "http://a:0",
+        "http://a:65535",
+        "http://a:65536",
+        "http://a:080",
+        "http://a:bad/x@c",
+        "Https://XZ1:[FEM}3Xl::l9&|",
+        "http://[]/",
+        "http://[zz]/",
+        "http://[::1]x/",
+        "http://a]b/",
+        "http:///path",
+        "ftp://a/",
+        "http://a b/",
+        "http://é/",
+        "http://a/é",
+        "http://2130706433:8080/",
+    ];
+    for url in urls {
+        let server = canteen_ledger::domain::webhook::check_url(url, true).is_ok();
+        assert_eq!(re.is_match(url), server, "{url}: pattern {} but the server {}", re.is_match(url), server);
+    }
+}
