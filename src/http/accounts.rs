@@ -84,7 +84,6 @@ pub async fn create_token(
     tag = "auth",
     responses(
         (status = 204, description = "Logged out"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "An integration token: revoke it with POST /tokens/{jti}/revoke", body = Problem,
             content_type = "application/problem+json"),
     ),
@@ -106,7 +105,6 @@ pub async fn logout(state: web::Data<AppState>, user: AuthUser) -> Result<HttpRe
     params(("id" = String, Path, description = "The account's id")),
     responses(
         (status = 204, description = "Every session of the account revoked"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such account", body = Problem, content_type = "application/problem+json"),
     ),
@@ -139,7 +137,6 @@ pub struct MeResponse {
     tag = "auth",
     responses(
         (status = 200, description = "The caller", body = MeResponse),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])),
 )]
@@ -209,7 +206,6 @@ fn require_admin(user: &AuthUser) -> Result<(), ApiError> {
     responses(
         (status = 201, description = "Account created", body = UserResponse),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Username taken", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields or unknown scope", body = Problem, content_type = "application/problem+json"),
@@ -269,7 +265,6 @@ pub struct MintedTokenResponse {
     responses(
         (status = 201, description = "Token minted", body = MintedTokenResponse),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields or unknown scope", body = Problem, content_type = "application/problem+json"),
     ),
@@ -313,7 +308,6 @@ pub async fn mint_integration_token(
     params(("jti" = String, Path, description = "The token's id")),
     responses(
         (status = 204, description = "Revoked"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such active token", body = Problem, content_type = "application/problem+json"),
     ),

@@ -18,7 +18,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
     tag = "admin",
     responses(
         (status = 200, description = "The check result; `differences` is empty when consistent", body = CheckReport),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])),

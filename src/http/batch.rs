@@ -99,7 +99,6 @@ pub struct BatchResponse {
     responses(
         (status = 200, description = "One result per item", body = BatchResponse),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a canteen", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body over 8 MiB", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "No items, more than 1,000, or an item that POST /purchases would refuse on its own (a malformed key, a wrong type, an unknown or missing field, a value outside its pattern or rules): every such field is named (`items[i].purchase.lines[0].unit_price`) and nothing is written", body = Problem, content_type = "application/problem+json"),

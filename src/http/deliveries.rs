@@ -151,7 +151,6 @@ fn as_delivery_fields(e: ApiError) -> ApiError {
         (status = 201, description = "Pushed (or replayed, with `Idempotent-Replayed: true`)", body = DeliveryResponse,
             headers(("Idempotent-Replayed" = String, description = "`true` when this is a stored response"))),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a supplier integration", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Idempotency-Key reused with a different body", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body over 256 KiB", body = Problem, content_type = "application/problem+json"),
@@ -208,7 +207,6 @@ pub struct DeliveryQuery {
     params(DeliveryQuery),
     responses(
         (status = 200, description = "A page of deliveries, oldest pushed first", body = Page<DeliveryResponse>),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Filter outside the caller's scope", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad query", body = Problem, content_type = "application/problem+json"),
     ),
@@ -234,7 +232,6 @@ pub async fn list_deliveries(state: web::Data<AppState>, user: AuthUser, q: supe
     params(("id" = String, Path, description = "Delivery id")),
     responses(
         (status = 200, description = "The delivery", body = DeliveryResponse),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such delivery in the caller's scope", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])),
@@ -276,7 +273,6 @@ pub struct ConfirmedDelivery {
     responses(
         (status = 200, description = "Confirmed", body = ConfirmedDelivery),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not the receiving school's canteen", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such delivery in the caller's scope", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already confirmed or disputed, or the linked purchase's total differs", body = Problem, content_type = "application/problem+json"),
@@ -329,7 +325,6 @@ pub fn reason(r: &DisputeRequest) -> Result<String, ApiError> {
     responses(
         (status = 200, description = "Disputed", body = DeliveryResponse),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not the receiving school's canteen", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such delivery in the caller's scope", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already confirmed or disputed", body = Problem, content_type = "application/problem+json"),

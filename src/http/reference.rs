@@ -83,7 +83,6 @@ fn county(c: CountyRow, designations: &[DesignationRow]) -> CountyResponse {
     tag = "reference",
     responses(
         (status = 200, description = "Prefectures", body = Vec<PrefectureResponse>),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])),
 )]
@@ -111,7 +110,6 @@ pub struct CountyQuery {
     params(CountyQuery),
     responses(
         (status = 200, description = "Counties", body = Vec<CountyResponse>),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad query", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])),
@@ -130,7 +128,6 @@ pub async fn list_counties(state: web::Data<AppState>, _user: AuthUser, q: super
     params(("code" = String, Path, description = "GB/T 2260 county code", pattern = r"^[0-9]{6}$")),
     responses(
         (status = 200, description = "The county", body = CountyResponse),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such county", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])),
@@ -165,7 +162,6 @@ pub struct DesignationsRequest {
     responses(
         (status = 200, description = "The county with its new designations", body = CountyResponse),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such county", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid intervals", body = Problem, content_type = "application/problem+json"),

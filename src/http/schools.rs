@@ -87,7 +87,6 @@ fn check_students(students: Option<i32>) -> Result<(), ApiError> {
     responses(
         (status = 201, description = "School registered", body = SchoolResponse),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not the bureau of this county", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields or unknown county", body = Problem, content_type = "application/problem+json"),
@@ -140,7 +139,6 @@ pub struct SchoolQuery {
     params(SchoolQuery),
     responses(
         (status = 200, description = "A page of schools", body = Page<SchoolResponse>),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Filter outside the caller's scope", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad query", body = Problem, content_type = "application/problem+json"),
     ),
@@ -161,7 +159,6 @@ pub async fn list_schools(state: web::Data<AppState>, user: AuthUser, q: super::
     params(("id" = String, Path, description = "School id")),
     responses(
         (status = 200, description = "The school", body = SchoolResponse),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such school in the caller's scope", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])),
@@ -207,7 +204,6 @@ pub struct UpdateSchoolRequest {
     responses(
         (status = 200, description = "The updated school", body = SchoolResponse),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "May read but not edit this school", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such school in the caller's scope", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
@@ -261,7 +257,6 @@ pub struct LedgerVerification {
     params(("id" = String, Path, description = "School id")),
     responses(
         (status = 200, description = "Verification result", body = LedgerVerification),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such school in the caller's scope", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])),

@@ -29,7 +29,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
     params(("id" = String, Path, description = "Purchase id")),
     responses(
         (status = 200, description = "Acknowledged", body = PurchaseResponse),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not the purchase's supplier", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such purchase in the caller's scope", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already confirmed or disputed, voided, or a void entry", body = Problem, content_type = "application/problem+json"),
@@ -52,7 +51,6 @@ pub async fn acknowledge_purchase(state: web::Data<AppState>, user: AuthUser, id
     responses(
         (status = 200, description = "Disputed", body = PurchaseResponse),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not the purchase's supplier", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such purchase in the caller's scope", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already confirmed or disputed, voided, or a void entry", body = Problem, content_type = "application/problem+json"),
@@ -138,7 +136,6 @@ pub struct RecordedPayment {
     responses(
         (status = 201, description = "Recorded", body = RecordedPayment),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not the school's canteen", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such purchase in the caller's scope", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Voided, or a void entry", body = Problem, content_type = "application/problem+json"),
@@ -176,7 +173,6 @@ pub async fn record_payment(
     params(("id" = String, Path, description = "Purchase id")),
     responses(
         (status = 200, description = "The payments", body = Vec<PaymentResponse>),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such purchase in the caller's scope", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])),
@@ -245,7 +241,6 @@ pub struct OverdueList {
     params(OverdueQuery),
     responses(
         (status = 200, description = "The overdue purchases", body = OverdueList),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Outside the caller's scope", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad query: neither or both of county and supplier, unknown county, bad limit", body = Problem, content_type = "application/problem+json"),
     ),

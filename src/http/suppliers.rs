@@ -127,7 +127,6 @@ pub struct CreateSupplierRequest {
     responses(
         (status = 201, description = "Supplier registered", body = SupplierResponse),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Role may not register suppliers", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields or unknown county", body = Problem, content_type = "application/problem+json"),
     ),
@@ -180,7 +179,6 @@ pub struct SupplierQuery {
     params(SupplierQuery),
     responses(
         (status = 200, description = "A page of suppliers", body = Page<SupplierResponse>),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad query", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])),
@@ -201,7 +199,6 @@ pub async fn list_suppliers(state: web::Data<AppState>, _user: AuthUser, q: supe
     params(("id" = String, Path, description = "Supplier id")),
     responses(
         (status = 200, description = "The supplier", body = SupplierResponse),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such supplier", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])),
@@ -241,7 +238,6 @@ pub struct DeclareTagRequest {
     responses(
         (status = 201, description = "Tag declared", body = TagResponse),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Role may not declare tags for this supplier", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such supplier", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
@@ -305,7 +301,6 @@ async fn review(
     responses(
         (status = 200, description = "Tag verified", body = ReviewResponse),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not the origin county's bureau or the province", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such supplier or tag", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The tag is not declared (already verified or revoked)", body = Problem, content_type = "application/problem+json"),
@@ -345,7 +340,6 @@ pub struct RevokeRequest {
     responses(
         (status = 200, description = "Tag revoked", body = ReviewResponse),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not the origin county's bureau or the province", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such supplier or tag", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already revoked", body = Problem, content_type = "application/problem+json"),

@@ -69,7 +69,6 @@ pub struct SetTargetRequest {
     tag = "reports",
     responses(
         (status = 200, description = "Targets, by year", body = Vec<TargetYearResponse>),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])),
 )]
@@ -90,7 +89,6 @@ pub async fn list_targets(state: web::Data<AppState>, _user: AuthUser) -> Result
     responses(
         (status = 200, description = "The target now in force", body = TargetYearResponse),
         (status = 400, description = "Malformed JSON or year", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Neither the province nor an administrator", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "A concurrent change of the same year; retry", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
@@ -118,7 +116,6 @@ pub async fn put_target(
     responses(
         (status = 200, description = "The history (empty when the year was never set: it uses 50%)", body = Vec<TargetYearResponse>),
         (status = 400, description = "Malformed year", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A year outside 2014–2100", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])),

@@ -143,7 +143,6 @@ impl From<(DeliveryRow, String)> for WebhookDeliveryResponse {
     responses(
         (status = 201, description = "Subscribed; the only answer that shows the secret", body = WebhookResponse),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a supplier", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "The token's supplier does not exist", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body over 256 KiB", body = Problem, content_type = "application/problem+json"),
@@ -171,7 +170,6 @@ pub async fn create_webhook(
     params(PageQuery),
     responses(
         (status = 200, description = "A page of subscriptions", body = Page<WebhookResponse>),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Neither a supplier nor the administrator", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad query", body = Problem, content_type = "application/problem+json"),
     ),
@@ -190,7 +188,6 @@ pub async fn list_webhooks(state: web::Data<AppState>, user: AuthUser, q: super:
     params(("id" = String, Path, description = "Subscription id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a supplier", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such subscription of the caller's", body = Problem, content_type = "application/problem+json"),
     ),
@@ -210,7 +207,6 @@ pub async fn delete_webhook(state: web::Data<AppState>, user: AuthUser, id: web:
     params(("id" = String, Path, description = "Subscription id"), PageQuery),
     responses(
         (status = 200, description = "A page of deliveries", body = Page<WebhookDeliveryResponse>),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Neither a supplier nor the administrator", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such subscription of the caller's", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad query", body = Problem, content_type = "application/problem+json"),

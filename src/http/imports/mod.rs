@@ -171,7 +171,6 @@ fn replay(stored: &str) -> Result<HttpResponse, ApiError> {
     responses(
         (status = 200, description = "This file was imported before by this school: its first result, `replayed: true`; nothing written", body = ImportResponse),
         (status = 201, description = "Imported: every purchase recorded", body = ImportResponse),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a canteen", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "A purchase's derived idempotency key is already taken", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body over 5 MiB", body = Problem, content_type = "application/problem+json"),
@@ -229,7 +228,6 @@ pub struct TemplateQuery {
         (status = 200, description = "The template file",
             content((CsvFile = "text/csv"), (XlsxFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")),
             headers(("Content-Disposition" = String, description = "`attachment; filename=\"purchases-template.csv\"`"))),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Unknown format", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])),
