@@ -8,6 +8,7 @@
 //! | `DB_POOL_SIZE` | `8` | connections in the pool |
 //! | `DB_POOL_TIMEOUT_MS` | `5000` | wait for a connection before answering 503 |
 //! | `WORKERS` | number of CPUs | actix worker threads |
+//! | `WEBHOOK_ALLOW_PRIVATE` | `false` | `true`: webhook callbacks may go to loopback and private addresses |
 //! | `RUST_LOG` | `info` | log filter (env_logger) |
 
 use std::path::Path;

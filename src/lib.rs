@@ -6,7 +6,6 @@
 
 pub mod app;
 pub mod auth;
-pub mod bench;
 pub mod config;
 pub mod db;
 pub mod dispatch;
@@ -14,3 +13,4 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod service;
+pub mod startup;

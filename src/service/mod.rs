@@ -6,7 +6,6 @@ pub mod accounts;
 pub mod aggregates;
 pub mod batch;
 pub mod deliveries;
-pub mod demo;
 pub mod imports;
 pub mod purchases;
 pub mod qualify;

@@ -156,7 +156,7 @@ pub fn chain_entry(p: &PurchaseRow, lines: &[LineRow]) -> ChainEntry {
 
 /// Puts an entry on a chain whose head is `head`: fills seq and hashes, in the current
 /// canonical form (which covers every stored field).
-pub(crate) fn seal(row: &mut PurchaseRow, lines: &[LineRow], head: &(i64, String)) {
+pub fn seal(row: &mut PurchaseRow, lines: &[LineRow], head: &(i64, String)) {
     row.seq = head.0 + 1;
     row.prev_hash.clone_from(&head.1);
     row.chain_version = ledger::CURRENT_VERSION;

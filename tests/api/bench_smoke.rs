@@ -2,7 +2,7 @@
 //! reports from aggregates and from the ledger, and record over HTTP. (The full run is
 //! `cargo run --release -- bench`; see BENCHMARKS.md.)
 
-use canteen_ledger::bench::{self, Options};
+use crate::bench_tool::{self as bench, Options};
 
 fn options(backends: &[&str]) -> Options {
     Options {

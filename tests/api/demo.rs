@@ -1,6 +1,8 @@
 //! The demo fills an empty database with a consistent ledger, and refuses a used one.
 
-use canteen_ledger::service::{aggregates, demo};
+use canteen_ledger::service::aggregates;
+
+use crate::demo_tool as demo;
 
 use crate::both_backends;
 use crate::helpers::{TestApp, TestDb};

@@ -12,8 +12,8 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::{test as atest, web};
 use canteen_ledger::app::{self, AppState};
 use canteen_ledger::auth::{JwtKeys, Role, TokenKind};
-use canteen_ledger::db::{self, Db};
-use canteen_ledger::service::reference;
+use canteen_ledger::db;
+use canteen_ledger::startup;
 use diesel::prelude::*;
 use serde_json::{Value, json};
 
@@ -41,10 +41,7 @@ fn pg_template(server: &str) -> Option<String> {
             diesel::sql_query(format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#)).execute(&mut admin).ok()?;
             diesel::sql_query(format!(r#"CREATE DATABASE "{name}""#)).execute(&mut admin).ok()?;
             {
-                let db = Db::connect(&format!("{server}/{name}"), 2, std::time::Duration::from_secs(10)).ok()?;
-                let mut conn = db.get().ok()?;
-                db::migrate(&mut conn).ok()?;
-                reference::load_guizhou(&mut conn).ok()?;
+                startup::open(&format!("{server}/{name}"), 2, std::time::Duration::from_secs(10)).ok()?;
             }
             Some(name)
         })
@@ -225,13 +222,8 @@ impl TestApp {
 
     /// The app with `allow_private_callbacks` as given (production's default is `false`).
     pub async fn with_callbacks(db: TestDb, allow_private_callbacks: bool) -> Self {
-        let pool = Db::connect(db.url(), 4, std::time::Duration::from_secs(10)).expect("pool");
-        {
-            let mut conn = pool.get().expect("connection");
-            db::migrate(&mut conn).expect("migrate");
-            reference::load_guizhou(&mut conn).expect("reference data");
-        }
-        let state = web::Data::new(AppState::new(pool, JwtKeys::hs256(SECRET).expect("keys"), allow_private_callbacks));
+        let pool = startup::open(db.url(), 4, std::time::Duration::from_secs(10)).expect("a prepared database");
+        let state = startup::state(pool, JwtKeys::hs256(SECRET).expect("keys"), allow_private_callbacks);
         let svc = atest::init_service(app::build(state.clone()).0).await;
         let svc: Svc = actix_service::boxed::service(svc.map(|r: ServiceResponse<_>| r.map_into_boxed_body()));
         Self { svc, state, _db: db }

@@ -6,6 +6,13 @@
 
 mod helpers;
 
+// The binary's tools, compiled from the binary's own source (they are not in the library).
+#[path = "../../src/cli/bench.rs"]
+#[expect(dead_code, reason = "the smoke test uses the run, not the binary's table")]
+mod bench_tool;
+#[path = "../../src/cli/demo.rs"]
+mod demo_tool;
+
 mod aggregates;
 mod auth;
 mod authz;

@@ -2,6 +2,7 @@
 
 use canteen_ledger::db::{self, Db};
 use canteen_ledger::service::reference;
+use canteen_ledger::startup;
 
 use crate::both_backends;
 use crate::helpers::TestDb;
@@ -11,8 +12,7 @@ both_backends!(migrations_revert_and_reapply_cleanly);
 async fn migrations_revert_and_reapply_cleanly(db: TestDb) {
     let pool = Db::connect(db.url(), 2, std::time::Duration::from_secs(10)).unwrap();
     let mut conn = pool.get().unwrap();
-    db::migrate(&mut conn).unwrap();
-    reference::load_guizhou(&mut conn).unwrap();
+    startup::prepare(&mut conn).unwrap();
 
     let reverted = db::revert_all(&mut conn).unwrap();
     let reapplied = db::migrate(&mut conn).unwrap();

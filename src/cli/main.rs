@@ -1,16 +1,22 @@
 //! The `canteen-ledger` binary: serve (default), migrate, openapi, user/token
-//! administration and a demo data set. Thin: everything it does lives in the library.
+//! administration, ledger maintenance, a demo data set and the benchmark. Thin: the
+//! service lives in the library; the demo and the benchmark are tools of this binary
+//! (`cli/demo.rs`, `cli/bench.rs`), not part of the library a server links.
+
+mod bench;
+mod demo;
 
 use std::io::Write as _;
 
-use actix_web::{HttpServer, web};
+use actix_web::HttpServer;
 use anyhow::Context as _;
-use canteen_ledger::app::{self, AppState};
+use canteen_ledger::app;
 use canteen_ledger::auth::{JwtKeys, Role};
 use canteen_ledger::config::Settings;
-use canteen_ledger::db::{self, Db};
+use canteen_ledger::db::Db;
 use canteen_ledger::error::ApiError;
-use canteen_ledger::service::{self, accounts, reference};
+use canteen_ledger::service::{self, accounts};
+use canteen_ledger::startup;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -193,7 +199,7 @@ fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Bench { lines, schools, suppliers, runs, naive_runs, posts, clients, batch_lines, backends, pg_server, work_dir } => {
-            let opts = canteen_ledger::bench::Options {
+            let opts = bench::Options {
                 lines,
                 schools,
                 suppliers,
@@ -207,14 +213,14 @@ fn run() -> anyhow::Result<()> {
                 server_bin: std::env::current_exe()?,
                 work_dir,
             };
-            let results = canteen_ledger::bench::run(&opts)?;
-            println!("{}", canteen_ledger::bench::markdown(&results));
+            let results = bench::run(&opts)?;
+            println!("{}", bench::markdown(&results));
             Ok(())
         }
         Command::Demo => {
             let db = open(&settings)?;
             let mut conn = db.get()?;
-            let summary = service::demo::fill(&mut conn).map_err(ApiError::into_cli)?;
+            let summary = demo::fill(&mut conn).map_err(ApiError::into_cli)?;
             println!("{summary}");
             Ok(())
         }
@@ -223,22 +229,7 @@ fn run() -> anyhow::Result<()> {
 
 /// Connects, migrates and loads reference data.
 fn open(settings: &Settings) -> anyhow::Result<Db> {
-    let db = Db::connect(&settings.database_url, settings.db_pool_size, settings.db_pool_timeout)?;
-    let mut conn = db.get()?;
-    let applied = db::migrate(&mut conn)?;
-    if applied > 0 {
-        log::info!("applied {applied} migration(s)");
-    }
-    let loaded = reference::load_guizhou(&mut conn)?;
-    if loaded.new_counties > 0 {
-        log::info!(
-            "loaded {} prefectures and {} counties ({} poverty designations)",
-            loaded.prefectures,
-            loaded.counties,
-            loaded.designations_added
-        );
-    }
-    Ok(db)
+    startup::open(&settings.database_url, settings.db_pool_size, settings.db_pool_timeout)
 }
 
 /// glibc malloc gives threads their own arenas (up to 8 per core) and keeps what each one
@@ -280,7 +271,7 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
     }
     // Webhook deliveries run on their own thread and connections, outside requests.
     canteen_ledger::dispatch::spawn(db.clone(), settings.webhook_allow_private).context("cannot start the webhook dispatcher")?;
-    let state = web::Data::new(AppState::new(db.clone(), keys, settings.webhook_allow_private));
+    let state = startup::state(db.clone(), keys, settings.webhook_allow_private);
     let bind = settings.bind.clone();
     log::info!("canteen-ledger on http://{bind} ({}); Swagger UI at http://{bind}/docs/", db.backend().name());
     actix_web::rt::System::new().block_on(async move {

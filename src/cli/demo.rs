@@ -8,14 +8,14 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rust_decimal::Decimal;
 
-use super::purchases::{IdempotentRequest, NewPurchase};
-use super::{accounts, schools as school_service, suppliers as supplier_service};
-use crate::auth::{AuthUser, Role, TokenKind};
-use crate::db::DbConn;
-use crate::db::repo::{purchases as purchase_repo, schools as school_repo};
-use crate::domain::catalog::{Category, SupplierKind, Tag, TagStatus, Unit};
-use crate::domain::purchase::{RawLine, draft};
-use crate::error::ApiError;
+use canteen_ledger::auth::{AuthUser, Role, TokenKind};
+use canteen_ledger::db::DbConn;
+use canteen_ledger::db::repo::{purchases as purchase_repo, schools as school_repo};
+use canteen_ledger::domain::catalog::{Category, SupplierKind, Tag, TagStatus, Unit};
+use canteen_ledger::domain::purchase::{RawLine, draft};
+use canteen_ledger::error::ApiError;
+use canteen_ledger::service::purchases::{IdempotentRequest, NewPurchase};
+use canteen_ledger::service::{accounts, schools as school_service, suppliers as supplier_service};
 
 /// Counties used by the demo: (code, number of schools).
 const COUNTIES: &[(&str, usize)] = &[("520102", 3), ("522731", 4), ("520221", 3), ("522631", 3)];
@@ -138,7 +138,7 @@ pub fn fill(conn: &mut DbConn) -> Result<String, ApiError> {
                     draft: d,
                 };
                 let req = IdempotentRequest::new(format!("demo-{recorded:08}"), &serde_json::json!({"demo": recorded}));
-                super::purchases::record(conn, &canteen, new, &req, |_| Ok("{}".into()))?;
+                canteen_ledger::service::purchases::record(conn, &canteen, new, &req, |_| Ok("{}".into()))?;
                 recorded += 1;
             }
             day = day.checked_add_days(Days::new(1)).unwrap_or(end.succ_opt().unwrap_or(end));
@@ -146,15 +146,20 @@ pub fn fill(conn: &mut DbConn) -> Result<String, ApiError> {
     }
     // Void one purchase so the demo shows reversals.
     if let Some(first) = purchase_repo::list(conn, &purchase_repo::PurchaseFilter { limit: 1, ..Default::default() })?.first() {
-        super::purchases::void(conn, &actor(Role::Canteen(first.school_id.clone())), &first.id, "demo: entered twice", None, |_| {
-            Ok("{}".into())
-        })?;
+        canteen_ledger::service::purchases::void(
+            conn,
+            &actor(Role::Canteen(first.school_id.clone())),
+            &first.id,
+            "demo: entered twice",
+            None,
+            |_| Ok("{}".into()),
+        )?;
     }
     // Random passwords, printed once: a demo database must not carry known credentials.
-    let county_pw = crate::auth::password::generate(16);
-    let province_pw = crate::auth::password::generate(16);
-    accounts::add_user(conn, "demo", "demo-county", &crate::auth::password::hash(&county_pw)?, &Role::County("520102".into()))?;
-    accounts::add_user(conn, "demo", "demo-province", &crate::auth::password::hash(&province_pw)?, &Role::Province)?;
+    let county_pw = canteen_ledger::auth::password::generate(16);
+    let province_pw = canteen_ledger::auth::password::generate(16);
+    accounts::add_user(conn, "demo", "demo-county", &canteen_ledger::auth::password::hash(&county_pw)?, &Role::County("520102".into()))?;
+    accounts::add_user(conn, "demo", "demo-province", &canteen_ledger::auth::password::hash(&province_pw)?, &Role::Province)?;
     Ok(format!(
         "Demo loaded: {} schools in {} counties, {} suppliers, {recorded} purchases (2019 spring semester), one void.\n\
          Log in (POST /api/v1/auth/token) as (passwords shown once):\n  demo-province / {province_pw}   (province)\n  demo-county   / {county_pw}   (county 520102, 南明区)\n\

@@ -24,21 +24,21 @@ use diesel::prelude::*;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use crate::auth::{AuthUser, JwtKeys, Role, TokenKind};
-use crate::db::repo::purchases::{LineRow, PurchaseRow};
-use crate::db::repo::reports::ScopeFilter;
-use crate::db::repo::schools::SchoolRow;
-use crate::db::repo::suppliers::{SupplierRow, TagRow};
-use crate::db::repo::{bulk, reference, suppliers};
-use crate::db::{self, Db, DbConn, write_tx};
-use crate::domain::catalog::{Category, SupplierKind, Tag, TagStatus, Unit};
-use crate::domain::ledger::GENESIS;
-use crate::domain::money::{Quantity, UnitPrice, line_amount};
-use crate::domain::period::parse_period;
-use crate::domain::qualification::{Designation, HeldTag, OriginCounty, Qualification, qualify};
-use crate::service::qualify::{POLICY, row_for};
-use crate::service::reports::{self, Grouping, ReportRequest, Source, UnitLevel};
-use crate::service::{aggregates, purchases as purchase_service};
+use canteen_ledger::auth::{AuthUser, JwtKeys, Role, TokenKind};
+use canteen_ledger::db::repo::purchases::{LineRow, PurchaseRow};
+use canteen_ledger::db::repo::reports::ScopeFilter;
+use canteen_ledger::db::repo::schools::SchoolRow;
+use canteen_ledger::db::repo::suppliers::{SupplierRow, TagRow};
+use canteen_ledger::db::repo::{bulk, reference, suppliers};
+use canteen_ledger::db::{Db, DbConn, write_tx};
+use canteen_ledger::domain::catalog::{Category, SupplierKind, Tag, TagStatus, Unit};
+use canteen_ledger::domain::ledger::GENESIS;
+use canteen_ledger::domain::money::{Quantity, UnitPrice, line_amount};
+use canteen_ledger::domain::period::parse_period;
+use canteen_ledger::domain::qualification::{Designation, HeldTag, OriginCounty, Qualification, qualify};
+use canteen_ledger::service::qualify::{POLICY, row_for};
+use canteen_ledger::service::reports::{self, Grouping, ReportRequest, Source, UnitLevel};
+use canteen_ledger::service::{aggregates, purchases as purchase_service};
 
 /// What to build and measure.
 #[derive(Debug, Clone)]
@@ -73,7 +73,6 @@ pub struct Outcome {
     pub lines: u64,
     pub purchases: u64,
     pub schools: usize,
-    pub suppliers: usize,
     pub generate_secs: f64,
     pub aggregate_p50_ms: f64,
     pub aggregate_p99_ms: f64,
@@ -117,7 +116,7 @@ fn time_ms<T>(f: impl FnOnce() -> anyhow::Result<T>) -> anyhow::Result<(f64, T)>
     Ok((t.elapsed().as_secs_f64() * 1000.0, v))
 }
 
-fn err(e: crate::error::ApiError) -> anyhow::Error {
+fn err(e: canteen_ledger::error::ApiError) -> anyhow::Error {
     anyhow::anyhow!("{e:?}")
 }
 
@@ -170,13 +169,8 @@ fn fresh_database(opts: &Options, backend: &str) -> anyhow::Result<(String, Clea
 }
 
 fn run_one(opts: &Options, backend: &str, url: &str) -> anyhow::Result<Outcome> {
-    let mut o = Outcome { backend: backend.into(), schools: opts.schools, suppliers: opts.suppliers, ..Outcome::default() };
-    let db = Db::connect(url, (opts.clients as u32 + 2).max(4), Duration::from_secs(30))?;
-    {
-        let mut conn = db.get()?;
-        db::migrate(&mut conn)?;
-        crate::service::reference::load_guizhou(&mut conn)?;
-    }
+    let mut o = Outcome { backend: backend.into(), schools: opts.schools, ..Outcome::default() };
+    let db = canteen_ledger::startup::open(url, (opts.clients as u32 + 2).max(4), Duration::from_secs(30))?;
     eprintln!("[{backend}] generating {} lines for {} schools and {} suppliers…", opts.lines, opts.schools, opts.suppliers);
     let t = Instant::now();
     let mut gen_conn = db.get()?;
@@ -285,12 +279,12 @@ fn generate(conn: &mut DbConn, opts: &Options, o: &mut Outcome) -> anyhow::Resul
             m.entry(d.county_code).or_default().push(Designation { valid_from: d.valid_from, valid_to: d.valid_to });
             m
         });
-    let now = crate::service::now();
+    let now = canteen_ledger::service::now();
     let schools: Vec<SchoolRow> = (0..opts.schools)
         .map(|i| {
             let county = &counties[i % counties.len()];
             SchoolRow {
-                id: crate::service::new_id(),
+                id: canteen_ledger::service::new_id(),
                 county_code: county.code.clone(),
                 name: format!("{}第{}学校", county.name_zh, i / counties.len() + 1),
                 code: None,
@@ -311,14 +305,14 @@ fn generate(conn: &mut DbConn, opts: &Options, o: &mut Outcome) -> anyhow::Resul
             let out_of_province = rng.random_bool(0.1);
             let origin = if out_of_province { "430102".to_owned() } else { counties[rng.random_range(0..counties.len())].code.clone() };
             let row = SupplierRow {
-                id: crate::service::new_id(),
+                id: canteen_ledger::service::new_id(),
                 name: format!("supplier {i}"),
                 kind: kind.as_str().into(),
                 origin_county_code: origin.clone(),
                 registration_ref: format!("REG-{i:06}"),
                 created_by: "bench".into(),
                 created_at: now,
-                payment_terms_days: crate::service::suppliers::DEFAULT_PAYMENT_TERMS_DAYS,
+                payment_terms_days: canteen_ledger::service::suppliers::DEFAULT_PAYMENT_TERMS_DAYS,
             };
             suppliers::insert(conn, &row)?;
             let tag = match kind {
@@ -334,7 +328,7 @@ fn generate(conn: &mut DbConn, opts: &Options, o: &mut Outcome) -> anyhow::Resul
                 suppliers::insert_tag(
                     conn,
                     &TagRow {
-                        id: crate::service::new_id(),
+                        id: canteen_ledger::service::new_id(),
                         supplier_id: row.id.clone(),
                         tag: tag.as_str().into(),
                         status: status.as_str().into(),
@@ -388,7 +382,7 @@ fn generate(conn: &mut DbConn, opts: &Options, o: &mut Outcome) -> anyhow::Resul
         for (day, n) in days.into_iter().zip(sizes) {
             let date = start.checked_add_days(Days::new(day)).unwrap_or(start);
             let (supplier_id, held, origin) = &contexts[rng.random_range(0..contexts.len())];
-            let id = crate::service::new_id();
+            let id = canteen_ledger::service::new_id();
             let lines: Vec<LineRow> = (1..=n as i32)
                 .map(|line_no| {
                     let (category, unit, price) = goods[rng.random_range(0..goods.len())];
