@@ -38,7 +38,7 @@ use canteen_ledger::domain::period::parse_period;
 use canteen_ledger::domain::qualification::{Designation, HeldTag, OriginCounty, Qualification, qualify};
 use canteen_ledger::service::qualify::{POLICY, row_for};
 use canteen_ledger::service::reports::{self, Grouping, ReportRequest, Source, UnitLevel};
-use canteen_ledger::service::{aggregates, purchases as purchase_service};
+use canteen_ledger::service::{aggregates, record};
 
 /// What to build and measure.
 #[derive(Debug, Clone)]
@@ -422,7 +422,7 @@ fn generate(conn: &mut DbConn, opts: &Options, o: &mut Outcome) -> anyhow::Resul
                 chain_version: 0,
                 corrects_id: None,
             };
-            purchase_service::seal(&mut row, &lines, &(seq - 1, prev.clone()));
+            record::seal(&mut row, &lines, &(seq - 1, prev.clone()));
             prev = row.hash.clone();
             let q: Qualification = qualify(&POLICY, date, held, origin);
             q_rows.push(row_for(&id, q));
@@ -433,14 +433,14 @@ fn generate(conn: &mut DbConn, opts: &Options, o: &mut Outcome) -> anyhow::Resul
         }
         heads.push((school.id.clone(), seq, prev));
         if l_rows.len() >= 60_000 {
-            write_tx(conn, |conn| bulk::insert_purchases(conn, &p_rows, &l_rows, &q_rows))?;
+            write_tx(conn, |conn| canteen_ledger::db::repo::purchases::insert_many(conn, &p_rows, &l_rows, &q_rows))?;
             p_rows.clear();
             l_rows.clear();
             q_rows.clear();
         }
     }
     write_tx(conn, |conn| -> QueryResult<()> {
-        bulk::insert_purchases(conn, &p_rows, &l_rows, &q_rows)?;
+        canteen_ledger::db::repo::purchases::insert_many(conn, &p_rows, &l_rows, &q_rows)?;
         bulk::set_heads(conn, &heads)
     })?;
     if let DbConn::Pg(c) = conn {

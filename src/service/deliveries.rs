@@ -2,7 +2,8 @@
 //! confirming creates the purchase (confirmed by both parties) or links one the canteen
 //! already recorded, with the amounts compared; disputing records the reason.
 
-use super::purchases::{IdempotentRequest, NewPurchase, Recorded, append_purchase, diff_fields};
+use super::purchases::{IdempotentRequest, NewPurchase, Recorded, diff_fields};
+use super::record::{self, Done, Item};
 use crate::auth::{AuthUser, Role};
 use crate::db::repo::deliveries::{self, DeliveryFilter, DeliveryRow};
 use crate::db::repo::purchases::{self, ConfirmationRow, FullPurchase};
@@ -184,8 +185,12 @@ pub fn confirm(
         let (d, head) = pending_for_canteen(conn, user, id)?;
         let purchase = match link {
             None => {
-                let new = parse(&d.purchase_body)?;
-                append_purchase(conn, user, &new, head, None, Some(&d.id), None)?
+                let item = Item { new: parse(&d.purchase_body)?, req: None, delivery: Some(d.id.clone()), corrects: None };
+                match record::record_one(conn, user, head, item, &|_| Ok(String::new()))? {
+                    Done::Created { entry, .. } => *entry,
+                    // An item without a key has nothing to replay.
+                    Done::Replayed { .. } => return Err(ApiError::Internal(anyhow::anyhow!("a confirmation was replayed"))),
+                }
             }
             Some(pid) => link_purchase(conn, user, &d, pid)?,
         };

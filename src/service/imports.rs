@@ -5,19 +5,20 @@
 //! imported before (same school, same SHA-256) is answered with the stored result; then
 //! the checks that need the database (unknown suppliers, duplicates of active ledger
 //! entries) are added to the file's own errors; if there is any error nothing is written;
-//! otherwise the purchases are recorded through `batch::apply` (the code of
-//! `POST /purchases/batch`, with keys derived from the file's hash), the import is stored with
+//! otherwise the purchases are recorded through `record::record_many` (the pipeline of
+//! every create, with keys derived from the file's hash), the import is stored with
 //! its response, and audited. Any failure rolls the whole import back.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::NaiveDate;
 
-use super::purchases::{IdempotentRequest, NewPurchase, Recorded};
+use super::purchases::{IdempotentRequest, NewPurchase};
+use super::record::{self, Done, Item};
 use crate::auth::{AuthUser, Role};
 use crate::db::repo::imports::{self, ImportRow};
 use crate::db::repo::purchases::{self, FullPurchase};
-use crate::db::repo::{schools, suppliers};
+use crate::db::repo::suppliers;
 use crate::db::{DbConn, write_tx};
 use crate::domain::import::{CellError, Column, MAX_ERRORS};
 use crate::error::{ApiError, FieldError};
@@ -96,12 +97,11 @@ pub fn import(
         return Err(ApiError::Forbidden("you may import only into your own school".into()));
     }
     write_tx(conn, |conn| {
+        let items: Vec<Item> =
+            plan.purchases.iter().enumerate().map(|(n, p)| Item::keyed(p.new.clone(), IdempotentRequest::new(key(&plan, n), &p.body))).collect();
         // Serializes imports (and records) of the school: a concurrent upload of the same
         // file waits here and then finds the first one's result.
-        let mut supplier_ids: Vec<&str> = plan.purchases.iter().map(|p| p.new.supplier_id.as_str()).collect();
-        supplier_ids.sort_unstable();
-        supplier_ids.dedup();
-        schools::lock_for_write(conn, &plan.school_id, &supplier_ids)?.ok_or(ApiError::NotFound("school"))?;
+        let head = record::lock(conn, &plan.school_id, &items)?.ok_or(ApiError::NotFound("school"))?;
         if let Some(body) = replayed(conn, &plan.school_id, &plan.file_sha256)? {
             return Ok(Imported::Replayed(body));
         }
@@ -111,23 +111,7 @@ pub fn import(
         if !errors.is_empty() {
             return Err(ApiError::Validation(field_errors(errors)));
         }
-        let prefix = plan.file_sha256.get(..16).unwrap_or(&plan.file_sha256);
-        let key = |n: usize| format!("import-{prefix}-{}", n + 1);
-        let todo = plan.purchases.iter().enumerate().map(|(n, p)| (n, p.new.clone(), IdempotentRequest::new(key(n), &p.body))).collect();
-        let applied = super::batch::apply(conn, user, &plan.school_id, todo, &render_purchase)?;
-        for (n, outcome) in applied.outcomes {
-            match outcome {
-                Ok(Recorded::Created(_)) => {}
-                Ok(Recorded::Replayed { .. }) => {
-                    return Err(ApiError::conflict(
-                        "idempotency-key-reused",
-                        format!("the idempotency key {:?} derived for this file's purchase {} is already taken", key(n), n + 1),
-                    ));
-                }
-                Err(e) => return Err(e),
-            }
-        }
-        let purchase_ids = applied.created;
+        let purchase_ids = record_all(conn, user, &plan, head, items, &render_purchase)?;
         let summary = ImportSummary {
             import_id: super::new_id(),
             school_id: plan.school_id.clone(),
@@ -138,39 +122,74 @@ pub fn import(
             purchase_ids,
         };
         let body = render(&summary)?;
-        let count = |n: usize| i32::try_from(n).map_err(|e| ApiError::Internal(e.into()));
-        imports::insert(
-            conn,
-            &ImportRow {
-                id: summary.import_id.clone(),
-                school_id: summary.school_id.clone(),
-                file_sha256: summary.file_sha256.clone(),
-                file_name: summary.file_name.clone(),
-                format: summary.format.to_owned(),
-                row_count: count(summary.rows)?,
-                purchase_count: count(summary.purchase_ids.len())?,
-                created_by: user.actor(),
-                created_at: super::now(),
-                response_body: body.clone(),
-            },
-        )?;
-        super::audit(
-            conn,
-            &user.actor(),
-            "import.create",
-            ("import", &summary.import_id),
-            None,
-            Some(serde_json::json!({
-                "school_id": summary.school_id,
-                "file_sha256": summary.file_sha256,
-                "file_name": summary.file_name,
-                "format": summary.format,
-                "rows": summary.rows,
-                "purchases": summary.purchase_ids.len(),
-            })),
-        )?;
+        store(conn, user, &summary, &body)?;
         Ok(Imported::Created(body))
     })
+}
+
+/// The idempotency key of the file's purchase `n`, derived from the file's hash.
+fn key(plan: &ImportPlan, n: usize) -> String {
+    let prefix = plan.file_sha256.get(..16).unwrap_or(&plan.file_sha256);
+    format!("import-{prefix}-{}", n + 1)
+}
+
+/// Records the file's purchases (head locked); any that fails, or whose derived key was
+/// taken, fails the import. Returns the new entries' ids, in order.
+fn record_all(
+    conn: &mut DbConn,
+    user: &AuthUser,
+    plan: &ImportPlan,
+    head: (i64, String),
+    items: Vec<Item>,
+    render_purchase: &dyn Fn(&FullPurchase) -> Result<String, ApiError>,
+) -> Result<Vec<String>, ApiError> {
+    let outcomes = record::record_many(conn, user, &plan.school_id, head, items, render_purchase)?;
+    outcomes
+        .into_iter()
+        .enumerate()
+        .map(|(n, outcome)| match outcome? {
+            Done::Created { entry, .. } => Ok(entry.purchase.id),
+            Done::Replayed { .. } => Err(ApiError::conflict(
+                "idempotency-key-reused",
+                format!("the idempotency key {:?} derived for this file's purchase {} is already taken", key(plan, n), n + 1),
+            )),
+        })
+        .collect()
+}
+
+/// Stores the import with its response (for replays) and audits it.
+fn store(conn: &mut DbConn, user: &AuthUser, summary: &ImportSummary, body: &str) -> Result<(), ApiError> {
+    let count = |n: usize| i32::try_from(n).map_err(|e| ApiError::Internal(e.into()));
+    imports::insert(
+        conn,
+        &ImportRow {
+            id: summary.import_id.clone(),
+            school_id: summary.school_id.clone(),
+            file_sha256: summary.file_sha256.clone(),
+            file_name: summary.file_name.clone(),
+            format: summary.format.to_owned(),
+            row_count: count(summary.rows)?,
+            purchase_count: count(summary.purchase_ids.len())?,
+            created_by: user.actor(),
+            created_at: super::now(),
+            response_body: body.to_owned(),
+        },
+    )?;
+    super::audit(
+        conn,
+        &user.actor(),
+        "import.create",
+        ("import", &summary.import_id),
+        None,
+        Some(serde_json::json!({
+            "school_id": summary.school_id,
+            "file_sha256": summary.file_sha256,
+            "file_name": summary.file_name,
+            "format": summary.format,
+            "rows": summary.rows,
+            "purchases": summary.purchase_ids.len(),
+        })),
+    )
 }
 
 /// A cell error on every row naming a supplier id that is not registered.

@@ -9,6 +9,7 @@ pub mod deliveries;
 pub mod imports;
 pub mod purchases;
 pub mod qualify;
+pub mod record;
 pub mod reference;
 pub mod reports;
 pub mod schools;

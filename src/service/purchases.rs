@@ -8,12 +8,11 @@
 use sha2::{Digest, Sha256};
 
 use super::aggregates;
-use super::qualify::{row_for, supplier_context};
-use super::webhooks::{self, Emit};
+use super::record::{self, Done, Item};
+use super::webhooks;
 use crate::auth::{AuthUser, Role};
-use crate::db::repo::audit::{self, AuditRow};
-use crate::db::repo::idempotency::{self, IdempotencyRow};
-use crate::db::repo::purchases::{self, ConfirmationRow, FullPurchase, LineRow, PurchaseFilter, PurchaseRow};
+use crate::db::repo::idempotency;
+use crate::db::repo::purchases::{self, FullPurchase, LineRow, PurchaseFilter, PurchaseRow};
 use crate::db::repo::{reference, schools, suppliers};
 use crate::db::{DbConn, write_tx};
 use crate::domain::ledger::{self, BrokenLink, ChainEntry, ChainLine};
@@ -70,26 +69,7 @@ pub enum Recorded {
 /// Looks up a key without locking: the fast path for retries.
 fn replay(conn: &mut DbConn, school_id: &str, req: &IdempotentRequest) -> Result<Option<Recorded>, ApiError> {
     let Some(stored) = idempotency::find(conn, school_id, &req.key)? else { return Ok(None) };
-    answer_stored(&stored, req).map(Some)
-}
-
-/// The answer to a request whose key is already stored: the stored answer if the
-/// request is the same, a 409 naming what differs if not.
-pub(crate) fn answer_stored(stored: &IdempotencyRow, req: &IdempotentRequest) -> Result<Recorded, ApiError> {
-    if stored.request_hash != req.hash() {
-        let before: serde_json::Value = serde_json::from_str(&stored.request_body).unwrap_or_default();
-        let fields = diff_fields(&before, &req.body());
-        return Err(ApiError::Conflict {
-            slug: "idempotency-key-reused",
-            detail: format!(
-                "Idempotency-Key {:?} was already used with a different request (differs in: {})",
-                req.key,
-                fields.iter().map(|f| f.field.as_str()).collect::<Vec<_>>().join(", ")
-            ),
-            errors: fields,
-        });
-    }
-    Ok(Recorded::Replayed { status: u16::try_from(stored.response_status).unwrap_or(201), body: stored.response_body.clone() })
+    record::answer_stored(&stored, req).map(|done| Some(done.into_recorded()))
 }
 
 /// Paths of the leaves where two JSON documents differ.
@@ -154,16 +134,6 @@ pub fn chain_entry(p: &PurchaseRow, lines: &[LineRow]) -> ChainEntry {
     }
 }
 
-/// Puts an entry on a chain whose head is `head`: fills seq and hashes, in the current
-/// canonical form (which covers every stored field).
-pub fn seal(row: &mut PurchaseRow, lines: &[LineRow], head: &(i64, String)) {
-    row.seq = head.0 + 1;
-    row.prev_hash.clone_from(&head.1);
-    row.chain_version = ledger::CURRENT_VERSION;
-    // The current version is always known (a unit test holds it to that).
-    row.hash = ledger::entry_hash(&row.prev_hash, &chain_entry(row, lines)).unwrap_or_default();
-}
-
 /// Appends an entry to the school's chain (head already locked): fills seq and hashes.
 fn append(
     conn: &mut DbConn,
@@ -172,7 +142,7 @@ fn append(
     head: (i64, String),
     q: purchases::QualificationRow,
 ) -> Result<PurchaseRow, ApiError> {
-    seal(&mut row, lines, &head);
+    record::seal(&mut row, lines, &head);
     purchases::insert(conn, &row, lines, &q)?;
     schools::set_head(conn, &row.school_id, row.seq, &row.hash)?;
     Ok(row)
@@ -185,13 +155,17 @@ pub fn record(
     user: &AuthUser,
     new: NewPurchase,
     req: &IdempotentRequest,
-    render: impl FnOnce(&FullPurchase) -> Result<String, ApiError>,
+    render: impl Fn(&FullPurchase) -> Result<String, ApiError>,
 ) -> Result<Recorded, ApiError> {
     check_writer(user, &new.school_id)?;
     if let Some(done) = replay(conn, &new.school_id, req)? {
         return Ok(done);
     }
-    write_tx(conn, |conn| record_in_tx(conn, user, &new, req, None, render))
+    write_tx(conn, |conn| {
+        let item = Item::keyed(new, req.clone());
+        let head = record::lock(conn, &item.new.school_id, std::slice::from_ref(&item))?.ok_or(ApiError::NotFound("school"))?;
+        Ok(record::record_one(conn, user, head, item, &render)?.into_recorded())
+    })
 }
 
 pub(crate) fn check_writer(user: &AuthUser, school_id: &str) -> Result<(), ApiError> {
@@ -202,150 +176,6 @@ pub(crate) fn check_writer(user: &AuthUser, school_id: &str) -> Result<(), ApiEr
     }
 }
 
-/// Records one purchase inside the caller's write transaction; with `corrects`, the entry
-/// it corrects (voided in the same transaction).
-fn record_in_tx(
-    conn: &mut DbConn,
-    user: &AuthUser,
-    new: &NewPurchase,
-    req: &IdempotentRequest,
-    corrects: Option<&str>,
-    render: impl FnOnce(&FullPurchase) -> Result<String, ApiError>,
-) -> Result<Recorded, ApiError> {
-    let head = schools::lock_for_write(conn, &new.school_id, &[new.supplier_id.as_str()])?.ok_or(ApiError::NotFound("school"))?;
-    if let Some(done) = replay(conn, &new.school_id, req)? {
-        return Ok(done);
-    }
-    let full = append_purchase(conn, user, new, head, Some(req.key.clone()), None, corrects)?;
-    let body = render(&full)?;
-    let (stored, audit, event) = bookkeeping(user, &full.purchase, req, &body);
-    idempotency::insert(conn, &stored)?;
-    audit::insert(conn, &audit)?;
-    webhooks::emit_many(conn, vec![event])?;
-    Ok(Recorded::Created(body))
-}
-
-/// What recording an entry writes besides the entry: the answer stored under the key,
-/// the audit row, and the event for the supplier's webhooks.
-pub(crate) fn bookkeeping(user: &AuthUser, row: &PurchaseRow, req: &IdempotentRequest, body: &str) -> (IdempotencyRow, AuditRow, Emit) {
-    let stored = stored_answer(&row.school_id, req, body, row.recorded_at);
-    let audit = super::audit_row(
-        &user.actor(),
-        "purchase.record",
-        ("purchase", &row.id),
-        None,
-        Some(
-            serde_json::json!({"school_id": row.school_id, "supplier_id": row.supplier_id, "purchase_date": row.purchase_date, "total_fen": row.total_fen, "seq": row.seq, "hash": row.hash}),
-        ),
-    );
-    let event =
-        Emit { supplier_id: row.supplier_id.clone(), event_type: webhook::PURCHASE_RECORDED, payload: webhooks::purchase_payload(row) };
-    (stored, audit, event)
-}
-
-/// A new entry for `new` of a school in `county_code`, with its lines; not yet on the
-/// chain (see [`seal`]).
-pub(crate) fn build_entry(
-    user: &AuthUser,
-    new: &NewPurchase,
-    county_code: &str,
-    now: chrono::NaiveDateTime,
-    idempotency_key: Option<String>,
-) -> (PurchaseRow, Vec<LineRow>) {
-    let id = super::new_id();
-    let lines: Vec<LineRow> = new
-        .draft
-        .lines
-        .iter()
-        .zip(1..)
-        .map(|(l, line_no)| LineRow {
-            purchase_id: id.clone(),
-            line_no,
-            category: l.category.as_str().to_owned(),
-            description: l.description.clone(),
-            quantity_milli: l.quantity.milli(),
-            unit: l.unit.as_str().to_owned(),
-            unit_price_e4: l.unit_price.ten_thousandths(),
-            amount_fen: l.amount.fen(),
-            mass_mg: l.mass_mg,
-        })
-        .collect();
-    let row = PurchaseRow {
-        id,
-        school_id: new.school_id.clone(),
-        county_code: county_code.to_owned(),
-        supplier_id: new.supplier_id.clone(),
-        purchase_date: new.draft.purchase_date,
-        invoice_no: new.invoice_no.clone(),
-        kind: "entry".into(),
-        voids_id: None,
-        void_reason: None,
-        total_fen: new.draft.total.fen(),
-        seq: 0,
-        prev_hash: String::new(),
-        hash: String::new(),
-        recorded_by: user.actor(),
-        recorded_at: now,
-        idempotency_key,
-        chain_version: ledger::CURRENT_VERSION,
-        corrects_id: None,
-    };
-    (row, lines)
-}
-
-/// Appends a new entry for `new` to its school's chain (head locked by the caller) and
-/// updates the aggregates. With `from_delivery`, the entry is the canteen's confirmation
-/// of that supplier delivery, so it is confirmed by both parties from the start; with
-/// `corrects`, it names the entry it corrects.
-pub(crate) fn append_purchase(
-    conn: &mut DbConn,
-    user: &AuthUser,
-    new: &NewPurchase,
-    head: (i64, String),
-    idempotency_key: Option<String>,
-    from_delivery: Option<&str>,
-    corrects: Option<&str>,
-) -> Result<FullPurchase, ApiError> {
-    let school = schools::find(conn, &new.school_id)?.ok_or(ApiError::NotFound("school"))?;
-    let supplier =
-        suppliers::find(conn, &new.supplier_id)?.ok_or_else(|| ApiError::field("supplier_id", "unknown_supplier", "no such supplier"))?;
-    let ctx = supplier_context(conn, &supplier.id, &supplier.origin_county_code)?;
-    let now = super::now();
-    let (mut row, lines) = build_entry(user, new, &school.school.county_code, now, idempotency_key);
-    row.corrects_id = corrects.map(str::to_owned);
-    let id = row.id.clone();
-    let qualification = ctx.qualify(new.draft.purchase_date);
-    let q = row_for(&id, qualification);
-    let row = append(conn, row, &lines, head, q.clone())?;
-    let confirmation = match from_delivery {
-        Some(delivery_id) => {
-            let c = ConfirmationRow {
-                purchase_id: id,
-                state: "confirmed".into(),
-                via: "delivery".into(),
-                delivery_id: Some(delivery_id.to_owned()),
-                reason: None,
-                decided_by: user.actor(),
-                decided_at: now,
-            };
-            purchases::insert_confirmation(conn, &c)?;
-            Some(c)
-        }
-        None => None,
-    };
-    aggregates::apply(conn, &aggregates::delta(&row, &lines, qualification, 1, 1, confirmation.is_some()))?;
-    // Everything the response shows was just written: no need to read it back.
-    Ok(FullPurchase {
-        purchase: row,
-        lines,
-        qualification: Some(q),
-        voided_by: None,
-        confirmation,
-        paid_fen: 0,
-        terms_days: supplier.payment_terms_days,
-    })
-}
-
 /// A purchase the caller may void or correct: 404 outside its scope, 403 when it may read
 /// but not write it.
 fn writable(conn: &mut DbConn, user: &AuthUser, purchase_id: &str, what: &str) -> Result<FullPurchase, ApiError> {
@@ -354,19 +184,6 @@ fn writable(conn: &mut DbConn, user: &AuthUser, purchase_id: &str, what: &str) -
         return Err(ApiError::Forbidden(format!("only the school's canteen may {what} its purchases")));
     }
     Ok(seen)
-}
-
-/// The answer to store under a key.
-fn stored_answer(school_id: &str, req: &IdempotentRequest, body: &str, at: chrono::NaiveDateTime) -> IdempotencyRow {
-    IdempotencyRow {
-        school_id: school_id.to_owned(),
-        idem_key: req.key.clone(),
-        request_hash: req.hash(),
-        request_body: req.canonical().to_owned(),
-        response_status: 201,
-        response_body: body.to_owned(),
-        created_at: at,
-    }
 }
 
 /// Voids an entry with a reversal entry dated the same business date. With `req`, the void
@@ -401,7 +218,7 @@ pub fn void(
         let reversal = void_in_tx(conn, user, purchase_id, reason, head, req.map(|r| r.key.clone()))?;
         let body = render(&reversal)?;
         if let Some(req) = req {
-            idempotency::insert(conn, &stored_answer(school_id, req, &body, reversal.purchase.recorded_at))?;
+            idempotency::insert(conn, &record::stored_answer(&reversal.purchase, req, &body))?;
         }
         Ok(Recorded::Created(body))
     })
@@ -492,7 +309,7 @@ pub fn correct(
     reason: &str,
     new: &NewPurchase,
     req: &IdempotentRequest,
-    render: impl FnOnce(&FullPurchase, &FullPurchase) -> Result<String, ApiError>,
+    render: impl Fn(&FullPurchase, &FullPurchase) -> Result<String, ApiError>,
 ) -> Result<Recorded, ApiError> {
     let seen = writable(conn, user, purchase_id, "correct")?;
     let school_id = seen.purchase.school_id.as_str();
@@ -516,12 +333,14 @@ pub fn correct(
             return Ok(done);
         }
         let reversal = void_in_tx(conn, user, purchase_id, reason, head, None)?;
-        let mut new_id = None;
-        let recorded = record_in_tx(conn, user, new, req, Some(purchase_id), |entry| {
-            new_id = Some(entry.purchase.id.clone());
-            render(&reversal, entry)
-        })
-        .map_err(|e| within("purchase", e))?;
+        let item = Item { new: new.clone(), req: Some(req.clone()), delivery: None, corrects: Some(purchase_id.to_owned()) };
+        let head = (reversal.purchase.seq, reversal.purchase.hash.clone());
+        let done = record::record_one(conn, user, head, item, &|entry| render(&reversal, entry)).map_err(|e| within("purchase", e))?;
+        let new_id = match &done {
+            Done::Created { entry, .. } => Some(entry.purchase.id.clone()),
+            Done::Replayed { .. } => None,
+        };
+        let recorded = done.into_recorded();
         super::audit(
             conn,
             &user.actor(),

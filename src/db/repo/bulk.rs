@@ -1,13 +1,16 @@
-//! Bulk inserts for generated data sets (the benchmark) and aggregate rebuilds: multi-row
-//! `INSERT`s in chunks that stay under PostgreSQL's bind-parameter limit.
+//! Multi-row `INSERT`s in chunks that stay under PostgreSQL's bind-parameter limit: the
+//! [`insert_many!`] statement and [`CHUNK`] size that the production write paths use
+//! (ledger entries in `purchases`, stored answers, audit rows, webhook events), and the
+//! bulk loads built on them: schools with their chain heads (the benchmark's generated
+//! data) and aggregate buckets (rebuilds). Depends on no other repository's rows but
+//! schools'; the ledger's own insert lives with its rows in `purchases`.
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
 
-use super::purchases::{LineRow, PurchaseRow, QualificationRow};
 use super::schools::SchoolRow;
 use crate::db::DbConn;
-use crate::db::schema::{agg_facts, agg_school, ledger_heads, purchase_lines, purchase_qualifications, purchases, schools};
+use crate::db::schema::{agg_facts, agg_school, ledger_heads, schools};
 
 /// Rows per statement: 16 columns × 2,000 < 65,535 binds.
 pub(crate) const CHUNK: usize = 2_000;
@@ -34,19 +37,6 @@ pub fn insert_schools(conn: &mut DbConn, rows: &[SchoolRow]) -> QueryResult<()> 
             })
             .collect();
         insert_many!(conn, ledger_heads::table, heads)?;
-    }
-    Ok(())
-}
-
-pub fn insert_purchases(conn: &mut DbConn, rows: &[PurchaseRow], lines: &[LineRow], quals: &[QualificationRow]) -> QueryResult<()> {
-    for chunk in rows.chunks(CHUNK) {
-        insert_many!(conn, purchases::table, chunk)?;
-    }
-    for chunk in lines.chunks(CHUNK * 3) {
-        insert_many!(conn, purchase_lines::table, chunk)?;
-    }
-    for chunk in quals.chunks(CHUNK * 3) {
-        insert_many!(conn, purchase_qualifications::table, chunk)?;
     }
     Ok(())
 }

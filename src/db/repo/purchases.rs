@@ -6,6 +6,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
+use super::bulk::{CHUNK, insert_many};
 use crate::db::DbConn;
 use crate::db::schema::{payments, purchase_confirmations, purchase_lines, purchase_qualifications, purchases, suppliers};
 
@@ -91,8 +92,23 @@ pub struct PurchaseFilter {
 }
 
 pub fn insert(conn: &mut DbConn, row: &PurchaseRow, lines: &[LineRow], q: &QualificationRow) -> QueryResult<()> {
-    // Three statements whatever the number of lines.
-    super::bulk::insert_purchases(conn, std::slice::from_ref(row), lines, std::slice::from_ref(q))
+    insert_many(conn, std::slice::from_ref(row), lines, std::slice::from_ref(q))
+}
+
+/// Inserts entries with their lines and qualifications: three multi-row statements per
+/// chunk, whatever the number of lines. Every recording path writes the ledger through
+/// this (and the benchmark loads its generated ledger with it).
+pub fn insert_many(conn: &mut DbConn, rows: &[PurchaseRow], lines: &[LineRow], quals: &[QualificationRow]) -> QueryResult<()> {
+    for chunk in rows.chunks(CHUNK) {
+        insert_many!(conn, purchases::table, chunk)?;
+    }
+    for chunk in lines.chunks(CHUNK * 3) {
+        insert_many!(conn, purchase_lines::table, chunk)?;
+    }
+    for chunk in quals.chunks(CHUNK * 3) {
+        insert_many!(conn, purchase_qualifications::table, chunk)?;
+    }
+    Ok(())
 }
 
 pub fn find_row(conn: &mut DbConn, id: &str) -> QueryResult<Option<PurchaseRow>> {
