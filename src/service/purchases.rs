@@ -247,6 +247,32 @@ pub(crate) fn void_in_tx(
     if !purchases::paid_of(conn, std::slice::from_ref(&original.purchase.id))?.is_empty() {
         return Err(ApiError::conflict("has-payments", "a purchase with payments recorded against it cannot be voided"));
     }
+    let (row, lines, q) = reversal_of(&original, user, reason, idempotency_key)?;
+    let p = &original.purchase;
+    let qualification = Qualification::from_parts(&q.class, q.tag.as_deref());
+    let row = append(conn, row, &lines, head, q)?;
+    let confirmed = purchases::is_confirmed(conn, &p.id)?;
+    aggregates::apply(conn, &aggregates::delta(&row, &lines, qualification, 1, -1, confirmed))?;
+    super::audit(
+        conn,
+        &user.actor(),
+        "purchase.void",
+        ("purchase", &p.id),
+        None,
+        Some(serde_json::json!({"void_id": row.id, "reason": reason, "seq": row.seq, "hash": row.hash})),
+    )?;
+    webhooks::emit(conn, &row.supplier_id, webhook::PURCHASE_VOIDED, webhooks::purchase_payload(&row))?;
+    purchases::find(conn, &row.id)?.ok_or(ApiError::NotFound("purchase"))
+}
+
+/// The reversal entry of `original` (not yet on the chain): its lines negated, and the
+/// original's qualification, so that it cancels the original exactly.
+fn reversal_of(
+    original: &FullPurchase,
+    user: &AuthUser,
+    reason: &str,
+    idempotency_key: Option<String>,
+) -> Result<(PurchaseRow, Vec<LineRow>, purchases::QualificationRow), ApiError> {
     let id = super::new_id();
     let p = &original.purchase;
     let lines: Vec<LineRow> = original
@@ -275,25 +301,11 @@ pub(crate) fn void_in_tx(
         corrects_id: None,
         ..p.clone()
     };
-    // The reversal carries the original's qualification, so it cancels it exactly.
     let q = match &original.qualification {
         Some(q) => purchases::QualificationRow { purchase_id: id.clone(), evaluated_at: super::now(), ..q.clone() },
         None => return Err(ApiError::Internal(anyhow::anyhow!("purchase {} has no qualification", p.id))),
     };
-    let qualification = Qualification::from_parts(&q.class, q.tag.as_deref());
-    let row = append(conn, row, &lines, head, q)?;
-    let confirmed = purchases::is_confirmed(conn, &p.id)?;
-    aggregates::apply(conn, &aggregates::delta(&row, &lines, qualification, 1, -1, confirmed))?;
-    super::audit(
-        conn,
-        &user.actor(),
-        "purchase.void",
-        ("purchase", &p.id),
-        None,
-        Some(serde_json::json!({"void_id": row.id, "reason": reason, "seq": row.seq, "hash": row.hash})),
-    )?;
-    webhooks::emit(conn, &row.supplier_id, webhook::PURCHASE_VOIDED, webhooks::purchase_payload(&row))?;
-    purchases::find(conn, &row.id)?.ok_or(ApiError::NotFound("purchase"))
+    Ok((row, lines, q))
 }
 
 /// Corrects an entry in one transaction: voids it (as [`void`] does) and records `new` (as
