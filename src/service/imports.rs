@@ -97,8 +97,12 @@ pub fn import(
         return Err(ApiError::Forbidden("you may import only into your own school".into()));
     }
     write_tx(conn, |conn| {
-        let items: Vec<Item> =
-            plan.purchases.iter().enumerate().map(|(n, p)| Item::keyed(p.new.clone(), IdempotentRequest::new(key(&plan, n), &p.body))).collect();
+        let items: Vec<Item> = plan
+            .purchases
+            .iter()
+            .enumerate()
+            .map(|(n, p)| Item::keyed(p.new.clone(), IdempotentRequest::new(key(&plan, n), &p.body)))
+            .collect();
         // Serializes imports (and records) of the school: a concurrent upload of the same
         // file waits here and then finds the first one's result.
         let head = record::lock(conn, &plan.school_id, &items)?.ok_or(ApiError::NotFound("school"))?;

@@ -15,10 +15,10 @@
 
 use std::collections::HashMap;
 
+use super::aggregates;
 use super::purchases::{IdempotentRequest, NewPurchase, Recorded, chain_entry, diff_fields};
 use super::qualify::{self, row_for};
 use super::webhooks::{self, Emit};
-use super::aggregates;
 use crate::auth::AuthUser;
 use crate::db::DbConn;
 use crate::db::repo::aggregates::Delta;
@@ -186,7 +186,12 @@ impl Run {
     }
 
     /// Adds one item: its replay, its failure, or its new entry sealed onto the chain.
-    fn add(&mut self, user: &AuthUser, item: Item, answer: &dyn Fn(&FullPurchase) -> Result<String, ApiError>) -> Result<Outcome, ApiError> {
+    fn add(
+        &mut self,
+        user: &AuthUser,
+        item: Item,
+        answer: &dyn Fn(&FullPurchase) -> Result<String, ApiError>,
+    ) -> Result<Outcome, ApiError> {
         if let Some(req) = &item.req
             && let Some(earlier) = self.stored.get(&req.key).or_else(|| self.answered_here.get(&req.key).map(|&i| &self.answers[i]))
         {
