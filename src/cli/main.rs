@@ -54,38 +54,42 @@ enum Command {
     },
     /// Build a province-sized ledger and measure reports, recording and memory on SQLite
     /// and PostgreSQL (run with --release; see BENCHMARKS.md).
-    Bench {
-        /// Purchase lines to generate over one year.
-        #[arg(long, default_value_t = 10_000_000)]
-        lines: u64,
-        #[arg(long, default_value_t = 17_900)]
-        schools: usize,
-        #[arg(long, default_value_t = 4_000)]
-        suppliers: usize,
-        /// Timed runs of the aggregate report.
-        #[arg(long, default_value_t = 50)]
-        runs: usize,
-        /// Timed runs of the naive GROUP BY report.
-        #[arg(long, default_value_t = 5)]
-        naive_runs: usize,
-        /// Single-purchase POSTs (and raw inserts) for the throughput ratio.
-        #[arg(long, default_value_t = 4_000)]
-        posts: usize,
-        #[arg(long, default_value_t = 8)]
-        clients: usize,
-        /// Lines sent through POST /purchases/batch (and bulk-inserted raw) for the ingest ratio.
-        #[arg(long, default_value_t = 100_000)]
-        batch_lines: u64,
-        /// sqlite, postgres, or both (comma-separated).
-        #[arg(long, default_value = "sqlite,postgres")]
-        backends: String,
-        /// PostgreSQL server (without database name).
-        #[arg(long, env = "BENCH_PG_SERVER", default_value = "postgres://root@127.0.0.1:5432")]
-        pg_server: String,
-        /// Directory for the SQLite benchmark file.
-        #[arg(long, default_value = "target/bench")]
-        work_dir: std::path::PathBuf,
-    },
+    Bench(BenchArgs),
+}
+
+/// The benchmark's sizes and where it runs.
+#[derive(clap::Args)]
+struct BenchArgs {
+    /// Purchase lines to generate over one year.
+    #[arg(long, default_value_t = 10_000_000)]
+    lines: u64,
+    #[arg(long, default_value_t = 17_900)]
+    schools: usize,
+    #[arg(long, default_value_t = 4_000)]
+    suppliers: usize,
+    /// Timed runs of the aggregate report.
+    #[arg(long, default_value_t = 50)]
+    runs: usize,
+    /// Timed runs of the naive GROUP BY report.
+    #[arg(long, default_value_t = 5)]
+    naive_runs: usize,
+    /// Single-purchase POSTs (and raw inserts) for the throughput ratio.
+    #[arg(long, default_value_t = 4_000)]
+    posts: usize,
+    #[arg(long, default_value_t = 8)]
+    clients: usize,
+    /// Lines sent through POST /purchases/batch (and bulk-inserted raw) for the ingest ratio.
+    #[arg(long, default_value_t = 100_000)]
+    batch_lines: u64,
+    /// sqlite, postgres, or both (comma-separated).
+    #[arg(long, default_value = "sqlite,postgres")]
+    backends: String,
+    /// PostgreSQL server (without database name).
+    #[arg(long, env = "BENCH_PG_SERVER", default_value = "postgres://root@127.0.0.1:5432")]
+    pg_server: String,
+    /// Directory for the SQLite benchmark file.
+    #[arg(long, default_value = "target/bench")]
+    work_dir: std::path::PathBuf,
 }
 
 #[derive(Subcommand)]
@@ -162,61 +166,8 @@ fn run() -> anyhow::Result<()> {
         }
         Command::User { command } => user(settings, command),
         Command::Token { command } => token(settings, command),
-        Command::Ledger { command } => {
-            let db = open(&settings)?;
-            let mut conn = db.get()?;
-            match command {
-                LedgerCommand::Check => {
-                    let r = service::aggregates::check(&mut conn).map_err(ApiError::into_cli)?;
-                    println!("checked {} counties: {} school buckets, {} fact buckets", r.counties, r.school_buckets, r.fact_buckets);
-                    for d in &r.differences {
-                        println!("DIFF {} school {} {} {}: {}", d.table, d.school_id, d.kind, d.bucket_start, d.detail);
-                    }
-                    if !r.differences.is_empty() {
-                        anyhow::bail!("{} difference(s) between the aggregates and the ledger", r.differences.len());
-                    }
-                    println!("no differences");
-                }
-                LedgerCommand::Rebuild => {
-                    // Rebuilding from an edited ledger would make the edit permanent.
-                    let broken = service::purchases::verify_all_chains(&mut conn).map_err(ApiError::into_cli)?;
-                    print_broken(&broken);
-                    if !broken.is_empty() {
-                        anyhow::bail!("{} school chain(s) do not verify: not rebuilding from a tampered ledger", broken.len());
-                    }
-                    let n = service::aggregates::rebuild(&mut conn).map_err(ApiError::into_cli)?;
-                    println!("rebuilt {n} aggregate rows");
-                }
-                LedgerCommand::Verify => {
-                    let broken = service::purchases::verify_all_chains(&mut conn).map_err(ApiError::into_cli)?;
-                    print_broken(&broken);
-                    if !broken.is_empty() {
-                        anyhow::bail!("{} school chain(s) do not verify", broken.len());
-                    }
-                    println!("every school's chain verifies");
-                }
-            }
-            Ok(())
-        }
-        Command::Bench { lines, schools, suppliers, runs, naive_runs, posts, clients, batch_lines, backends, pg_server, work_dir } => {
-            let opts = bench::Options {
-                lines,
-                schools,
-                suppliers,
-                runs,
-                naive_runs,
-                posts,
-                clients,
-                batch_lines,
-                backends: backends.split(',').map(|b| b.trim().to_owned()).filter(|b| !b.is_empty()).collect(),
-                pg_server,
-                server_bin: std::env::current_exe()?,
-                work_dir,
-            };
-            let results = bench::run(&opts)?;
-            println!("{}", bench::markdown(&results));
-            Ok(())
-        }
+        Command::Ledger { command } => ledger(&settings, command),
+        Command::Bench(args) => bench(args),
         Command::Demo => {
             let db = open(&settings)?;
             let mut conn = db.get()?;
@@ -225,6 +176,65 @@ fn run() -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Ledger maintenance: check or rebuild the aggregates, verify the chains.
+fn ledger(settings: &Settings, command: LedgerCommand) -> anyhow::Result<()> {
+    let db = open(settings)?;
+    let mut conn = db.get()?;
+    match command {
+        LedgerCommand::Check => {
+            let r = service::aggregates::check(&mut conn).map_err(ApiError::into_cli)?;
+            println!("checked {} counties: {} school buckets, {} fact buckets", r.counties, r.school_buckets, r.fact_buckets);
+            for d in &r.differences {
+                println!("DIFF {} school {} {} {}: {}", d.table, d.school_id, d.kind, d.bucket_start, d.detail);
+            }
+            if !r.differences.is_empty() {
+                anyhow::bail!("{} difference(s) between the aggregates and the ledger", r.differences.len());
+            }
+            println!("no differences");
+        }
+        LedgerCommand::Rebuild => {
+            // Rebuilding from an edited ledger would make the edit permanent.
+            let broken = service::purchases::verify_all_chains(&mut conn).map_err(ApiError::into_cli)?;
+            print_broken(&broken);
+            if !broken.is_empty() {
+                anyhow::bail!("{} school chain(s) do not verify: not rebuilding from a tampered ledger", broken.len());
+            }
+            let n = service::aggregates::rebuild(&mut conn).map_err(ApiError::into_cli)?;
+            println!("rebuilt {n} aggregate rows");
+        }
+        LedgerCommand::Verify => {
+            let broken = service::purchases::verify_all_chains(&mut conn).map_err(ApiError::into_cli)?;
+            print_broken(&broken);
+            if !broken.is_empty() {
+                anyhow::bail!("{} school chain(s) do not verify", broken.len());
+            }
+            println!("every school's chain verifies");
+        }
+    }
+    Ok(())
+}
+
+/// Runs the benchmark and prints its table.
+fn bench(a: BenchArgs) -> anyhow::Result<()> {
+    let opts = bench::Options {
+        lines: a.lines,
+        schools: a.schools,
+        suppliers: a.suppliers,
+        runs: a.runs,
+        naive_runs: a.naive_runs,
+        posts: a.posts,
+        clients: a.clients,
+        batch_lines: a.batch_lines,
+        backends: a.backends.split(',').map(|b| b.trim().to_owned()).filter(|b| !b.is_empty()).collect(),
+        pg_server: a.pg_server,
+        server_bin: std::env::current_exe()?,
+        work_dir: a.work_dir,
+    };
+    let results = bench::run(&opts)?;
+    println!("{}", bench::markdown(&results));
+    Ok(())
 }
 
 /// Connects, migrates and loads reference data.

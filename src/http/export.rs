@@ -358,131 +358,118 @@ pub fn semi_monthly_xlsx(
     by_tag: &ShareReport,
     by_category: &ShareReport,
 ) -> Result<Vec<u8>, ApiError> {
-    let r = by_school;
-    let s = &r.summary;
-    let counts = s.schools.as_ref();
-    let summary = Table {
-        headers: vec![
-            "县代码 county_code",
-            "县名称 county_name",
-            "期间 period",
-            "起 from",
-            "止 to",
-            "口径 policy",
-            "目标 target",
-            "目标分数 target_fraction",
-            "采购总额 total",
-            "贫困地区采购额 qualifying",
-            "待认定额 pending",
-            "占比 share",
-            "是否达标 meets_target",
-            "差额 shortfall",
-            "采购重量千克 total_weight_kg",
-            "贫困地区采购重量千克 qualifying_weight_kg",
-            "采购笔数 purchases",
-            "学校数 schools",
-            "有采购学校数 reporting",
-            "达标学校数 meeting_target",
-            "无采购学校数 silent_schools",
-        ],
-        rows: vec![vec![
-            Cell::text(&r.scope.code),
-            Cell::text(&r.scope.name),
-            Cell::text(label),
-            Cell::text(r.from.to_string()),
-            Cell::text(r.to.to_string()),
-            Cell::text(&r.policy),
-            Cell::dec(r.target.share),
-            Cell::text(fraction(&r.target)),
-            Cell::dec(s.total),
-            Cell::dec(s.qualifying),
-            Cell::dec(s.pending),
-            Cell::opt_dec(s.share),
-            Cell::opt_flag(s.meets_target),
-            Cell::opt_dec(s.shortfall),
-            Cell::dec(s.total_weight_kg),
-            Cell::dec(s.qualifying_weight_kg),
-            Cell::Count(s.purchases),
-            Cell::opt_count(counts.map(|c| c.schools)),
-            Cell::opt_count(counts.map(|c| c.reporting)),
-            Cell::opt_count(counts.map(|c| c.meeting_target)),
-            Cell::opt_count(counts.map(|c| c.silent)),
-        ]],
-    };
-    let schools = Table {
-        headers: vec![
-            "学校编号 school_id",
-            "学校名称 school_name",
-            "采购总额 total",
-            "贫困地区采购额 qualifying",
-            "待认定额 pending",
-            "占比 share",
-            "是否达标 meets_target",
-            "差额 shortfall",
-            "采购重量千克 total_weight_kg",
-            "贫困地区采购重量千克 qualifying_weight_kg",
-            "采购笔数 purchases",
-            "无采购 silent",
-        ],
-        rows: r
-            .rows
-            .iter()
-            .map(|row| {
-                let [_, id, name] = named_cells(row.unit.as_ref());
-                vec![
-                    id,
-                    name,
-                    Cell::dec(row.total),
-                    Cell::dec(row.qualifying),
-                    Cell::dec(row.pending),
-                    Cell::opt_dec(row.share),
-                    Cell::opt_flag(row.meets_target),
-                    Cell::opt_dec(row.shortfall),
-                    Cell::dec(row.total_weight_kg),
-                    Cell::dec(row.qualifying_weight_kg),
-                    Cell::Count(row.purchases),
-                    Cell::opt_flag(row.silent),
-                ]
-            })
-            .collect(),
-    };
-    let breakdown = |report: &ShareReport, first: &'static str, share_header: &'static str| Table {
-        headers: vec![
-            first,
-            "采购总额 total",
-            "贫困地区采购额 qualifying",
-            "待认定额 pending",
-            share_header,
-            "采购重量千克 total_weight_kg",
-            "贫困地区采购重量千克 qualifying_weight_kg",
-        ],
-        rows: report
-            .rows
-            .iter()
-            .map(|row| {
-                let [_, code, _] = named_cells(row.breakdown.as_ref());
-                vec![
-                    code,
-                    Cell::dec(row.total),
-                    Cell::dec(row.qualifying),
-                    Cell::dec(row.pending),
-                    Cell::opt_dec(row.share),
-                    Cell::dec(row.total_weight_kg),
-                    Cell::dec(row.qualifying_weight_kg),
-                ]
-            })
-            .collect(),
-    };
     // A tag row's share is its qualifying amount over the county's total; a category
     // row's is over the category's own total (as in the JSON report).
-    let tags = breakdown(by_tag, "标签 tag", "占全县采购比例 share");
-    let categories = breakdown(by_category, "品类 category", "占比 share");
+    let tags = breakdown_table(by_tag, "标签 tag", "占全县采购比例 share");
+    let categories = breakdown_table(by_category, "品类 category", "占比 share");
     xlsx_bytes(&[
-        (SEMI_MONTHLY_SHEETS[0], &summary),
-        (SEMI_MONTHLY_SHEETS[1], &schools),
+        (SEMI_MONTHLY_SHEETS[0], &county_summary_table(label, by_school)),
+        (SEMI_MONTHLY_SHEETS[1], &school_rows_table(by_school)),
         (SEMI_MONTHLY_SHEETS[2], &tags),
         (SEMI_MONTHLY_SHEETS[3], &categories),
     ])
+}
+
+/// Amount headers every sheet of the workbook shares, before the share column.
+const AMOUNT_HEADERS: [&str; 3] = ["采购总额 total", "贫困地区采购额 qualifying", "待认定额 pending"];
+/// Weight headers every sheet of the workbook shares.
+const WEIGHT_HEADERS: [&str; 2] = ["采购重量千克 total_weight_kg", "贫困地区采购重量千克 qualifying_weight_kg"];
+/// Target columns after the share, on the summary and school sheets.
+const TARGET_HEADERS: [&str; 3] = ["占比 share", "是否达标 meets_target", "差额 shortfall"];
+
+fn headers(parts: &[&[&'static str]]) -> Vec<&'static str> {
+    parts.concat()
+}
+
+/// The summary sheet: one row for the county.
+fn county_summary_table(label: &str, r: &ShareReport) -> Table {
+    let s = &r.summary;
+    let counts = s.schools.as_ref();
+    let head = [
+        "县代码 county_code",
+        "县名称 county_name",
+        "期间 period",
+        "起 from",
+        "止 to",
+        "口径 policy",
+        "目标 target",
+        "目标分数 target_fraction",
+    ];
+    let tail =
+        ["采购笔数 purchases", "学校数 schools", "有采购学校数 reporting", "达标学校数 meeting_target", "无采购学校数 silent_schools"];
+    let row = vec![
+        Cell::text(&r.scope.code),
+        Cell::text(&r.scope.name),
+        Cell::text(label),
+        Cell::text(r.from.to_string()),
+        Cell::text(r.to.to_string()),
+        Cell::text(&r.policy),
+        Cell::dec(r.target.share),
+        Cell::text(fraction(&r.target)),
+        Cell::dec(s.total),
+        Cell::dec(s.qualifying),
+        Cell::dec(s.pending),
+        Cell::opt_dec(s.share),
+        Cell::opt_flag(s.meets_target),
+        Cell::opt_dec(s.shortfall),
+        Cell::dec(s.total_weight_kg),
+        Cell::dec(s.qualifying_weight_kg),
+        Cell::Count(s.purchases),
+        Cell::opt_count(counts.map(|c| c.schools)),
+        Cell::opt_count(counts.map(|c| c.reporting)),
+        Cell::opt_count(counts.map(|c| c.meeting_target)),
+        Cell::opt_count(counts.map(|c| c.silent)),
+    ];
+    Table { headers: headers(&[&head, &AMOUNT_HEADERS, &TARGET_HEADERS, &WEIGHT_HEADERS, &tail]), rows: vec![row] }
+}
+
+/// The schools sheet: one row per school of the county.
+fn school_rows_table(r: &ShareReport) -> Table {
+    let rows = r
+        .rows
+        .iter()
+        .map(|row| {
+            let [_, id, name] = named_cells(row.unit.as_ref());
+            vec![
+                id,
+                name,
+                Cell::dec(row.total),
+                Cell::dec(row.qualifying),
+                Cell::dec(row.pending),
+                Cell::opt_dec(row.share),
+                Cell::opt_flag(row.meets_target),
+                Cell::opt_dec(row.shortfall),
+                Cell::dec(row.total_weight_kg),
+                Cell::dec(row.qualifying_weight_kg),
+                Cell::Count(row.purchases),
+                Cell::opt_flag(row.silent),
+            ]
+        })
+        .collect();
+    let head = ["学校编号 school_id", "学校名称 school_name"];
+    let tail = ["采购笔数 purchases", "无采购 silent"];
+    Table { headers: headers(&[&head, &AMOUNT_HEADERS, &TARGET_HEADERS, &WEIGHT_HEADERS, &tail]), rows }
+}
+
+/// A breakdown sheet (by tag or by category): its key, the amounts, its share, the weights.
+fn breakdown_table(report: &ShareReport, first: &'static str, share_header: &'static str) -> Table {
+    let rows = report
+        .rows
+        .iter()
+        .map(|row| {
+            let [_, code, _] = named_cells(row.breakdown.as_ref());
+            vec![
+                code,
+                Cell::dec(row.total),
+                Cell::dec(row.qualifying),
+                Cell::dec(row.pending),
+                Cell::opt_dec(row.share),
+                Cell::dec(row.total_weight_kg),
+                Cell::dec(row.qualifying_weight_kg),
+            ]
+        })
+        .collect();
+    Table { headers: headers(&[&[first], &AMOUNT_HEADERS, &[share_header], &WEIGHT_HEADERS]), rows }
 }
 
 #[cfg(test)]
