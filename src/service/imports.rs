@@ -115,7 +115,8 @@ pub fn import(
         if !errors.is_empty() {
             return Err(ApiError::Validation(field_errors(errors)));
         }
-        let purchase_ids = record_all(conn, user, &plan, head, items, &render_purchase)?;
+        let outcomes = record::record_many(conn, user, &plan.school_id, head, items, &render_purchase)?;
+        let purchase_ids = created_ids(&plan, outcomes)?;
         let summary = ImportSummary {
             import_id: super::new_id(),
             school_id: plan.school_id.clone(),
@@ -137,17 +138,9 @@ fn key(plan: &ImportPlan, n: usize) -> String {
     format!("import-{prefix}-{}", n + 1)
 }
 
-/// Records the file's purchases (head locked); any that fails, or whose derived key was
-/// taken, fails the import. Returns the new entries' ids, in order.
-fn record_all(
-    conn: &mut DbConn,
-    user: &AuthUser,
-    plan: &ImportPlan,
-    head: (i64, String),
-    items: Vec<Item>,
-    render_purchase: &dyn Fn(&FullPurchase) -> Result<String, ApiError>,
-) -> Result<Vec<String>, ApiError> {
-    let outcomes = record::record_many(conn, user, &plan.school_id, head, items, render_purchase)?;
+/// The new entries' ids, in order, if every purchase of the file was recorded: any that
+/// failed, or whose derived key was taken, fails the import.
+fn created_ids(plan: &ImportPlan, outcomes: Vec<record::Outcome>) -> Result<Vec<String>, ApiError> {
     outcomes
         .into_iter()
         .enumerate()

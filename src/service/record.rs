@@ -116,9 +116,9 @@ pub(crate) fn lock(conn: &mut DbConn, school_id: &str, items: &[Item]) -> Result
 
 /// Records `items` for `school_id` (their writer already checked, every item for that
 /// school, its head `head` locked by the caller with [`lock`]) and returns one outcome
-/// per item, in order. `answer` is the body stored under an item's key and replayed on
-/// retries: a plain transformation of the entry as stored, chosen by the use case (a
-/// correction stores both of its halves), never a call into `http`.
+/// per item, in order. `answer` renders the body stored under an item's key and replayed
+/// on retries, from the entry as it is about to be stored (a correction's answer holds
+/// both of its halves); it is called only for items with a key.
 pub(crate) fn record_many(
     conn: &mut DbConn,
     user: &AuthUser,
