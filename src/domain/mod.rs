@@ -11,6 +11,7 @@ pub mod money;
 pub mod period;
 pub mod purchase;
 pub mod qualification;
+pub mod reporting;
 pub mod shares;
 pub mod text;
 pub mod throttle;
