@@ -1,8 +1,9 @@
 //! The one recording pipeline. A single create, a batch, a spreadsheet import, a
 //! correction's new entry and a delivery confirmation all record through
 //! [`record_many`], inside the caller's write transaction and under the school's chain
-//! head, which the caller has locked with [`lock`] (suppliers shared, then the head: the
-//! one lock order of every writer).
+//! head, which the caller has locked — with [`lock`], or (a correction, a delivery
+//! confirmation) together with the suppliers of the rest of its use case — in the one lock
+//! order of every writer: suppliers shared, then the head.
 //!
 //! For every item, in order: its key is looked up among the stored answers and the
 //! earlier items (a replay, or a 409 naming what differs), its supplier must exist, the
