@@ -219,10 +219,10 @@ impl Calendar {
         let mut out = Vec::new();
         let mut p = start;
         for _ in 0..24 {
-            if let Ok(d) = self.deadline(p) {
-                if d.date.year() == year {
-                    out.push(d);
-                }
+            if let Ok(d) = self.deadline(p)
+                && d.date.year() == year
+            {
+                out.push(d);
             }
             p = p.next();
         }
