@@ -84,6 +84,7 @@ impl Modify for BearerAuth {
         (name = "settlement", description = "Supplier acknowledgement of purchases, payments and overdue lists"),
         (name = "imports", description = "Spreadsheet (CSV/XLSX) import of purchases, all or nothing"),
         (name = "reports", description = "Shares against the target"),
+        (name = "reporting", description = "The half-monthly reporting cycle: deadlines"),
         (name = "webhooks", description = "Callbacks to supplier integrations about purchases recorded against them"),
         (name = "admin", description = "Consistency checks"),
         (name = "health", description = "Liveness, readiness, metrics"),
@@ -139,6 +140,7 @@ where
             .configure(http::purchases::configure)
             .configure(http::imports::configure)
             .configure(http::reports::configure)
+            .configure(http::reporting::configure)
             .configure(http::targets::configure)
             .configure(http::webhooks::configure),
     )

@@ -14,6 +14,7 @@ pub mod health;
 pub mod imports;
 pub mod purchases;
 pub mod reference;
+pub mod reporting;
 pub mod reports;
 pub mod responses;
 pub mod schools;

@@ -27,6 +27,7 @@ mod migrations;
 mod openapi;
 mod purchases;
 mod report_features;
+mod reporting;
 mod reports;
 mod server;
 mod settlement;

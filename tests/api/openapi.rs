@@ -40,6 +40,7 @@ fn every_route_is_documented_with_its_methods() {
         "GET /api/v1/purchases",
         "GET /api/v1/purchases/{id}",
         "GET /api/v1/purchases/{id}/payments",
+        "GET /api/v1/reporting/calendar",
         "GET /api/v1/reports/semi-monthly",
         "GET /api/v1/reports/shares",
         "GET /api/v1/reports/silent-schools",
