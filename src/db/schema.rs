@@ -219,6 +219,7 @@ diesel::joinable!(imports -> schools (school_id));
 diesel::allow_tables_to_appear_in_same_query!(
     prefectures,
     counties,
+    reporting_lines,
     county_designations,
     users,
     api_tokens,
@@ -383,5 +384,15 @@ diesel::table! {
         revoked_by -> Text,
         revoked_at -> Timestamp,
         expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    reporting_lines (county_code) {
+        county_code -> Text,
+        reports_to -> Text,
+        source -> Text,
+        updated_by -> Text,
+        updated_at -> Timestamp,
     }
 }

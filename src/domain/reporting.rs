@@ -310,6 +310,32 @@ impl Status {
     }
 }
 
+/// A county's reporting line as recorded: to its prefecture (the rule) or directly to the
+/// province (named exceptions).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Line {
+    Prefecture,
+    Province,
+}
+
+impl Line {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Prefecture => "prefecture",
+            Self::Province => "province",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "prefecture" => Some(Self::Prefecture),
+            "province" => Some(Self::Province),
+            _ => None,
+        }
+    }
+}
+
 /// To whom a bureau reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReportsTo {
@@ -493,6 +519,16 @@ mod tests {
         assert_eq!(county_reports_to("520382", "520300", &direct), ReportsTo::Province);
         assert_eq!(county_reports_to("520526", "520500", &direct), ReportsTo::Province);
         assert_eq!(county_reports_to("520382", "520300", &[]), ReportsTo::Prefecture("520300".into()));
+    }
+
+    #[test]
+    fn lines_round_trip_their_text_and_refuse_others() {
+        for line in [Line::Prefecture, Line::Province] {
+            assert_eq!(Line::parse(line.as_str()), Some(line));
+        }
+        for bad in ["", "Province", "county", "prefecture "] {
+            assert_eq!(Line::parse(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod purchases;
 pub mod qualify;
 pub mod record;
 pub mod reference;
+pub mod reporting;
 pub mod reports;
 pub mod schools;
 pub mod settlement;

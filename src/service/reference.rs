@@ -5,6 +5,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use crate::db::repo::reference::{self, CountyRow, DesignationRow, PrefectureRow};
+use crate::db::repo::reporting::{self, ReportingLineRow};
 use crate::db::repo::suppliers;
 use crate::db::repo::targets::{self, TargetRow};
 use crate::db::{DbConn, write_tx};
@@ -14,6 +15,7 @@ use crate::error::ApiError;
 
 const PREFECTURES_CSV: &str = include_str!("../../data/guizhou/guizhou_prefectures.csv");
 const COUNTIES_CSV: &str = include_str!("../../data/guizhou/guizhou_counties.csv");
+const REPORTING_LINES_CSV: &str = include_str!("../../data/guizhou/guizhou_reporting_lines.csv");
 
 /// Default designation of a county on the national list: poverty county from 2014-01-01
 /// to 2020-12-31 (policy support continued after exit, 摘帽不摘政策).
@@ -42,6 +44,13 @@ struct CountyCsv {
     source_note: String,
 }
 
+#[derive(Debug, Deserialize)]
+struct ReportingLineCsv {
+    county_code: String,
+    reports_to: String,
+    source: String,
+}
+
 /// What a reference load did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct LoadReport {
@@ -49,6 +58,8 @@ pub struct LoadReport {
     pub counties: usize,
     pub new_counties: usize,
     pub designations_added: usize,
+    /// Shipped reporting lines recorded now (a county that already has one keeps it).
+    pub reporting_lines_added: usize,
 }
 
 fn date(s: &str) -> anyhow::Result<NaiveDate> {
@@ -67,6 +78,7 @@ pub fn county_codes() -> Vec<String> {
 pub fn load_guizhou(conn: &mut DbConn) -> anyhow::Result<LoadReport> {
     let prefectures: Vec<PrefectureCsv> = csv::Reader::from_reader(PREFECTURES_CSV.as_bytes()).deserialize().collect::<Result<_, _>>()?;
     let counties: Vec<CountyCsv> = csv::Reader::from_reader(COUNTIES_CSV.as_bytes()).deserialize().collect::<Result<_, _>>()?;
+    let lines: Vec<ReportingLineCsv> = csv::Reader::from_reader(REPORTING_LINES_CSV.as_bytes()).deserialize().collect::<Result<_, _>>()?;
     let (from, to) = (date(DEFAULT_DESIGNATION.0)?, date(DEFAULT_DESIGNATION.1)?);
     write_tx(conn, |conn| -> anyhow::Result<LoadReport> {
         let mut report = LoadReport::default();
@@ -108,6 +120,16 @@ pub fn load_guizhou(conn: &mut DbConn) -> anyhow::Result<LoadReport> {
                     report.designations_added += 1;
                 }
             }
+        }
+        for l in &lines {
+            let row = ReportingLineRow {
+                county_code: l.county_code.clone(),
+                reports_to: l.reports_to.clone(),
+                source: l.source.clone(),
+                updated_by: "system".into(),
+                updated_at: super::now(),
+            };
+            report.reporting_lines_added += usize::from(reporting::insert_if_absent(conn, &row)?);
         }
         for year in [2019, 2020] {
             if targets::find(conn, year)?.is_none() {

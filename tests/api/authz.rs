@@ -121,6 +121,8 @@ enum Route {
     SilentSchools,
     SemiMonthly,
     ReportingCalendar,
+    ReportingLines,
+    PutReportingLine,
     ListTargets,
     TargetHistory,
     PutTarget,
@@ -180,6 +182,8 @@ impl Route {
             Self::SilentSchools => "GET /api/v1/reports/silent-schools",
             Self::SemiMonthly => "GET /api/v1/reports/semi-monthly",
             Self::ReportingCalendar => "GET /api/v1/reporting/calendar",
+            Self::ReportingLines => "GET /api/v1/reporting/lines",
+            Self::PutReportingLine => "PUT /api/v1/reporting/lines/{code}",
             Self::ListTargets => "GET /api/v1/targets",
             Self::TargetHistory => "GET /api/v1/targets/{year}/history",
             Self::PutTarget => "PUT /api/v1/targets/{year}",
@@ -248,6 +252,8 @@ impl Route {
             Self::SilentSchools => "GET /reports/silent-schools?scope=county:520102",
             Self::SemiMonthly => "GET /reports/semi-monthly?county=520102",
             Self::ReportingCalendar => "GET /reporting/calendar?year=2019",
+            Self::ReportingLines => "GET /reporting/lines",
+            Self::PutReportingLine => "PUT /reporting/lines/520102",
             Self::ListTargets => "GET /targets",
             Self::TargetHistory => "GET /targets/2019/history",
             Self::PutTarget => "PUT /targets/2019",
@@ -335,6 +341,9 @@ const EXPECTED: &[(Route, [u16; 12])] = &[
     // Targets: read by everyone signed in, set by the province (and the administrator).
     // The reporting calendar: the same for everyone signed in.
     (ReportingCalendar,                      [401,  401,  200,  200, 200,  200,  200,  200,  200,  200,  200,  200]),
+    // Reporting lines: read by everyone signed in, recorded by the administrator.
+    (ReportingLines,                         [401,  401,  200,  200, 200,  200,  200,  200,  200,  200,  200,  200]),
+    (PutReportingLine,                       [401,  401,  200,  403, 403,  403,  403,  403,  403,  403,  403,  403]),
     (ListTargets,                            [401,  401,  200,  200, 200,  200,  200,  200,  200,  200,  200,  200]),
     (TargetHistory,                          [401,  401,  200,  200, 200,  200,  200,  200,  200,  200,  200,  200]),
     (PutTarget,                              [401,  401,  200,  200, 403,  403,  403,  403,  403,  403,  403,  403]),
@@ -618,6 +627,11 @@ async fn prepare(app: &TestApp, w: &World, route: Route) -> Req {
         SilentSchools => get(format!("/api/v1/reports/silent-schools?scope=county:{OWN_COUNTY}&period=2019-03")),
         SemiMonthly => get(format!("/api/v1/reports/semi-monthly?county={OWN_COUNTY}&period=2019-03-H1")),
         ReportingCalendar => get("/api/v1/reporting/calendar?year=2019".into()),
+        ReportingLines => get("/api/v1/reporting/lines".into()),
+        PutReportingLine => Req {
+            method: Method::PUT,
+            ..post(format!("/api/v1/reporting/lines/{OWN_COUNTY}"), json!({"reports_to": "prefecture", "source": "authz matrix"}))
+        },
         ListTargets => get("/api/v1/targets".into()),
         TargetHistory => get("/api/v1/targets/2019/history".into()),
         PutTarget => Req { method: Method::PUT, ..post("/api/v1/targets/2019".into(), json!({"numerator": 1, "denominator": 2})) },

@@ -41,6 +41,7 @@ fn every_route_is_documented_with_its_methods() {
         "GET /api/v1/purchases/{id}",
         "GET /api/v1/purchases/{id}/payments",
         "GET /api/v1/reporting/calendar",
+        "GET /api/v1/reporting/lines",
         "GET /api/v1/reports/semi-monthly",
         "GET /api/v1/reports/shares",
         "GET /api/v1/reports/silent-schools",
@@ -81,6 +82,7 @@ fn every_route_is_documented_with_its_methods() {
         "POST /api/v1/users/{id}/sessions/revoke",
         "POST /api/v1/webhooks",
         "PUT /api/v1/counties/{code}/designations",
+        "PUT /api/v1/reporting/lines/{code}",
         "PUT /api/v1/targets/{year}",
     ];
     assert_eq!(routes, expected);

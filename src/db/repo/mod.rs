@@ -9,6 +9,7 @@ pub mod idempotency;
 pub mod imports;
 pub mod purchases;
 pub mod reference;
+pub mod reporting;
 pub mod reports;
 pub mod schools;
 pub mod sessions;
