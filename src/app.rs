@@ -1,4 +1,5 @@
-//! Builds the actix `App` (used by `main` and by the tests) and the OpenAPI document.
+//! Builds the actix `App` (used by `main` and by the tests) and the OpenAPI document. The
+//! state it serves, [`AppState`], is the HTTP layer's (`http::state`).
 
 use std::sync::{Arc, OnceLock};
 
@@ -10,35 +11,8 @@ use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::auth::JwtKeys;
-use crate::auth::password::HashPool;
-use crate::auth::throttle::LoginThrottle;
-use crate::db::Db;
+pub use crate::http::AppState;
 use crate::http::{self, fallback};
-
-/// Shared state of the running service.
-pub struct AppState {
-    pub db: Db,
-    pub keys: JwtKeys,
-    /// Webhook callbacks may point at loopback and private addresses (tests, and
-    /// receivers on the same private network); off by default.
-    pub allow_private_callbacks: bool,
-    /// The bounded pool every password hash of a request runs on.
-    pub hashes: HashPool,
-    /// Failed logins per username and client address.
-    pub throttle: LoginThrottle,
-}
-
-impl AppState {
-    pub fn new(db: Db, keys: JwtKeys, allow_private_callbacks: bool) -> Self {
-        Self { db, keys, allow_private_callbacks, hashes: HashPool::default(), throttle: LoginThrottle::default() }
-    }
-
-    /// What a password login needs.
-    pub fn login_context(&self) -> crate::service::accounts::LoginContext<'_> {
-        crate::service::accounts::LoginContext { db: &self.db, keys: &self.keys, hashes: &self.hashes, throttle: &self.throttle }
-    }
-}
 
 struct BearerAuth;
 

@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use actix_web::web;
 
-use crate::app::AppState;
 use crate::auth::JwtKeys;
 use crate::db::{self, Db, DbConn};
+use crate::http::AppState;
 use crate::service::reference::{self, LoadReport};
 
 /// What preparing a database did.

@@ -4,7 +4,7 @@
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
 use serde::{Deserialize, Serialize};
 
-use super::Role;
+use crate::domain::role::Role;
 
 /// Issuer written into and required from every token.
 pub const ISSUER: &str = "canteen-ledger";

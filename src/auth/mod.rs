@@ -1,13 +1,10 @@
-//! Authentication and authorization: roles with their scope, JWT issue/verify, password
-//! hashing, and the `AuthUser` extractor. Scope checks live on `Role` so every handler
-//! asks the same questions.
+//! Authentication: JWT issue/verify, password hashing and the login throttle. Who may
+//! see and do what is `domain::access`; the extractor that turns a bearer token into a
+//! caller is `http::extract`.
 
-pub mod extract;
 pub mod jwt;
 pub mod password;
-pub mod role;
 pub mod throttle;
 
-pub use extract::AuthUser;
+pub use crate::domain::role::Role;
 pub use jwt::{Claims, JwtKeys, TokenKind};
-pub use role::Role;

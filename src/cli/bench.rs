@@ -24,13 +24,14 @@ use diesel::prelude::*;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use canteen_ledger::auth::{AuthUser, JwtKeys, Role, TokenKind};
+use canteen_ledger::auth::{JwtKeys, Role, TokenKind};
 use canteen_ledger::db::repo::purchases::{LineRow, PurchaseRow};
 use canteen_ledger::db::repo::reports::ScopeFilter;
 use canteen_ledger::db::repo::schools::SchoolRow;
 use canteen_ledger::db::repo::suppliers::{SupplierRow, TagRow};
 use canteen_ledger::db::repo::{bulk, reference, suppliers};
 use canteen_ledger::db::{Db, DbConn, write_tx};
+use canteen_ledger::domain::access::Caller;
 use canteen_ledger::domain::catalog::{Category, SupplierKind, Tag, TagStatus, Unit};
 use canteen_ledger::domain::ledger::GENESIS;
 use canteen_ledger::domain::money::{Quantity, UnitPrice, line_amount};
@@ -180,7 +181,7 @@ fn run_one(opts: &Options, backend: &str, url: &str) -> anyhow::Result<Outcome> 
     eprintln!("[{backend}] generated in {:.1}s ({} purchases)", o.generate_secs, o.purchases);
 
     // 1 + 2: the report from aggregates and from the ledger, in-process on one connection.
-    let user = AuthUser { id: "bench".into(), role: Role::Province, kind: TokenKind::Session, jti: "bench".into() };
+    let user = Caller::new("bench", Role::Province);
     let range = parse_period(&YEAR.to_string()).map_err(|e| anyhow::anyhow!("{e}"))?;
     let req =
         ReportRequest { scope: ScopeFilter::Province, range, grouping: Grouping { unit: Some(UnitLevel::County), ..Grouping::default() } };

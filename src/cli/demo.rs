@@ -8,9 +8,10 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rust_decimal::Decimal;
 
-use canteen_ledger::auth::{AuthUser, Role, TokenKind};
+use canteen_ledger::auth::Role;
 use canteen_ledger::db::DbConn;
 use canteen_ledger::db::repo::{purchases as purchase_repo, schools as school_repo};
+use canteen_ledger::domain::access::Caller;
 use canteen_ledger::domain::catalog::{Category, SupplierKind, Tag, TagStatus, Unit};
 use canteen_ledger::domain::purchase::{RawLine, draft};
 use canteen_ledger::error::ApiError;
@@ -20,8 +21,8 @@ use canteen_ledger::service::{accounts, schools as school_service, suppliers as 
 /// Counties used by the demo: (code, number of schools).
 const COUNTIES: &[(&str, usize)] = &[("520102", 3), ("522731", 4), ("520221", 3), ("522631", 3)];
 
-fn actor(role: Role) -> AuthUser {
-    AuthUser { id: "demo".into(), role, kind: TokenKind::Session, jti: "demo".into() }
+fn actor(role: Role) -> Caller {
+    Caller::new("demo", role)
 }
 
 fn date(y: i32, m: u32, d: u32) -> NaiveDate {

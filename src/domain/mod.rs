@@ -1,8 +1,10 @@
-//! Pure business rules: money, units, periods, qualification, shares, the purchase draft
-//! and the ledger hash chain. No diesel, no actix, no clock, no I/O; imports nothing
-//! from the rest of the crate. (Vocabularies derive serde/utoipa so the wire format and
+//! Pure business rules: money, units, periods, qualification, shares, the purchase draft,
+//! the ledger hash chain, roles and access (who may see and do what). No diesel, no
+//! actix, no clock, no I/O; imports nothing from the rest of the crate (a test,
+//! `tests/architecture.rs`, holds it to that). (Vocabularies derive serde/utoipa so the wire format and
 //! the OpenAPI enums come from this single definition.)
 
+pub mod access;
 pub mod catalog;
 pub mod division;
 pub mod import;
@@ -12,6 +14,7 @@ pub mod period;
 pub mod purchase;
 pub mod qualification;
 pub mod reporting;
+pub mod role;
 pub mod shares;
 pub mod text;
 pub mod throttle;

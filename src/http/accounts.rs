@@ -6,9 +6,10 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::body::JsonBody;
-use crate::app::AppState;
-use crate::auth::{AuthUser, Role};
+use crate::domain::role::Role;
 use crate::error::{ApiError, Problem};
+use crate::http::AppState;
+use crate::http::AuthUser;
 use crate::service::accounts;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -94,7 +95,7 @@ pub async fn logout(state: web::Data<AppState>, user: AuthUser) -> Result<HttpRe
     if user.kind != crate::auth::TokenKind::Session {
         return Err(ApiError::Forbidden("an integration token is revoked by an administrator (POST /tokens/{jti}/revoke)".into()));
     }
-    state.db.run(move |conn| accounts::logout(conn, &user.id, &user.jti, crate::service::now())).await?;
+    state.db.run(move |conn| accounts::logout(conn, user.subject(), &user.jti, crate::service::now())).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -143,9 +144,9 @@ pub struct MeResponse {
 #[get("/me")]
 pub async fn get_me(user: AuthUser) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(MeResponse {
-        subject: user.id.clone(),
-        role: user.role.name().into(),
-        scope: user.role.scope().map(str::to_owned),
+        subject: user.subject().to_owned(),
+        role: user.role().name().into(),
+        scope: user.role().scope().map(str::to_owned),
         token_kind: match user.kind {
             crate::auth::TokenKind::Session => "session".into(),
             crate::auth::TokenKind::Integration => "integration".into(),
@@ -193,10 +194,7 @@ fn check_username(name: &str) -> Result<(), ApiError> {
 }
 
 fn require_admin(user: &AuthUser) -> Result<(), ApiError> {
-    match user.role {
-        Role::Admin => Ok(()),
-        _ => Err(ApiError::Forbidden("only an administrator may do this".into())),
-    }
+    if user.administers() { Ok(()) } else { Err(ApiError::Forbidden("only an administrator may do this".into())) }
 }
 
 /// Create an account (admin only).

@@ -3,9 +3,9 @@
 use actix_web::{HttpResponse, get, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::app::AppState;
-use crate::auth::{AuthUser, Role};
 use crate::error::{ApiError, Problem};
+use crate::http::AppState;
+use crate::http::AuthUser;
 use crate::service::aggregates::{self, CheckReport};
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -24,7 +24,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 )]
 #[get("/admin/ledger/check")]
 pub async fn check_ledger(state: web::Data<AppState>, user: AuthUser) -> Result<HttpResponse, ApiError> {
-    if user.role != Role::Admin {
+    if !user.administers() {
         return Err(ApiError::Forbidden("only an administrator may run the ledger check".into()));
     }
     let report = state.db.run(aggregates::check).await?;

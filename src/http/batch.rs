@@ -9,9 +9,9 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::body::{JsonBytes, MAX_BATCH_BODY, from_value, parse_slice};
 use super::purchases::{CreatePurchaseRequest, PurchaseResponse, check_idempotency_key, parse_purchase, render_purchase, today_cst};
-use crate::app::AppState;
-use crate::auth::{AuthUser, Role};
 use crate::error::{ApiError, Problem};
+use crate::http::AppState;
+use crate::http::AuthUser;
 use crate::service::batch as service;
 use crate::service::purchases::{IdempotentRequest, Recorded};
 
@@ -107,7 +107,7 @@ pub struct BatchResponse {
 )]
 #[post("/purchases/batch")]
 pub async fn create_batch(state: web::Data<AppState>, user: AuthUser, body: JsonBytes<MAX_BATCH_BODY>) -> Result<HttpResponse, ApiError> {
-    if !matches!(user.role, Role::Canteen(_)) {
+    if user.ledger_school().is_none() {
         return Err(ApiError::Forbidden("only a school's canteen records purchases".into()));
     }
     // Each purchase stays raw text until its turn.

@@ -13,10 +13,10 @@ use super::purchases::{
     CreatePurchaseRequest, IDEMPOTENT_REPLAYED, LineRequest, PurchaseResponse, idempotency_key, parse_purchase, today_cst,
 };
 use super::{Page, PageQuery, paginate};
-use crate::app::AppState;
-use crate::auth::{AuthUser, Role};
 use crate::db::repo::deliveries::DeliveryRow;
 use crate::error::{ApiError, Problem};
+use crate::http::AppState;
+use crate::http::AuthUser;
 use crate::service::deliveries::{self as service, NewDelivery};
 use crate::service::purchases::{IdempotentRequest, Recorded};
 
@@ -165,7 +165,7 @@ pub async fn push_delivery(
     user: AuthUser,
     body: JsonBody<CreateDeliveryRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let Role::Supplier(supplier_id) = &user.role else {
+    let Some(supplier_id) = user.supplier() else {
         return Err(ApiError::Forbidden("only a supplier integration pushes deliveries".into()));
     };
     let key = idempotency_key(&req)?;

@@ -9,6 +9,7 @@ pub mod body;
 pub mod deliveries;
 pub mod dto;
 pub mod export;
+pub mod extract;
 pub mod fallback;
 pub mod health;
 pub mod imports;
@@ -19,6 +20,7 @@ pub mod reports;
 pub mod responses;
 pub mod schools;
 pub mod settlement;
+pub mod state;
 pub mod suppliers;
 pub mod targets;
 pub mod timestamp;
@@ -30,6 +32,9 @@ use serde::Deserialize;
 use serde::de::value::MapDeserializer;
 use serde::de::{self, DeserializeOwned, Deserializer, IntoDeserializer, Visitor};
 use utoipa::{IntoParams, ToSchema};
+
+pub use extract::AuthUser;
+pub use state::AppState;
 
 use crate::domain::DomainError;
 use crate::domain::text::has_control;

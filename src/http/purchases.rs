@@ -12,12 +12,12 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::body::JsonBody;
 use super::dto::{kg, yuan};
 use super::{Page, PageQuery, paginate};
-use crate::app::AppState;
-use crate::auth::AuthUser;
 use crate::db::repo::purchases::{FullPurchase, LineRow};
 use crate::domain::catalog::{Category, Tag, Unit};
 use crate::domain::purchase::{self, RawLine};
 use crate::error::{ApiError, FieldError, Problem};
+use crate::http::AppState;
+use crate::http::AuthUser;
 use crate::service::purchases::{self as service, IdempotentRequest, NewPurchase, Recorded};
 
 pub fn configure(cfg: &mut ServiceConfig) {

@@ -7,10 +7,10 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::body::JsonBody;
-use crate::app::AppState;
-use crate::auth::{AuthUser, Role};
 use crate::db::repo::reference::{self as repo, CountyRow, DesignationRow};
 use crate::error::{ApiError, Problem};
+use crate::http::AppState;
+use crate::http::AuthUser;
 use crate::service::reference::{self, DesignationInput};
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -175,7 +175,7 @@ pub async fn put_designations(
     code: web::Path<String>,
     body: JsonBody<DesignationsRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    if user.role != Role::Admin {
+    if !user.administers() {
         return Err(ApiError::Forbidden("only an administrator may edit designations".into()));
     }
     for (i, d) in body.value.designations.iter().enumerate() {

@@ -8,10 +8,10 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::body::JsonBody;
-use crate::app::AppState;
-use crate::auth::{AuthUser, Role};
 use crate::domain::reporting::{CHINA_TIME, Calendar, Deadline, Line, ReportsTo};
 use crate::error::{ApiError, Problem};
+use crate::http::AppState;
+use crate::http::AuthUser;
 use crate::service::qualify::POLICY;
 use crate::service::reporting::{self, CountyLine};
 
@@ -186,7 +186,7 @@ pub async fn put_reporting_line(
     code: web::Path<String>,
     body: JsonBody<ReportingLineRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    if user.role != Role::Admin {
+    if !user.administers() {
         return Err(ApiError::Forbidden("only an administrator may edit reporting lines".into()));
     }
     let req = body.value;

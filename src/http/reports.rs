@@ -10,12 +10,12 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::dto::{kg, yuan};
 use super::export::{self, CsvFile, ExportFormat, XlsxFile};
-use crate::app::AppState;
-use crate::auth::AuthUser;
 use crate::db::repo::reports::ScopeFilter;
 use crate::domain::period::{DateRange, PeriodKind, parse_period};
 use crate::domain::shares::{Target, ratio_4dp};
 use crate::error::{ApiError, Problem};
+use crate::http::AppState;
+use crate::http::AuthUser;
 use crate::service::reports::{
     self, Breakdown, Grouping, Named, OrderBy, Ranking, Report, ReportRequest, Row, SilentList, SortOrder, UnitLevel,
 };
@@ -266,8 +266,8 @@ pub fn parse_scope(text: &str) -> Result<ScopeFilter, ApiError> {
     let bad = || ApiError::field("scope", "bad_scope", "use province, prefecture:CODE, county:CODE or school:ID");
     match text.split_once(':') {
         None if text == "province" => Ok(ScopeFilter::Province),
-        Some(("prefecture", c)) if crate::auth::role::is_division_code(c) => Ok(ScopeFilter::Prefecture(c.into())),
-        Some(("county", c)) if crate::auth::role::is_division_code(c) => Ok(ScopeFilter::County(c.into())),
+        Some(("prefecture", c)) if crate::domain::role::is_division_code(c) => Ok(ScopeFilter::Prefecture(c.into())),
+        Some(("county", c)) if crate::domain::role::is_division_code(c) => Ok(ScopeFilter::County(c.into())),
         Some(("school", s)) if !s.is_empty() => Ok(ScopeFilter::School(s.into())),
         _ => Err(bad()),
     }
@@ -589,7 +589,7 @@ pub async fn get_semi_monthly(
     q: super::Query<SemiMonthlyQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
-    if !crate::auth::role::is_division_code(&q.county) {
+    if !crate::domain::role::is_division_code(&q.county) {
         return Err(ApiError::field("county", "bad_county", "a 6-digit county code"));
     }
     let range = parse_half_month(&q.period)?;

@@ -8,10 +8,10 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::body::JsonBody;
 use super::dto::{check_optional_text, check_text};
 use super::{Page, PageQuery, paginate};
-use crate::app::AppState;
-use crate::auth::AuthUser;
 use crate::db::repo::schools::{PlacedSchool, SchoolChangeset};
 use crate::error::{ApiError, Problem};
+use crate::http::AppState;
+use crate::http::AuthUser;
 use crate::service::{purchases, schools};
 
 pub fn configure(cfg: &mut ServiceConfig) {

@@ -11,11 +11,11 @@ use super::body::JsonBody;
 use super::deliveries::{DisputeRequest, reason};
 use super::dto::{check_text, yuan};
 use super::purchases::{PaymentStatus, PurchaseResponse, payment_status, today_cst};
-use crate::app::AppState;
-use crate::auth::AuthUser;
 use crate::db::repo::purchases::PaymentRow;
 use crate::domain::money::Money;
 use crate::error::{ApiError, Problem};
+use crate::http::AppState;
+use crate::http::AuthUser;
 use crate::service::settlement::{self as service, NewPayment, OverdueScope, due_date};
 
 pub fn configure(cfg: &mut ServiceConfig) {

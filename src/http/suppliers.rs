@@ -9,11 +9,11 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::body::{JsonBody, OptionalJsonBody};
 use super::dto::check_text;
 use super::{Page, PageQuery, paginate};
-use crate::app::AppState;
-use crate::auth::AuthUser;
 use crate::db::repo::suppliers::{SupplierFilter, TagRow};
 use crate::domain::catalog::{SupplierKind, Tag, TagStatus};
 use crate::error::{ApiError, Problem};
+use crate::http::AppState;
+use crate::http::AuthUser;
 use crate::service::suppliers::{self, NewSupplier, NewTag, SupplierWithTags};
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -141,7 +141,7 @@ pub async fn create_supplier(
     let r = body.value;
     check_text("name", &r.name, 200)?;
     check_text("registration_ref", &r.registration_ref, 100)?;
-    if !crate::auth::role::is_division_code(&r.origin_county_code) {
+    if !crate::domain::role::is_division_code(&r.origin_county_code) {
         return Err(ApiError::field("origin_county_code", "bad_code", "a 6-digit GB/T 2260 code"));
     }
     if r.payment_terms_days.is_some_and(|d| !(0..=365).contains(&d)) {

@@ -9,10 +9,10 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::body::JsonBody;
-use crate::app::AppState;
-use crate::auth::AuthUser;
 use crate::domain::shares::ratio_4dp;
 use crate::error::{ApiError, Problem};
+use crate::http::AppState;
+use crate::http::AuthUser;
 use crate::service::targets::{self, TargetEntry};
 
 pub fn configure(cfg: &mut ServiceConfig) {

@@ -10,10 +10,10 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::body::JsonBody;
 use super::{Page, PageQuery, paginate};
-use crate::app::AppState;
-use crate::auth::AuthUser;
 use crate::db::repo::webhooks::{DeliveryRow, SubscriptionRow};
 use crate::error::{ApiError, Problem};
+use crate::http::AppState;
+use crate::http::AuthUser;
 use crate::service::webhooks as service;
 
 pub fn configure(cfg: &mut ServiceConfig) {

@@ -6,11 +6,13 @@ use chrono::{Duration, NaiveDateTime};
 
 use crate::auth::password::{self, HashPool};
 use crate::auth::throttle::LoginThrottle;
-use crate::auth::{JwtKeys, Role, TokenKind};
+use crate::auth::{JwtKeys, TokenKind};
 use crate::db::repo::sessions::{self, RevocationRow};
 use crate::db::repo::tokens::{self, TokenRow};
 use crate::db::repo::users::{self, UserRow};
 use crate::db::{Db, DbConn, write_tx};
+use crate::domain::access::Scope;
+use crate::domain::role::Role;
 use crate::error::ApiError;
 
 /// Lifetime of a password-login token.
@@ -30,12 +32,12 @@ pub fn bootstrap_admin(conn: &mut DbConn) -> anyhow::Result<Option<String>> {
 /// Checks that a role's scope names something that exists.
 pub fn check_scope(conn: &mut DbConn, role: &Role) -> Result<(), ApiError> {
     use crate::db::repo::{reference, schools, suppliers};
-    let exists = match role {
-        Role::Admin | Role::Province => true,
-        Role::Prefecture(c) => reference::find_prefecture(conn, c)?.is_some(),
-        Role::County(c) => reference::find_county(conn, c)?.is_some(),
-        Role::Canteen(s) => schools::find(conn, s)?.is_some(),
-        Role::Supplier(s) => suppliers::find(conn, s)?.is_some(),
+    let exists = match Scope::of(role) {
+        Scope::Province => true,
+        Scope::Prefecture(c) => reference::find_prefecture(conn, c)?.is_some(),
+        Scope::County(c) => reference::find_county(conn, c)?.is_some(),
+        Scope::School(s) => schools::find(conn, s)?.is_some(),
+        Scope::Supplier(s) => suppliers::find(conn, s)?.is_some(),
     };
     if exists { Ok(()) } else { Err(ApiError::field("role", "unknown_scope", format!("{role}: the scope does not exist"))) }
 }

@@ -5,9 +5,9 @@
 
 use super::purchases::{IdempotentRequest, NewPurchase, Recorded, check_writer};
 use super::record::{self, Done, Item};
-use crate::auth::AuthUser;
 use crate::db::repo::purchases::FullPurchase;
 use crate::db::{DbConn, write_tx};
+use crate::domain::access::Caller;
 use crate::error::ApiError;
 
 /// The outcome of one item of a batch: what a single create would have answered.
@@ -20,7 +20,7 @@ pub type ItemOutcome = Result<Recorded, ApiError>;
 /// database failure writes nothing at all (a retry with the same keys is then safe).
 pub fn record_batch(
     conn: &mut DbConn,
-    user: &AuthUser,
+    user: &Caller,
     items: Vec<(Result<NewPurchase, ApiError>, IdempotentRequest)>,
     render: impl Fn(&FullPurchase) -> Result<String, ApiError>,
 ) -> Result<Vec<ItemOutcome>, ApiError> {

@@ -4,11 +4,11 @@
 
 use super::purchases::{IdempotentRequest, NewPurchase, Recorded, diff_fields};
 use super::record::{self, Done, Item};
-use crate::auth::{AuthUser, Role};
 use crate::db::repo::deliveries::{self, DeliveryFilter, DeliveryRow};
 use crate::db::repo::purchases::{self, ConfirmationRow, FullPurchase};
 use crate::db::repo::schools;
 use crate::db::{DbConn, write_tx};
+use crate::domain::access::{Caller, SchoolSet, TradeSet};
 use crate::domain::webhook;
 use crate::error::ApiError;
 use crate::service::{aggregates, webhooks};
@@ -22,11 +22,8 @@ pub struct NewDelivery {
     pub purchase_body: serde_json::Value,
 }
 
-fn supplier_of(user: &AuthUser) -> Result<&str, ApiError> {
-    match &user.role {
-        Role::Supplier(s) => Ok(s),
-        _ => Err(ApiError::Forbidden("only a supplier integration pushes deliveries".into())),
-    }
+fn supplier_of(user: &Caller) -> Result<&str, ApiError> {
+    user.supplier().ok_or_else(|| ApiError::Forbidden("only a supplier integration pushes deliveries".into()))
 }
 
 /// The stored answer to an earlier push with this key, or a 409 if the body differs.
@@ -47,7 +44,7 @@ fn replay(conn: &mut DbConn, supplier_id: &str, req: &IdempotentRequest) -> Resu
 /// Pushes a delivery to a school (the caller is the supplier), idempotently.
 pub fn push(
     conn: &mut DbConn,
-    user: &AuthUser,
+    user: &Caller,
     new: NewDelivery,
     req: &IdempotentRequest,
     render: impl FnOnce(&DeliveryRow) -> Result<String, ApiError>,
@@ -106,18 +103,12 @@ pub fn push(
 
 /// Whether the caller may read the delivery: its supplier, the school's canteen, and
 /// bureaus whose scope holds the school.
-fn may_read(conn: &mut DbConn, user: &AuthUser, d: &DeliveryRow) -> Result<bool, ApiError> {
-    Ok(match &user.role {
-        Role::Supplier(s) => *s == d.supplier_id,
-        role => match schools::find(conn, &d.school_id)? {
-            Some(s) => role.can_read_school(super::schools::place(&s)),
-            None => false,
-        },
-    })
+fn may_read(conn: &mut DbConn, user: &Caller, d: &DeliveryRow) -> Result<bool, ApiError> {
+    user.scope().may_read_trade(&d.supplier_id, || Ok(schools::find(conn, &d.school_id)?.as_ref().map(super::schools::place)))
 }
 
 /// A delivery the caller may read; anything else is "not found".
-pub fn get(conn: &mut DbConn, user: &AuthUser, id: &str) -> Result<DeliveryRow, ApiError> {
+pub fn get(conn: &mut DbConn, user: &Caller, id: &str) -> Result<DeliveryRow, ApiError> {
     let d = deliveries::find(conn, id)?.ok_or(ApiError::NotFound("delivery"))?;
     if may_read(conn, user, &d)? { Ok(d) } else { Err(ApiError::NotFound("delivery")) }
 }
@@ -133,33 +124,37 @@ pub struct ListRequest {
 
 /// Deliveries in the caller's scope: a supplier's own, a canteen's school's, a bureau's
 /// schools'. A `school_id` filter outside the scope is a 403.
-pub fn list(conn: &mut DbConn, user: &AuthUser, req: ListRequest) -> Result<Vec<DeliveryRow>, ApiError> {
+pub fn list(conn: &mut DbConn, user: &Caller, req: ListRequest) -> Result<Vec<DeliveryRow>, ApiError> {
     let mut f = DeliveryFilter { status: req.status, after_id: req.after_id, limit: req.limit, ..DeliveryFilter::default() };
     if let Some(sid) = &req.school_id {
-        let visible = match &user.role {
-            Role::Supplier(_) => true,
-            role => schools::find(conn, sid)?.is_some_and(|s| role.can_read_school(super::schools::place(&s))),
-        };
+        let visible = user
+            .scope()
+            .may_narrow_trades_to_school(|| Ok::<_, ApiError>(schools::find(conn, sid)?.as_ref().map(super::schools::place)))?;
         if !visible {
             return Err(ApiError::Forbidden("the filter is outside your scope".into()));
         }
         f.school_id = Some(sid.clone());
     }
-    match &user.role {
-        Role::Admin | Role::Province => {}
-        Role::Prefecture(p) => f.prefecture_code = Some(p.clone()),
-        Role::County(c) => f.county_code = Some(c.clone()),
-        Role::Canteen(s) => f.school_id = Some(s.clone()),
-        Role::Supplier(s) => f.supplier_id = Some(s.clone()),
-    }
+    narrow(&mut f, user.scope().trades());
     Ok(deliveries::list(conn, &f)?)
+}
+
+/// Narrows a delivery filter to the trades a caller's lists hold.
+fn narrow(f: &mut DeliveryFilter, set: TradeSet<'_>) {
+    match set {
+        TradeSet::Schools(SchoolSet::All) => {}
+        TradeSet::Schools(SchoolSet::Prefecture(p)) => f.prefecture_code = Some(p.to_owned()),
+        TradeSet::Schools(SchoolSet::County(c)) => f.county_code = Some(c.to_owned()),
+        TradeSet::Schools(SchoolSet::School(s)) => f.school_id = Some(s.to_owned()),
+        TradeSet::Supplier(s) => f.supplier_id = Some(s.to_owned()),
+    }
 }
 
 /// Loads a pending delivery for the canteen of its school, with the school's chain head
 /// locked (so a confirmation, a void and a payment of one school never interleave).
-fn pending_for_canteen(conn: &mut DbConn, user: &AuthUser, id: &str) -> Result<(DeliveryRow, (i64, String)), ApiError> {
+fn pending_for_canteen(conn: &mut DbConn, user: &Caller, id: &str) -> Result<(DeliveryRow, (i64, String)), ApiError> {
     let d = get(conn, user, id)?;
-    if !user.role.can_write_ledger_of(&d.school_id) {
+    if !user.may_write_ledger_of(&d.school_id) {
         return Err(ApiError::Forbidden("only the receiving school's canteen confirms or disputes a delivery".into()));
     }
     let head = schools::lock_for_write(conn, &d.school_id, &[d.supplier_id.as_str()])?.ok_or(ApiError::NotFound("school"))?;
@@ -176,7 +171,7 @@ fn pending_for_canteen(conn: &mut DbConn, user: &AuthUser, id: &str) -> Result<(
 /// validated purchase.
 pub fn confirm(
     conn: &mut DbConn,
-    user: &AuthUser,
+    user: &Caller,
     id: &str,
     link: Option<&str>,
     parse: impl FnOnce(&str) -> Result<NewPurchase, ApiError>,
@@ -215,7 +210,7 @@ pub fn confirm(
 
 /// Confirms an existing purchase through delivery `d` (same school and supplier, an
 /// active entry not yet confirmed or disputed, the same total).
-fn link_purchase(conn: &mut DbConn, user: &AuthUser, d: &DeliveryRow, purchase_id: &str) -> Result<FullPurchase, ApiError> {
+fn link_purchase(conn: &mut DbConn, user: &Caller, d: &DeliveryRow, purchase_id: &str) -> Result<FullPurchase, ApiError> {
     let not_linkable = |why: &str| ApiError::field("purchase_id", "not_linkable", why.to_owned());
     let mut p = purchases::find(conn, purchase_id)?.ok_or_else(|| not_linkable("no such purchase"))?;
     let row = &p.purchase;
@@ -254,7 +249,7 @@ fn link_purchase(conn: &mut DbConn, user: &AuthUser, d: &DeliveryRow, purchase_i
 }
 
 /// The canteen disputes a delivery (nothing is recorded in the ledger).
-pub fn dispute(conn: &mut DbConn, user: &AuthUser, id: &str, reason: &str) -> Result<DeliveryRow, ApiError> {
+pub fn dispute(conn: &mut DbConn, user: &Caller, id: &str, reason: &str) -> Result<DeliveryRow, ApiError> {
     write_tx(conn, |conn| {
         let (d, _head) = pending_for_canteen(conn, user, id)?;
         deliveries::resolve(conn, &d.id, "disputed", None, Some(reason), &user.actor(), super::now())?;

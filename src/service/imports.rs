@@ -15,11 +15,11 @@ use chrono::NaiveDate;
 
 use super::purchases::{IdempotentRequest, NewPurchase};
 use super::record::{self, Done, Item};
-use crate::auth::{AuthUser, Role};
 use crate::db::repo::imports::{self, ImportRow};
 use crate::db::repo::purchases::{self, FullPurchase};
 use crate::db::repo::suppliers;
 use crate::db::{DbConn, write_tx};
+use crate::domain::access::Caller;
 use crate::domain::import::{CellError, Column, MAX_ERRORS};
 use crate::error::{ApiError, FieldError};
 
@@ -71,11 +71,10 @@ pub enum Imported {
 }
 
 /// The school a caller may import for: a canteen's own, nobody else's.
-pub fn importing_school(user: &AuthUser) -> Result<String, ApiError> {
-    match &user.role {
-        Role::Canteen(school) => Ok(school.clone()),
-        _ => Err(ApiError::Forbidden("only a school's canteen imports purchases, into its own school".into())),
-    }
+pub fn importing_school(user: &Caller) -> Result<String, ApiError> {
+    user.ledger_school()
+        .map(str::to_owned)
+        .ok_or_else(|| ApiError::Forbidden("only a school's canteen imports purchases, into its own school".into()))
 }
 
 /// The stored response of an earlier import of the same file by the same school.
@@ -88,7 +87,7 @@ pub fn replayed(conn: &mut DbConn, school_id: &str, file_sha256: &str) -> Result
 /// response, stored for replays.
 pub fn import(
     conn: &mut DbConn,
-    user: &AuthUser,
+    user: &Caller,
     plan: ImportPlan,
     render_purchase: impl Fn(&FullPurchase) -> Result<String, ApiError>,
     render: impl FnOnce(&ImportSummary) -> Result<String, ApiError>,
@@ -155,7 +154,7 @@ fn created_ids(plan: &ImportPlan, outcomes: Vec<record::Outcome>) -> Result<Vec<
 }
 
 /// Stores the import with its response (for replays) and audits it.
-fn store(conn: &mut DbConn, user: &AuthUser, summary: &ImportSummary, body: &str) -> Result<(), ApiError> {
+fn store(conn: &mut DbConn, user: &Caller, summary: &ImportSummary, body: &str) -> Result<(), ApiError> {
     let count = |n: usize| i32::try_from(n).map_err(|e| ApiError::Internal(e.into()));
     imports::insert(
         conn,

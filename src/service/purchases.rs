@@ -10,11 +10,11 @@ use sha2::{Digest, Sha256};
 use super::aggregates;
 use super::record::{self, Done, Item};
 use super::webhooks;
-use crate::auth::{AuthUser, Role};
 use crate::db::repo::idempotency;
 use crate::db::repo::purchases::{self, FullPurchase, LineRow, PurchaseFilter, PurchaseRow};
 use crate::db::repo::{reference, schools, suppliers};
 use crate::db::{DbConn, write_tx};
+use crate::domain::access::{Caller, Place, SchoolSet, TradeSet};
 use crate::domain::ledger::{self, BrokenLink, ChainEntry, ChainLine};
 use crate::domain::purchase::PurchaseDraft;
 use crate::domain::qualification::Qualification;
@@ -152,7 +152,7 @@ fn append(
 /// response body that is stored under the key and replayed on retries.
 pub fn record(
     conn: &mut DbConn,
-    user: &AuthUser,
+    user: &Caller,
     new: NewPurchase,
     req: &IdempotentRequest,
     render: impl Fn(&FullPurchase) -> Result<String, ApiError>,
@@ -168,8 +168,8 @@ pub fn record(
     })
 }
 
-pub(crate) fn check_writer(user: &AuthUser, school_id: &str) -> Result<(), ApiError> {
-    if user.role.can_write_ledger_of(school_id) {
+pub(crate) fn check_writer(user: &Caller, school_id: &str) -> Result<(), ApiError> {
+    if user.may_write_ledger_of(school_id) {
         Ok(())
     } else {
         Err(ApiError::Forbidden("you may record purchases only for your own school".into()))
@@ -178,9 +178,9 @@ pub(crate) fn check_writer(user: &AuthUser, school_id: &str) -> Result<(), ApiEr
 
 /// A purchase the caller may void or correct: 404 outside its scope, 403 when it may read
 /// but not write it.
-fn writable(conn: &mut DbConn, user: &AuthUser, purchase_id: &str, what: &str) -> Result<FullPurchase, ApiError> {
+fn writable(conn: &mut DbConn, user: &Caller, purchase_id: &str, what: &str) -> Result<FullPurchase, ApiError> {
     let seen = visible(conn, user, purchase_id)?;
-    if !user.role.can_write_ledger_of(&seen.purchase.school_id) {
+    if !user.may_write_ledger_of(&seen.purchase.school_id) {
         return Err(ApiError::Forbidden(format!("only the school's canteen may {what} its purchases")));
     }
     Ok(seen)
@@ -193,7 +193,7 @@ fn writable(conn: &mut DbConn, user: &AuthUser, purchase_id: &str, what: &str) -
 /// (also enforced by a unique constraint on `voids_id`). `render` produces the answer.
 pub fn void(
     conn: &mut DbConn,
-    user: &AuthUser,
+    user: &Caller,
     purchase_id: &str,
     reason: &str,
     req: Option<&IdempotentRequest>,
@@ -230,7 +230,7 @@ pub fn void(
 /// aggregates, audits and emits `purchase.voided`. Returns the reversal as stored.
 pub(crate) fn void_in_tx(
     conn: &mut DbConn,
-    user: &AuthUser,
+    user: &Caller,
     purchase_id: &str,
     reason: &str,
     head: (i64, String),
@@ -269,7 +269,7 @@ pub(crate) fn void_in_tx(
 /// original's qualification, so that it cancels the original exactly.
 fn reversal_of(
     original: &FullPurchase,
-    user: &AuthUser,
+    user: &Caller,
     reason: &str,
     idempotency_key: Option<String>,
 ) -> Result<(PurchaseRow, Vec<LineRow>, purchases::QualificationRow), ApiError> {
@@ -316,7 +316,7 @@ fn reversal_of(
 /// new entry and produces the answer stored under the key.
 pub fn correct(
     conn: &mut DbConn,
-    user: &AuthUser,
+    user: &Caller,
     purchase_id: &str,
     reason: &str,
     new: &NewPurchase,
@@ -377,20 +377,13 @@ pub fn within(prefix: &str, e: ApiError) -> ApiError {
 }
 
 /// A purchase the caller may see; anything else is "not found".
-pub fn visible(conn: &mut DbConn, user: &AuthUser, id: &str) -> Result<FullPurchase, ApiError> {
+pub fn visible(conn: &mut DbConn, user: &Caller, id: &str) -> Result<FullPurchase, ApiError> {
     let full = purchases::find(conn, id)?.ok_or(ApiError::NotFound("purchase"))?;
     let p = &full.purchase;
-    let ok = match &user.role {
-        Role::Supplier(s) => *s == p.supplier_id,
-        role => {
-            let prefecture = reference::find_county(conn, &p.county_code)?.map(|c| c.prefecture_code).unwrap_or_default();
-            role.can_read_school(crate::auth::role::SchoolPlace {
-                school_id: &p.school_id,
-                county_code: &p.county_code,
-                prefecture_code: &prefecture,
-            })
-        }
-    };
+    let ok = user.scope().may_read_trade(&p.supplier_id, || {
+        let prefecture = reference::find_county(conn, &p.county_code)?.map(|c| c.prefecture_code).unwrap_or_default();
+        Ok::<_, ApiError>(Some(Place::new(&p.school_id, &p.county_code, &prefecture)))
+    })?;
     if ok { Ok(full) } else { Err(ApiError::NotFound("purchase")) }
 }
 
@@ -406,7 +399,7 @@ pub struct ListRequest {
 }
 
 /// Lists purchases within the caller's scope; a filter outside it is a 403.
-pub fn list(conn: &mut DbConn, user: &AuthUser, req: ListRequest) -> Result<Vec<FullPurchase>, ApiError> {
+pub fn list(conn: &mut DbConn, user: &Caller, req: ListRequest) -> Result<Vec<FullPurchase>, ApiError> {
     let outside = || ApiError::Forbidden("the filter is outside your scope".into());
     let mut f = PurchaseFilter {
         supplier_id: req.supplier_id.clone(),
@@ -416,34 +409,35 @@ pub fn list(conn: &mut DbConn, user: &AuthUser, req: ListRequest) -> Result<Vec<
         limit: req.limit,
         ..PurchaseFilter::default()
     };
+    let scope = user.scope();
     if let Some(sid) = &req.school_id {
-        if let Role::Supplier(_) = user.role {
-            // A supplier may narrow its own purchases to one school it sold to.
-            f.school_ids = Some(vec![sid.clone()]);
-        } else {
-            match schools::find(conn, sid)? {
-                Some(s) if user.role.can_read_school(super::schools::place(&s)) => f.school_ids = Some(vec![sid.clone()]),
-                _ => return Err(outside()),
-            }
+        // A supplier may narrow its own purchases to one school it sold to.
+        if !scope.may_narrow_trades_to_school(|| Ok::<_, ApiError>(schools::find(conn, sid)?.as_ref().map(super::schools::place)))? {
+            return Err(outside());
         }
+        f.school_ids = Some(vec![sid.clone()]);
     }
-    match &user.role {
-        Role::Admin | Role::Province => {}
-        Role::Prefecture(p) => {
+    if !scope.may_narrow_trades_to_supplier(req.supplier_id.as_deref()) {
+        return Err(outside());
+    }
+    narrow(conn, &mut f, scope.trades())?;
+    let rows = purchases::list(conn, &f)?;
+    Ok(purchases::hydrate(conn, rows)?)
+}
+
+/// Narrows a purchase filter to the trades a caller's lists hold.
+fn narrow(conn: &mut DbConn, f: &mut PurchaseFilter, set: TradeSet<'_>) -> Result<(), ApiError> {
+    match set {
+        TradeSet::Schools(SchoolSet::All) => {}
+        TradeSet::Schools(SchoolSet::Prefecture(p)) => {
             let counties = reference::list_counties(conn, Some(p))?.into_iter().map(|c| c.code).collect();
             f.prefecture_counties = Some(counties);
         }
-        Role::County(c) => f.county_code = Some(c.clone()),
-        Role::Canteen(s) => f.school_ids = Some(vec![s.clone()]),
-        Role::Supplier(s) => {
-            if req.supplier_id.as_ref().is_some_and(|x| x != s) {
-                return Err(outside());
-            }
-            f.supplier_id = Some(s.clone());
-        }
+        TradeSet::Schools(SchoolSet::County(c)) => f.county_code = Some(c.to_owned()),
+        TradeSet::Schools(SchoolSet::School(s)) => f.school_ids = Some(vec![s.to_owned()]),
+        TradeSet::Supplier(s) => f.supplier_id = Some(s.to_owned()),
     }
-    let rows = purchases::list(conn, &f)?;
-    Ok(purchases::hydrate(conn, rows)?)
+    Ok(())
 }
 
 /// Result of walking a school's chain.
@@ -457,7 +451,7 @@ pub struct ChainReport {
 
 /// Recomputes a school's hash chain from the stored entries, and each entry's derived
 /// fields and qualification, in one snapshot.
-pub fn verify_chain(conn: &mut DbConn, user: &AuthUser, school_id: &str) -> Result<ChainReport, ApiError> {
+pub fn verify_chain(conn: &mut DbConn, user: &Caller, school_id: &str) -> Result<ChainReport, ApiError> {
     crate::db::read_tx(conn, |conn| {
         super::schools::get(conn, user, school_id)?;
         walk_chain(conn, school_id)

@@ -20,13 +20,13 @@ use super::aggregates;
 use super::purchases::{IdempotentRequest, NewPurchase, Recorded, chain_entry, diff_fields};
 use super::qualify::{self, row_for};
 use super::webhooks::{self, Emit};
-use crate::auth::AuthUser;
 use crate::db::DbConn;
 use crate::db::repo::aggregates::Delta;
 use crate::db::repo::audit::{self, AuditRow};
 use crate::db::repo::idempotency::{self, IdempotencyRow};
 use crate::db::repo::purchases::{self, ConfirmationRow, FullPurchase, LineRow, PurchaseRow};
 use crate::db::repo::{schools, suppliers};
+use crate::domain::access::Caller;
 use crate::domain::ledger;
 use crate::domain::webhook;
 use crate::error::ApiError;
@@ -77,7 +77,7 @@ pub(crate) type Outcome = Result<Done, ApiError>;
 /// Records one item (see [`record_many`]); its failure is the use case's.
 pub(crate) fn record_one(
     conn: &mut DbConn,
-    user: &AuthUser,
+    user: &Caller,
     head: (i64, String),
     item: Item,
     answer: &dyn Fn(&FullPurchase) -> Result<String, ApiError>,
@@ -122,7 +122,7 @@ pub(crate) fn lock(conn: &mut DbConn, school_id: &str, items: &[Item]) -> Result
 /// both of its halves); it is called only for items with a key.
 pub(crate) fn record_many(
     conn: &mut DbConn,
-    user: &AuthUser,
+    user: &Caller,
     school_id: &str,
     head: (i64, String),
     items: Vec<Item>,
@@ -187,12 +187,7 @@ impl Run {
     }
 
     /// Adds one item: its replay, its failure, or its new entry sealed onto the chain.
-    fn add(
-        &mut self,
-        user: &AuthUser,
-        item: Item,
-        answer: &dyn Fn(&FullPurchase) -> Result<String, ApiError>,
-    ) -> Result<Outcome, ApiError> {
+    fn add(&mut self, user: &Caller, item: Item, answer: &dyn Fn(&FullPurchase) -> Result<String, ApiError>) -> Result<Outcome, ApiError> {
         if let Some(req) = &item.req
             && let Some(earlier) = self.stored.get(&req.key).or_else(|| self.answered_here.get(&req.key).map(|&i| &self.answers[i]))
         {
@@ -276,7 +271,7 @@ pub fn seal(row: &mut PurchaseRow, lines: &[LineRow], head: &(i64, String)) {
 }
 
 /// The audit row and the `purchase.recorded` event of a newly recorded entry.
-fn announce(user: &AuthUser, row: &PurchaseRow) -> (AuditRow, Emit) {
+fn announce(user: &Caller, row: &PurchaseRow) -> (AuditRow, Emit) {
     let audit = super::audit_row(
         &user.actor(),
         "purchase.record",
@@ -308,7 +303,7 @@ pub(crate) fn stored_answer(row: &PurchaseRow, req: &IdempotentRequest, body: &s
 /// A new entry for `new` of a school in `county_code`, with its lines; not yet on the
 /// chain (see [`seal`]).
 fn build_entry(
-    user: &AuthUser,
+    user: &Caller,
     new: &NewPurchase,
     county_code: &str,
     now: chrono::NaiveDateTime,

@@ -7,10 +7,10 @@ use std::collections::HashMap;
 
 use chrono::{Datelike, NaiveDate};
 
-use crate::auth::{AuthUser, Role};
 use crate::db::DbConn;
 use crate::db::repo::reports::{self as repo, ScopeFilter};
 use crate::db::repo::{aggregates, reference, schools};
+use crate::domain::access::Caller;
 use crate::domain::catalog::{Category, Tag};
 use crate::domain::period::{DateRange, PeriodKind};
 use crate::domain::qualification::{Policy, Qualification};
@@ -105,31 +105,31 @@ struct RosterSchool {
 
 /// Checks the caller may read `scope`, and names it. Prefectures and counties are public
 /// reference data, so a scope outside the caller's is a 403; a school outside it is a 404.
-pub fn resolve_scope(conn: &mut DbConn, user: &AuthUser, scope: &ScopeFilter) -> Result<Named, ApiError> {
+pub fn resolve_scope(conn: &mut DbConn, user: &Caller, scope: &ScopeFilter) -> Result<Named, ApiError> {
     let outside = || ApiError::Forbidden("the report scope is outside your scope".into());
     match scope {
         ScopeFilter::Province => {
-            if !user.role.is_provincial() {
+            if !user.scope().is_provincial() {
                 return Err(outside());
             }
             Ok(Named { kind: "province", code: "520000".into(), name: "贵州省".into() })
         }
         ScopeFilter::Prefecture(code) => {
             let p = reference::find_prefecture(conn, code)?.ok_or(ApiError::NotFound("prefecture"))?;
-            if !user.role.can_read_prefecture(code) {
+            if !user.scope().may_read_prefecture(code) {
                 return Err(outside());
             }
             Ok(Named { kind: "prefecture", code: p.code, name: p.name_zh })
         }
         ScopeFilter::County(code) => {
             let c = reference::find_county(conn, code)?.ok_or(ApiError::NotFound("county"))?;
-            if !user.role.can_read_county(&c.code, &c.prefecture_code) {
+            if !user.scope().may_read_county(&c.code, &c.prefecture_code) {
                 return Err(outside());
             }
             Ok(Named { kind: "county", code: c.code, name: c.name_zh })
         }
         ScopeFilter::School(id) => {
-            if let Role::Supplier(_) = user.role {
+            if user.scope().schools().is_none() {
                 return Err(outside());
             }
             let s = super::schools::get(conn, user, id)?;
@@ -281,12 +281,12 @@ fn figures_of(r: &aggregates::SchoolBucketRow) -> Figures {
 }
 
 /// Builds the share report from the maintained aggregates.
-pub fn shares(conn: &mut DbConn, user: &AuthUser, req: &ReportRequest) -> Result<Report, ApiError> {
+pub fn shares(conn: &mut DbConn, user: &Caller, req: &ReportRequest) -> Result<Report, ApiError> {
     shares_from(conn, user, req, Source::Aggregates)
 }
 
 /// Builds the share report from the chosen source (both must give identical reports).
-pub fn shares_from(conn: &mut DbConn, user: &AuthUser, req: &ReportRequest, source: Source) -> Result<Report, ApiError> {
+pub fn shares_from(conn: &mut DbConn, user: &Caller, req: &ReportRequest, source: Source) -> Result<Report, ApiError> {
     let scope = resolve_scope(conn, user, &req.scope)?;
     let target = target_for_range(conn, req.range)?;
     let periods: Vec<(String, DateRange)> = match req.grouping.period {
@@ -575,7 +575,7 @@ pub struct SilentList {
 }
 
 /// The silent schools of a scope over a range (same scope rules as the share report).
-pub fn silent_schools(conn: &mut DbConn, user: &AuthUser, scope: &ScopeFilter, range: DateRange) -> Result<SilentList, ApiError> {
+pub fn silent_schools(conn: &mut DbConn, user: &Caller, scope: &ScopeFilter, range: DateRange) -> Result<SilentList, ApiError> {
     let named = resolve_scope(conn, user, scope)?;
     let target = match target_for_range(conn, range) {
         Ok(t) => Some(t),
@@ -620,7 +620,7 @@ pub struct SemiMonthly {
 
 /// Builds the semi-monthly report of `county` over the half-month `range` (the caller
 /// checks it is one); read access as for a county-scope share report.
-pub fn semi_monthly(conn: &mut DbConn, user: &AuthUser, county: &str, range: DateRange) -> Result<SemiMonthly, ApiError> {
+pub fn semi_monthly(conn: &mut DbConn, user: &Caller, county: &str, range: DateRange) -> Result<SemiMonthly, ApiError> {
     let report = |conn: &mut DbConn, grouping: Grouping| {
         shares(conn, user, &ReportRequest { scope: ScopeFilter::County(county.to_owned()), range, grouping })
     };

@@ -3,11 +3,10 @@
 
 use serde::Serialize;
 
-use crate::auth::role::SchoolPlace;
-use crate::auth::{AuthUser, Role};
 use crate::db::repo::reference;
 use crate::db::repo::schools::{self, PlacedSchool, SchoolChangeset, SchoolFilter, SchoolRow};
 use crate::db::{DbConn, write_tx};
+use crate::domain::access::{Caller, Narrowing, Place, SchoolSet};
 use crate::error::ApiError;
 
 /// What a caller asked to list.
@@ -29,8 +28,8 @@ pub struct NewSchool {
     pub address: Option<String>,
 }
 
-pub fn place(s: &PlacedSchool) -> SchoolPlace<'_> {
-    SchoolPlace { school_id: &s.school.id, county_code: &s.school.county_code, prefecture_code: &s.prefecture_code }
+pub fn place(s: &PlacedSchool) -> Place {
+    Place::new(&s.school.id, &s.school.county_code, &s.prefecture_code)
 }
 
 #[derive(Serialize)]
@@ -47,11 +46,11 @@ fn audited(s: &SchoolRow) -> serde_json::Value {
         .unwrap_or_default()
 }
 
-pub fn create(conn: &mut DbConn, user: &AuthUser, new: NewSchool) -> Result<PlacedSchool, ApiError> {
+pub fn create(conn: &mut DbConn, user: &Caller, new: NewSchool) -> Result<PlacedSchool, ApiError> {
     write_tx(conn, |conn| {
         let county = reference::find_county(conn, &new.county_code)?
             .ok_or_else(|| ApiError::field("county_code", "unknown_county", "no such county"))?;
-        if !user.role.can_manage_schools_in(&county.code) {
+        if !user.may_manage_schools_in(&county.code, &county.prefecture_code) {
             return Err(ApiError::Forbidden("you may register schools only in your own county".into()));
         }
         let now = super::now();
@@ -72,17 +71,17 @@ pub fn create(conn: &mut DbConn, user: &AuthUser, new: NewSchool) -> Result<Plac
 }
 
 /// A school the caller may read; anything else is "not found".
-pub fn get(conn: &mut DbConn, user: &AuthUser, id: &str) -> Result<PlacedSchool, ApiError> {
+pub fn get(conn: &mut DbConn, user: &Caller, id: &str) -> Result<PlacedSchool, ApiError> {
     match schools::find(conn, id)? {
-        Some(s) if user.role.can_read_school(place(&s)) => Ok(s),
+        Some(s) if user.scope().may_read_school(&place(&s)) => Ok(s),
         _ => Err(ApiError::NotFound("school")),
     }
 }
 
-pub fn update(conn: &mut DbConn, user: &AuthUser, id: &str, mut changes: SchoolChangeset) -> Result<PlacedSchool, ApiError> {
+pub fn update(conn: &mut DbConn, user: &Caller, id: &str, mut changes: SchoolChangeset) -> Result<PlacedSchool, ApiError> {
     write_tx(conn, |conn| {
         let before = get(conn, user, id)?;
-        if !user.role.can_manage_schools_in(&before.school.county_code) {
+        if !user.may_manage_schools_in(&before.school.county_code, &before.prefecture_code) {
             return Err(ApiError::Forbidden("only the school's county bureau may edit it".into()));
         }
         changes.updated_at = Some(super::now());
@@ -94,7 +93,7 @@ pub fn update(conn: &mut DbConn, user: &AuthUser, id: &str, mut changes: SchoolC
 }
 
 /// Narrows a list request to the caller's scope; a filter outside it is a 403.
-pub fn list(conn: &mut DbConn, user: &AuthUser, req: ListRequest) -> Result<Vec<PlacedSchool>, ApiError> {
+pub fn list(conn: &mut DbConn, user: &Caller, req: ListRequest) -> Result<Vec<PlacedSchool>, ApiError> {
     let outside = || ApiError::Forbidden("the filter is outside your scope".into());
     let mut filter = SchoolFilter {
         county_code: req.county_code.clone(),
@@ -107,40 +106,30 @@ pub fn list(conn: &mut DbConn, user: &AuthUser, req: ListRequest) -> Result<Vec<
         Some(c) => Some(reference::find_county(conn, c)?.map(|c| c.prefecture_code)),
         None => None,
     };
-    match &user.role {
-        Role::Admin | Role::Province => {}
-        Role::Prefecture(p) => {
-            if req.prefecture_code.as_ref().is_some_and(|x| x != p)
-                || county_prefecture.as_ref().is_some_and(|cp| cp.as_deref() != Some(p.as_str()))
-            {
-                return Err(outside());
-            }
-            filter.prefecture_code = Some(p.clone());
-        }
-        Role::County(c) => {
-            if req.county_code.as_ref().is_some_and(|x| x != c) {
-                return Err(outside());
-            }
-            if let Some(p) = &req.prefecture_code {
-                let mine = reference::find_county(conn, c)?.map(|c| c.prefecture_code);
-                if mine.as_deref() != Some(p.as_str()) {
-                    return Err(outside());
-                }
-            }
-            filter.county_code = Some(c.clone());
-        }
-        Role::Canteen(s) => {
-            if req.county_code.is_some() || req.prefecture_code.is_some() {
-                let own = schools::find(conn, s)?.ok_or(ApiError::Unauthorized)?;
-                let county_ok = req.county_code.as_ref().is_none_or(|c| *c == own.school.county_code);
-                let pref_ok = req.prefecture_code.as_ref().is_none_or(|p| *p == own.prefecture_code);
-                if !(county_ok && pref_ok) {
-                    return Err(outside());
-                }
-            }
-            filter.ids = Some(vec![s.clone()]);
-        }
-        Role::Supplier(_) => return Err(ApiError::Forbidden("suppliers cannot list schools".into())),
+    let set = user.scope().schools().ok_or_else(|| ApiError::Forbidden("suppliers cannot list schools".into()))?;
+    let asked = Narrowing {
+        county: req.county_code.as_deref().map(|c| (c, county_prefecture.as_ref().and_then(|p| p.as_deref()))),
+        prefecture: req.prefecture_code.as_deref(),
+    };
+    let admitted = set.admits(
+        asked,
+        conn,
+        |conn, county| Ok::<_, ApiError>(reference::find_county(conn, county)?.map(|c| c.prefecture_code)),
+        |conn, school| Ok(place(&schools::find(conn, school)?.ok_or(ApiError::Unauthorized)?)),
+    )?;
+    if !admitted {
+        return Err(outside());
     }
+    narrow(&mut filter, set);
     Ok(schools::list(conn, &filter)?)
+}
+
+/// Narrows a school filter to the schools a caller's lists hold.
+fn narrow(f: &mut SchoolFilter, set: SchoolSet<'_>) {
+    match set {
+        SchoolSet::All => {}
+        SchoolSet::Prefecture(p) => f.prefecture_code = Some(p.to_owned()),
+        SchoolSet::County(c) => f.county_code = Some(c.to_owned()),
+        SchoolSet::School(s) => f.ids = Some(vec![s.to_owned()]),
+    }
 }

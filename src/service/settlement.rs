@@ -4,10 +4,10 @@
 use chrono::{Days, NaiveDate};
 
 use super::purchases::visible;
-use crate::auth::{AuthUser, Role};
 use crate::db::repo::purchases::{self, ConfirmationRow, FullPurchase, PaymentRow};
 use crate::db::repo::{reference, schools, settlement};
 use crate::db::{DbConn, write_tx};
+use crate::domain::access::Caller;
 use crate::domain::money::fen_to_decimal;
 use crate::domain::qualification::Qualification;
 use crate::domain::webhook;
@@ -18,7 +18,7 @@ use crate::service::{aggregates, webhooks};
 /// chain-head lock so a void, a confirmation and a payment of one school never interleave.
 fn active_locked(
     conn: &mut DbConn,
-    user: &AuthUser,
+    user: &Caller,
     id: &str,
     may_write: impl FnOnce(&FullPurchase) -> bool,
     who: &str,
@@ -46,9 +46,9 @@ pub(crate) fn qualification_of(p: &FullPurchase) -> Qualification {
 /// The supplier of a purchase the canteen recorded acknowledges it (`agree`) or disputes
 /// it with a reason. Either is final; a purchase confirmed from a delivery is already
 /// confirmed.
-pub fn decide(conn: &mut DbConn, user: &AuthUser, id: &str, agree: bool, reason: Option<&str>) -> Result<FullPurchase, ApiError> {
+pub fn decide(conn: &mut DbConn, user: &Caller, id: &str, agree: bool, reason: Option<&str>) -> Result<FullPurchase, ApiError> {
     write_tx(conn, |conn| {
-        let is_supplier = |p: &FullPurchase| matches!(&user.role, Role::Supplier(s) if *s == p.purchase.supplier_id);
+        let is_supplier = |p: &FullPurchase| user.supplier() == Some(p.purchase.supplier_id.as_str());
         let mut p = active_locked(conn, user, id, is_supplier, "the purchase's supplier")?;
         if let Some(c) = &p.confirmation {
             return Err(ApiError::conflict("already-decided", format!("this purchase is already {}", c.state)));
@@ -94,9 +94,9 @@ pub struct NewPayment {
 
 /// The school's canteen records a payment against one of its purchases: partial payments
 /// add up, and never to more than the purchase's total.
-pub fn pay(conn: &mut DbConn, user: &AuthUser, id: &str, new: NewPayment) -> Result<(FullPurchase, PaymentRow), ApiError> {
+pub fn pay(conn: &mut DbConn, user: &Caller, id: &str, new: NewPayment) -> Result<(FullPurchase, PaymentRow), ApiError> {
     write_tx(conn, |conn| {
-        let is_canteen = |p: &FullPurchase| user.role.can_write_ledger_of(&p.purchase.school_id);
+        let is_canteen = |p: &FullPurchase| user.may_write_ledger_of(&p.purchase.school_id);
         let mut p = active_locked(conn, user, id, is_canteen, "the school's canteen")?;
         let unpaid = p.purchase.total_fen - p.paid_fen;
         if new.amount_fen > unpaid {
@@ -140,7 +140,7 @@ pub fn pay(conn: &mut DbConn, user: &AuthUser, id: &str, new: NewPayment) -> Res
 }
 
 /// The payments of a purchase the caller may read.
-pub fn payments(conn: &mut DbConn, user: &AuthUser, id: &str) -> Result<Vec<PaymentRow>, ApiError> {
+pub fn payments(conn: &mut DbConn, user: &Caller, id: &str) -> Result<Vec<PaymentRow>, ApiError> {
     visible(conn, user, id)?;
     Ok(purchases::payments_of(conn, id)?)
 }
@@ -169,16 +169,14 @@ pub struct Overdue {
 /// Active purchases with an unpaid balance whose due date is before `as_of`. A county's
 /// list is for its bureau, the prefecture and the province; a supplier's for itself and
 /// the province. At most `limit` items are listed; the totals cover every one.
-pub fn overdue(conn: &mut DbConn, user: &AuthUser, scope: &OverdueScope, as_of: NaiveDate, limit: usize) -> Result<Overdue, ApiError> {
-    let allowed = match (scope, &user.role) {
+pub fn overdue(conn: &mut DbConn, user: &Caller, scope: &OverdueScope, as_of: NaiveDate, limit: usize) -> Result<Overdue, ApiError> {
+    let allowed = match scope {
         // An unknown county is a 422 for every caller (it is outside the documented enum).
-        (OverdueScope::County(c), role) => {
+        OverdueScope::County(c) => {
             let county = reference::find_county(conn, c)?.ok_or_else(|| ApiError::field("county", "unknown_county", "no such county"))?;
-            matches!(role, Role::Admin | Role::Province) || role.can_read_county(&county.code, &county.prefecture_code)
+            user.scope().may_read_county(&county.code, &county.prefecture_code)
         }
-        (_, Role::Admin | Role::Province) => true,
-        (OverdueScope::Supplier(s), Role::Supplier(me)) => s == me,
-        (OverdueScope::Supplier(_), _) => false,
+        OverdueScope::Supplier(s) => user.scope().may_read_supplier_accounts(s),
     };
     if !allowed {
         return Err(ApiError::Forbidden("this list is outside your scope".into()));

@@ -5,10 +5,10 @@
 use chrono::NaiveDate;
 
 use super::qualify::reevaluate_suppliers;
-use crate::auth::AuthUser;
 use crate::db::repo::reference;
 use crate::db::repo::suppliers::{self, SupplierFilter, SupplierRow, TagRow};
 use crate::db::{DbConn, write_tx};
+use crate::domain::access::Caller;
 use crate::domain::catalog::{SupplierKind, Tag, TagStatus};
 use crate::domain::{DomainError, division};
 use crate::error::ApiError;
@@ -44,8 +44,8 @@ pub struct SupplierWithTags {
     pub in_province: bool,
 }
 
-pub fn create(conn: &mut DbConn, user: &AuthUser, new: NewSupplier) -> Result<SupplierWithTags, ApiError> {
-    if !user.role.can_register_suppliers() {
+pub fn create(conn: &mut DbConn, user: &Caller, new: NewSupplier) -> Result<SupplierWithTags, ApiError> {
+    if !user.may_register_suppliers() {
         return Err(ApiError::Forbidden("your role may not register suppliers".into()));
     }
     write_tx(conn, |conn| {
@@ -109,7 +109,7 @@ pub fn list(conn: &mut DbConn, filter: &SupplierFilter) -> Result<Vec<SupplierWi
         .collect())
 }
 
-pub fn declare_tag(conn: &mut DbConn, user: &AuthUser, supplier_id: &str, new: NewTag) -> Result<TagRow, ApiError> {
+pub fn declare_tag(conn: &mut DbConn, user: &Caller, supplier_id: &str, new: NewTag) -> Result<TagRow, ApiError> {
     if new.valid_to.is_some_and(|to| to < new.valid_from) {
         return Err(ApiError::domain("valid_to", &DomainError::InvertedValidity));
     }
@@ -118,7 +118,7 @@ pub fn declare_tag(conn: &mut DbConn, user: &AuthUser, supplier_id: &str, new: N
     }
     write_tx(conn, |conn| {
         let supplier = suppliers::find(conn, supplier_id)?.ok_or(ApiError::NotFound("supplier"))?;
-        if !user.role.can_declare_tag(supplier_id, &supplier.origin_county_code) {
+        if !user.may_declare_tag(supplier_id, &supplier.origin_county_code) {
             return Err(ApiError::Forbidden(
                 "tags are declared by the supplier itself, the bureau of its origin county or the province".into(),
             ));
@@ -154,7 +154,7 @@ pub fn declare_tag(conn: &mut DbConn, user: &AuthUser, supplier_id: &str, new: N
 /// Verifies (`to = Verified`) or revokes (`to = Revoked`) a tag, and re-evaluates.
 pub fn review_tag(
     conn: &mut DbConn,
-    user: &AuthUser,
+    user: &Caller,
     supplier_id: &str,
     tag_id: &str,
     to: TagStatus,
@@ -163,7 +163,7 @@ pub fn review_tag(
     write_tx(conn, |conn| {
         let supplier = suppliers::find(conn, supplier_id)?.ok_or(ApiError::NotFound("supplier"))?;
         let before = suppliers::find_tag(conn, supplier_id, tag_id)?.ok_or(ApiError::NotFound("tag"))?;
-        if !user.role.can_review_tags_from(&supplier.origin_county_code) {
+        if !user.may_review_tags_from(&supplier.origin_county_code) {
             return Err(ApiError::Forbidden("tags are reviewed by the bureau of the supplier's origin county or the province".into()));
         }
         let allowed = match to {

@@ -4,9 +4,9 @@
 
 use serde_json::json;
 
-use crate::auth::AuthUser;
 use crate::db::repo::targets::{self as repo, TargetHistoryRow, TargetRow};
 use crate::db::{DbConn, write_tx};
+use crate::domain::access::Caller;
 use crate::domain::shares::Target;
 use crate::error::{ApiError, FieldError};
 
@@ -72,8 +72,8 @@ pub fn history(conn: &mut DbConn, year: i32) -> Result<Vec<TargetEntry>, ApiErro
 
 /// Sets `year`'s target (province or administrator only): writes the current value,
 /// appends it to the history and writes an audit row, in one transaction.
-pub fn set(conn: &mut DbConn, user: &AuthUser, year: i32, numerator: i64, denominator: i64) -> Result<TargetEntry, ApiError> {
-    if !user.role.is_provincial() {
+pub fn set(conn: &mut DbConn, user: &Caller, year: i32, numerator: i64, denominator: i64) -> Result<TargetEntry, ApiError> {
+    if !user.scope().is_provincial() {
         return Err(ApiError::Forbidden("only the province may set targets".into()));
     }
     check_year(year)?;

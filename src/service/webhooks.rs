@@ -7,11 +7,11 @@
 use chrono::{NaiveDateTime, TimeDelta};
 use rust_decimal::Decimal;
 
-use crate::auth::{AuthUser, Role};
 use crate::db::repo::purchases::PurchaseRow;
 use crate::db::repo::suppliers;
 use crate::db::repo::webhooks::{self as repo, AttemptChangeset, DeliveryRow, EventRow, SubscriptionRow};
 use crate::db::{DbConn, write_tx};
+use crate::domain::access::{Caller, SupplierSet};
 use crate::domain::webhook;
 use crate::error::ApiError;
 
@@ -21,22 +21,20 @@ const SECRET_BYTES: usize = 32;
 const MAX_ERROR_LEN: usize = 500;
 
 /// The supplier a caller manages subscriptions for.
-fn managing_supplier(user: &AuthUser) -> Result<&str, ApiError> {
-    match &user.role {
-        Role::Supplier(s) => Ok(s),
-        _ => Err(ApiError::Forbidden("only a supplier integration manages its webhook subscriptions".into())),
-    }
+fn managing_supplier(user: &Caller) -> Result<&str, ApiError> {
+    user.supplier().ok_or_else(|| ApiError::Forbidden("only a supplier integration manages its webhook subscriptions".into()))
+}
+
+/// Whose subscriptions the caller may read.
+fn webhook_readers(user: &Caller) -> Result<SupplierSet<'_>, ApiError> {
+    user.webhooks().ok_or_else(|| ApiError::Forbidden("webhook subscriptions are read by their supplier and the administrator".into()))
 }
 
 /// A subscription the caller may read: its own (supplier) or any (administrator).
-fn readable(conn: &mut DbConn, user: &AuthUser, id: &str) -> Result<SubscriptionRow, ApiError> {
-    let owner = match &user.role {
-        Role::Admin => None,
-        Role::Supplier(s) => Some(s.as_str()),
-        _ => return Err(ApiError::Forbidden("webhook subscriptions are read by their supplier and the administrator".into())),
-    };
+fn readable(conn: &mut DbConn, user: &Caller, id: &str) -> Result<SubscriptionRow, ApiError> {
+    let owners = webhook_readers(user)?;
     match repo::find_subscription(conn, id)? {
-        Some(s) if owner.is_none_or(|o| o == s.supplier_id) => Ok(s),
+        Some(s) if owners.holds(&s.supplier_id) => Ok(s),
         _ => Err(ApiError::NotFound("webhook subscription")),
     }
 }
@@ -50,7 +48,7 @@ pub fn selection(row: &SubscriptionRow) -> Option<Vec<String>> {
 /// which is never shown again.
 pub fn subscribe(
     conn: &mut DbConn,
-    user: &AuthUser,
+    user: &Caller,
     url: &str,
     events: Option<Vec<String>>,
     allow_private: bool,
@@ -83,18 +81,13 @@ fn audit_view(row: &SubscriptionRow) -> serde_json::Value {
 }
 
 /// The caller's subscriptions (the administrator: everyone's), by id after `after_id`.
-pub fn list(conn: &mut DbConn, user: &AuthUser, after_id: Option<&str>, limit: i64) -> Result<Vec<SubscriptionRow>, ApiError> {
-    let supplier = match &user.role {
-        Role::Admin => None,
-        Role::Supplier(s) => Some(s.as_str()),
-        _ => return Err(ApiError::Forbidden("webhook subscriptions are read by their supplier and the administrator".into())),
-    };
-    Ok(repo::list_subscriptions(conn, supplier, after_id, limit)?)
+pub fn list(conn: &mut DbConn, user: &Caller, after_id: Option<&str>, limit: i64) -> Result<Vec<SubscriptionRow>, ApiError> {
+    Ok(repo::list_subscriptions(conn, webhook_readers(user)?.only(), after_id, limit)?)
 }
 
 /// Deletes one of the caller's subscriptions with its delivery log (pending deliveries
 /// are dropped).
-pub fn unsubscribe(conn: &mut DbConn, user: &AuthUser, id: &str) -> Result<(), ApiError> {
+pub fn unsubscribe(conn: &mut DbConn, user: &Caller, id: &str) -> Result<(), ApiError> {
     let supplier_id = managing_supplier(user)?;
     write_tx(conn, |conn| {
         let row = match repo::find_subscription(conn, id)? {
@@ -109,7 +102,7 @@ pub fn unsubscribe(conn: &mut DbConn, user: &AuthUser, id: &str) -> Result<(), A
 /// A subscription's delivery log with each delivery's event type, oldest first.
 pub fn deliveries(
     conn: &mut DbConn,
-    user: &AuthUser,
+    user: &Caller,
     id: &str,
     after_id: Option<&str>,
     limit: i64,

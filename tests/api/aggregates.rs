@@ -5,8 +5,9 @@
 use std::collections::HashMap;
 
 use actix_web::http::Method;
-use canteen_ledger::auth::{AuthUser, Role, TokenKind};
+use canteen_ledger::auth::Role;
 use canteen_ledger::db::repo::reports::ScopeFilter;
+use canteen_ledger::domain::access::Caller;
 use canteen_ledger::domain::period::{DateRange, PeriodKind};
 use canteen_ledger::service::aggregates;
 use canteen_ledger::service::reports::{self, Breakdown, Grouping, ReportRequest, Source, UnitLevel};
@@ -29,8 +30,8 @@ fn date(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
 }
 
-fn admin() -> AuthUser {
-    AuthUser { id: "test".into(), role: Role::Admin, kind: TokenKind::Session, jti: "t".into() }
+fn admin() -> Caller {
+    Caller::new("test", Role::Admin)
 }
 
 /// Sums a yuan string into fen.

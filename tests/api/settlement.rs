@@ -2,8 +2,9 @@
 //! and their figures in the reports (from the aggregates, equal to the ledger's).
 
 use actix_web::http::Method;
-use canteen_ledger::auth::{AuthUser, Role, TokenKind};
+use canteen_ledger::auth::Role;
 use canteen_ledger::db::repo::reports::ScopeFilter;
+use canteen_ledger::domain::access::Caller;
 use canteen_ledger::domain::period::DateRange;
 use canteen_ledger::service::aggregates;
 use canteen_ledger::service::reports::{self, Grouping, ReportRequest, Source, UnitLevel};
@@ -58,7 +59,7 @@ fn fen(v: &Value) -> i64 {
 async fn settlement_of(app: &TestApp, from: &str, to: &str) -> Value {
     let mut conn = app.state.db.get().unwrap();
     assert!(aggregates::check(&mut conn).unwrap().differences.is_empty());
-    let user = AuthUser { id: "t".into(), role: Role::Province, kind: TokenKind::Session, jti: "t".into() };
+    let user = Caller::new("t", Role::Province);
     let range = DateRange { from: from.parse().unwrap(), to: to.parse().unwrap() };
     for grouping in [Grouping::default(), Grouping { unit: Some(UnitLevel::School), ..Grouping::default() }] {
         let req = ReportRequest { scope: ScopeFilter::County(COUNTY.into()), range, grouping };

@@ -18,9 +18,9 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::body::read_limited;
 use super::export::{self, CsvFile, ExportFormat, XLSX_TYPE, XlsxFile};
 use super::purchases::{render_purchase, today_cst};
-use crate::app::AppState;
-use crate::auth::AuthUser;
 use crate::error::{ApiError, Problem};
+use crate::http::AppState;
+use crate::http::AuthUser;
 use crate::service::imports::{self as service, ImportPlan, ImportSummary, Imported};
 
 pub use xlsx_file::{MAX_RATIO, MAX_UNCOMPRESSED};

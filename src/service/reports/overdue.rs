@@ -13,9 +13,9 @@ use std::collections::HashMap;
 use chrono::{Days, NaiveDate};
 
 use super::{Grouping, Report, ReportRequest, Row, UnitLevel};
-use crate::auth::AuthUser;
 use crate::db::DbConn;
 use crate::db::repo::{reference, reports as repo, suppliers};
+use crate::domain::access::Caller;
 use crate::domain::period::DateRange;
 use crate::error::ApiError;
 use crate::service::settlement::due_date;
@@ -33,7 +33,7 @@ fn unpaid(row: &Row) -> i64 {
 
 /// Fills `overdue_fen` on the summary and every unit row (not breakdown rows) of
 /// `report`, built for `req`, as of `as_of`.
-pub fn add(conn: &mut DbConn, user: &AuthUser, req: &ReportRequest, report: &mut Report, as_of: NaiveDate) -> Result<(), ApiError> {
+pub fn add(conn: &mut DbConn, user: &Caller, req: &ReportRequest, report: &mut Report, as_of: NaiveDate) -> Result<(), ApiError> {
     let range = req.range;
     let longest = u64::try_from(suppliers::max_terms_days(conn)?).unwrap_or(0);
     // Purchases dated before `sure` are past due whatever their supplier's terms.

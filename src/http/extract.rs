@@ -1,34 +1,37 @@
 //! The signed-in caller as an extractor: a handler is protected by taking `AuthUser`.
 //! Every token is also checked against the database: an integration token must be
 //! known and not revoked; a session must not have been logged out or revoked with all
-//! of its user's sessions.
+//! of its user's sessions. Services take the plain [`Caller`] it carries (an `&AuthUser`
+//! is one, by `Deref`).
 
 use std::future::Future;
+use std::ops::Deref;
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 
-use super::{Role, TokenKind};
-use crate::app::AppState;
+use super::AppState;
+use crate::auth::TokenKind;
 use crate::db::repo::{sessions, tokens};
+use crate::domain::access::Caller;
+use crate::domain::role::Role;
 use crate::error::ApiError;
 
-/// An authenticated caller.
+/// An authenticated caller, with the token it came with.
 #[derive(Debug, Clone)]
 pub struct AuthUser {
-    /// The token subject: a user id, or an integration token's subject.
-    pub id: String,
-    pub role: Role,
+    pub caller: Caller,
     pub kind: TokenKind,
     pub jti: String,
 }
 
-impl AuthUser {
-    /// How this caller is named in audit rows: `role:scope/subject`.
-    pub fn actor(&self) -> String {
-        format!("{}/{}", self.role, self.id)
+impl Deref for AuthUser {
+    type Target = Caller;
+
+    fn deref(&self) -> &Caller {
+        &self.caller
     }
 }
 
@@ -64,7 +67,7 @@ impl FromRequest for AuthUser {
             if !active {
                 return Err(ApiError::Unauthorized);
             }
-            Ok(AuthUser { id: claims.sub, role, kind: claims.kind, jti: claims.jti })
+            Ok(AuthUser { caller: Caller::new(claims.sub, role), kind: claims.kind, jti: claims.jti })
         })
     }
 }
