@@ -423,6 +423,16 @@ fn county_summary_table(label: &str, r: &ShareReport) -> Table {
     Table { headers: headers(&[&head, &AMOUNT_HEADERS, &TARGET_HEADERS, &WEIGHT_HEADERS, &tail]), rows: vec![row] }
 }
 
+/// A row's amounts, under [`AMOUNT_HEADERS`].
+fn amount_cells(row: &ShareRow) -> [Cell; 3] {
+    [Cell::dec(row.total), Cell::dec(row.qualifying), Cell::dec(row.pending)]
+}
+
+/// A row's weights, under [`WEIGHT_HEADERS`].
+fn weight_cells(row: &ShareRow) -> [Cell; 2] {
+    [Cell::dec(row.total_weight_kg), Cell::dec(row.qualifying_weight_kg)]
+}
+
 /// The schools sheet: one row per school of the county.
 fn school_rows_table(r: &ShareReport) -> Table {
     let rows = r
@@ -430,20 +440,9 @@ fn school_rows_table(r: &ShareReport) -> Table {
         .iter()
         .map(|row| {
             let [_, id, name] = named_cells(row.unit.as_ref());
-            vec![
-                id,
-                name,
-                Cell::dec(row.total),
-                Cell::dec(row.qualifying),
-                Cell::dec(row.pending),
-                Cell::opt_dec(row.share),
-                Cell::opt_flag(row.meets_target),
-                Cell::opt_dec(row.shortfall),
-                Cell::dec(row.total_weight_kg),
-                Cell::dec(row.qualifying_weight_kg),
-                Cell::Count(row.purchases),
-                Cell::opt_flag(row.silent),
-            ]
+            let target = [Cell::opt_dec(row.share), Cell::opt_flag(row.meets_target), Cell::opt_dec(row.shortfall)];
+            let tail = [Cell::Count(row.purchases), Cell::opt_flag(row.silent)];
+            [vec![id, name], amount_cells(row).into(), target.into(), weight_cells(row).into(), tail.into()].concat()
         })
         .collect();
     let head = ["学校编号 school_id", "学校名称 school_name"];
@@ -458,15 +457,7 @@ fn breakdown_table(report: &ShareReport, first: &'static str, share_header: &'st
         .iter()
         .map(|row| {
             let [_, code, _] = named_cells(row.breakdown.as_ref());
-            vec![
-                code,
-                Cell::dec(row.total),
-                Cell::dec(row.qualifying),
-                Cell::dec(row.pending),
-                Cell::opt_dec(row.share),
-                Cell::dec(row.total_weight_kg),
-                Cell::dec(row.qualifying_weight_kg),
-            ]
+            [vec![code], amount_cells(row).into(), vec![Cell::opt_dec(row.share)], weight_cells(row).into()].concat()
         })
         .collect();
     Table { headers: headers(&[&[first], &AMOUNT_HEADERS, &[share_header], &WEIGHT_HEADERS]), rows }
