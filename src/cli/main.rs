@@ -14,6 +14,7 @@ use canteen_ledger::app;
 use canteen_ledger::auth::{JwtKeys, Role};
 use canteen_ledger::config::Settings;
 use canteen_ledger::db::Db;
+use canteen_ledger::domain::account;
 use canteen_ledger::error::ApiError;
 use canteen_ledger::service::{self, accounts};
 use canteen_ledger::startup;
@@ -128,7 +129,7 @@ enum TokenCommand {
         role: String,
         #[arg(long)]
         label: String,
-        #[arg(long, default_value_t = 365)]
+        #[arg(long, default_value_t = account::DEFAULT_TOKEN_DAYS)]
         days: i64,
     },
     /// Revoke an integration token by jti.
@@ -310,8 +311,8 @@ fn user(settings: Settings, command: UserCommand) -> anyhow::Result<()> {
             let role = parse_role(&role)?;
             let generated = password.is_none();
             let pw = password.unwrap_or_else(|| canteen_ledger::auth::password::generate(20));
-            if pw.chars().count() < 12 {
-                anyhow::bail!("passwords have at least 12 characters");
+            if !account::password_long_enough(&pw) {
+                anyhow::bail!(account::PASSWORD_TOO_SHORT);
             }
             let hash = canteen_ledger::auth::password::hash(&pw)?;
             let row = accounts::add_user(&mut conn, "cli", &username, &hash, &role).map_err(ApiError::into_cli)?;
@@ -335,8 +336,8 @@ fn token(settings: Settings, command: TokenCommand) -> anyhow::Result<()> {
     let mut conn = db.get()?;
     match command {
         TokenCommand::Mint { role, label, days } => {
-            if !(1..=1825).contains(&days) {
-                anyhow::bail!("--days must be between 1 and 1825");
+            if !account::token_days_allowed(days) {
+                anyhow::bail!("--{}", account::TOKEN_DAYS_OUT_OF_RANGE);
             }
             let role = parse_role(&role)?;
             let (token, row) =

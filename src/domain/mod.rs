@@ -5,6 +5,7 @@
 //! the OpenAPI enums come from this single definition.)
 
 pub mod access;
+pub mod account;
 pub mod catalog;
 pub mod division;
 pub mod import;
@@ -15,6 +16,7 @@ pub mod purchase;
 pub mod qualification;
 pub mod reporting;
 pub mod role;
+pub mod settlement;
 pub mod shares;
 pub mod text;
 pub mod throttle;
@@ -39,6 +41,8 @@ pub enum DomainError {
     BadPeriod(String),
     #[error("`from` must not be after `to`")]
     InvertedRange,
+    #[error("at most {max} periods; use a larger period_kind")]
+    TooManyPeriods { max: usize },
     #[error("target must be a fraction between 0 and 1 with a positive denominator")]
     BadTarget,
     #[error("purchase date is in the future")]
@@ -75,6 +79,7 @@ impl DomainError {
             Self::AmountMismatch { .. } => "amount_mismatch",
             Self::BadPeriod(_) => "bad_period",
             Self::InvertedRange => "inverted_range",
+            Self::TooManyPeriods { .. } => "too_many_periods",
             Self::BadTarget => "bad_target",
             Self::DateInFuture => "date_in_future",
             Self::DateTooEarly => "date_too_early",

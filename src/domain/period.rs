@@ -146,6 +146,9 @@ pub fn parse_period(text: &str) -> Result<DateRange, DomainError> {
     }
 }
 
+/// Largest number of period buckets a report may have (e.g. ~10 years of half-months).
+pub const MAX_PERIODS: usize = 240;
+
 impl DateRange {
     /// A range from explicit bounds; `from` must not be after `to`.
     pub fn new(from: NaiveDate, to: NaiveDate) -> Result<Self, DomainError> {
@@ -179,6 +182,15 @@ impl DateRange {
             }
         }
         out
+    }
+
+    /// Refuses a split into more than [`MAX_PERIODS`] periods of `kind` (a report's
+    /// period columns).
+    pub fn check_period_count(&self, kind: PeriodKind) -> Result<(), DomainError> {
+        if self.split(kind).len() > MAX_PERIODS {
+            return Err(DomainError::TooManyPeriods { max: MAX_PERIODS });
+        }
+        Ok(())
     }
 
     /// Covers the range with the fewest whole calendar buckets (years, quarters, months,
@@ -291,6 +303,23 @@ mod tests {
             }
             assert_eq!(next, to.succ_opt().unwrap());
         }
+    }
+
+    #[test]
+    fn a_report_has_at_most_240_periods() {
+        // 240 months (2000-01 … 2019-12) fit; one month more does not.
+        let twenty_years = DateRange::new(date("2000-01-01"), date("2019-12-31")).unwrap();
+        assert_eq!(twenty_years.check_period_count(PeriodKind::Month), Ok(()));
+        let one_more = DateRange::new(date("2000-01-01"), date("2020-01-01")).unwrap();
+        assert_eq!(one_more.check_period_count(PeriodKind::Month), Err(DomainError::TooManyPeriods { max: 240 }));
+        assert_eq!(one_more.check_period_count(PeriodKind::Year), Ok(()));
+        // A clipped partial period counts as one.
+        let partial = DateRange::new(date("2000-01-15"), date("2019-12-31")).unwrap();
+        assert_eq!(partial.check_period_count(PeriodKind::Month), Ok(()));
+        let day = DateRange::new(date("2019-01-01"), date("2019-01-01")).unwrap();
+        assert_eq!(day.check_period_count(PeriodKind::Day), Ok(()));
+        let e = DomainError::TooManyPeriods { max: MAX_PERIODS };
+        assert_eq!((e.code(), e.to_string().as_str()), ("too_many_periods", "at most 240 periods; use a larger period_kind"));
     }
 
     #[test]

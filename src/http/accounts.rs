@@ -6,6 +6,7 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::body::JsonBody;
+use crate::domain::account;
 use crate::domain::role::Role;
 use crate::error::{ApiError, Problem};
 use crate::http::AppState;
@@ -216,8 +217,8 @@ pub async fn create_user(state: web::Data<AppState>, user: AuthUser, body: JsonB
     let req = body.value;
     check_username(&req.username)?;
     let role = parse_role(&req.role)?;
-    if req.password.chars().count() < 12 {
-        return Err(ApiError::field("password", "too_short", "passwords have at least 12 characters"));
+    if !account::password_long_enough(&req.password) {
+        return Err(ApiError::field("password", "too_short", account::PASSWORD_TOO_SHORT));
     }
     let hash = state.hashes.hash(req.password).await?;
     let row = state.db.run(move |conn| accounts::add_user(conn, &user.actor(), &req.username, &hash, &role)).await?;
@@ -278,9 +279,9 @@ pub async fn mint_integration_token(
     let req = body.value;
     let role = parse_role(&req.role)?;
     super::dto::check_text("label", &req.label, 200)?;
-    let days = req.days.unwrap_or(365);
-    if !(1..=1825).contains(&days) {
-        return Err(ApiError::field("days", "out_of_range", "days must be between 1 and 1825"));
+    let days = req.days.unwrap_or(account::DEFAULT_TOKEN_DAYS);
+    if !account::token_days_allowed(days) {
+        return Err(ApiError::field("days", "out_of_range", account::TOKEN_DAYS_OUT_OF_RANGE));
     }
     let st = state.clone();
     let (token, row) = state

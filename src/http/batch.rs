@@ -8,7 +8,8 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::body::{JsonBytes, MAX_BATCH_BODY, from_value, parse_slice};
-use super::purchases::{CreatePurchaseRequest, PurchaseResponse, check_idempotency_key, parse_purchase, render_purchase, today_cst};
+use super::clock::today_cst;
+use super::purchases::{CreatePurchaseRequest, PurchaseResponse, check_idempotency_key, parse_purchase, render_purchase};
 use crate::error::{ApiError, Problem};
 use crate::http::AppState;
 use crate::http::AuthUser;

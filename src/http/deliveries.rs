@@ -8,9 +8,10 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::body::{JsonBody, OptionalJsonBody, from_value};
+use super::clock::today_cst;
 use super::dto::{check_text, yuan};
 use super::purchases::{
-    CreatePurchaseRequest, IDEMPOTENT_REPLAYED, LineRequest, PurchaseResponse, idempotency_key, parse_purchase, today_cst,
+    CreatePurchaseRequest, IDEMPOTENT_REPLAYED, LineRequest, PurchaseResponse, idempotency_key, parse_purchase,
 };
 use super::{Page, PageQuery, paginate};
 use crate::db::repo::deliveries::DeliveryRow;

@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod admin;
 pub mod batch;
 pub mod body;
+pub mod clock;
 pub mod deliveries;
 pub mod dto;
 pub mod export;

@@ -10,11 +10,15 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::body::JsonBody;
+use super::clock::today_cst;
 use super::dto::{kg, yuan};
 use super::{Page, PageQuery, paginate};
 use crate::db::repo::purchases::{FullPurchase, LineRow};
 use crate::domain::catalog::{Category, Tag, Unit};
+use crate::domain::period::DateRange;
 use crate::domain::purchase::{self, RawLine};
+pub use crate::domain::settlement::PaymentState;
+use crate::domain::settlement;
 use crate::error::{ApiError, FieldError, Problem};
 use crate::http::AppState;
 use crate::http::AuthUser;
@@ -178,15 +182,6 @@ pub struct ConfirmationResponse {
     pub decided_at: Option<chrono::NaiveDateTime>,
 }
 
-/// Payment state of a purchase.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum PaymentState {
-    Unpaid,
-    Partial,
-    Paid,
-}
-
 /// How much of a purchase has been paid, and when the rest is due.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct PaymentStatus {
@@ -224,20 +219,15 @@ pub fn payment_status(f: &FullPurchase, today: NaiveDate) -> Option<PaymentStatu
     if f.purchase.kind != "entry" {
         return None;
     }
-    let unpaid = f.purchase.total_fen - f.paid_fen;
-    let due_date = crate::service::settlement::due_date(f.purchase.purchase_date, f.terms_days);
-    let state = match (f.paid_fen, unpaid) {
-        (_, u) if u <= 0 => PaymentState::Paid,
-        (0, _) => PaymentState::Unpaid,
-        _ => PaymentState::Partial,
+    let entry = settlement::Entry {
+        purchase_date: f.purchase.purchase_date,
+        terms_days: f.terms_days,
+        total_fen: f.purchase.total_fen,
+        paid_fen: f.paid_fen,
+        voided: f.voided_by.is_some(),
     };
-    Some(PaymentStatus {
-        paid: yuan(f.paid_fen),
-        unpaid: yuan(unpaid),
-        due_date,
-        state,
-        overdue: unpaid > 0 && f.voided_by.is_none() && due_date < today,
-    })
+    let p = entry.payment(today);
+    Some(PaymentStatus { paid: yuan(p.paid_fen), unpaid: yuan(p.unpaid_fen), due_date: p.due_date, state: p.state, overdue: p.overdue })
 }
 
 fn line(l: LineRow) -> LineResponse {
@@ -295,14 +285,9 @@ impl From<FullPurchase> for PurchaseResponse {
     }
 }
 
-/// Today in China Standard Time (UTC+8): the programme's business calendar.
 /// A recorded purchase as `POST /purchases` answers it (and as its idempotency key stores it).
 pub fn render_purchase(f: &FullPurchase) -> Result<String, ApiError> {
     serde_json::to_string(&PurchaseResponse::from(f.clone())).map_err(|e| ApiError::Internal(e.into()))
-}
-
-pub fn today_cst() -> NaiveDate {
-    (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive()
 }
 
 /// Reads and checks the `Idempotency-Key` header.
@@ -458,10 +443,8 @@ pub struct PurchaseQuery {
 pub async fn list_purchases(state: web::Data<AppState>, user: AuthUser, q: super::Query<PurchaseQuery>) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
     let (after_id, fetch) = PageQuery { cursor: q.cursor, limit: q.limit }.decode()?;
-    if let (Some(f), Some(t)) = (q.from, q.to)
-        && f > t
-    {
-        return Err(ApiError::field("from", "inverted_range", "`from` must not be after `to`"));
+    if let (Some(f), Some(t)) = (q.from, q.to) {
+        DateRange::new(f, t).map_err(|e| ApiError::domain("from", &e))?;
     }
     let req = service::ListRequest { school_id: q.school_id, supplier_id: q.supplier_id, from: q.from, to: q.to, after_id, limit: fetch };
     let rows = state.db.run(move |conn| service::list(conn, &user, req)).await?;

@@ -318,9 +318,6 @@ pub fn parse_grouping(group_by: Option<&str>, period_kind: Option<&str>) -> Resu
     Ok((g, names))
 }
 
-/// Largest number of period buckets a report may have (e.g. ~10 years of half-months).
-pub const MAX_PERIODS: usize = 240;
-
 /// Parses `order_by`, `order` and `below_target`.
 pub fn parse_ranking(
     order_by: Option<&str>,
@@ -387,14 +384,12 @@ pub async fn get_shares(
     let scope = parse_scope(&q.scope)?;
     let range = parse_range(q.from, q.to, q.period.as_deref())?;
     let (grouping, names) = parse_grouping(q.group_by.as_deref(), q.period_kind.as_deref())?;
-    if let Some(kind) = grouping.period
-        && range.split(kind).len() > MAX_PERIODS
-    {
-        return Err(ApiError::field("period_kind", "too_many_periods", format!("at most {MAX_PERIODS} periods; use a larger period_kind")));
+    if let Some(kind) = grouping.period {
+        range.check_period_count(kind).map_err(|e| ApiError::domain("period_kind", &e))?;
     }
     let ranking = parse_ranking(q.order_by.as_deref(), q.order.as_deref(), q.below_target, grouping)?;
     let format = ExportFormat::negotiate(q.format.as_deref(), accept(&req))?;
-    let as_of = q.as_of.unwrap_or_else(super::purchases::today_cst);
+    let as_of = q.as_of.unwrap_or_else(super::clock::today_cst);
     let request = ReportRequest { scope, range, grouping };
     let mut report = state
         .db

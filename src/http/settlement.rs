@@ -10,13 +10,15 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::body::JsonBody;
 use super::deliveries::{DisputeRequest, reason};
 use super::dto::{check_text, yuan};
-use super::purchases::{PaymentStatus, PurchaseResponse, payment_status, today_cst};
+use super::clock::today_cst;
+use super::purchases::{PaymentStatus, PurchaseResponse, payment_status};
 use crate::db::repo::purchases::PaymentRow;
 use crate::domain::money::Money;
+use crate::domain::settlement::{days_overdue, due_date};
 use crate::error::{ApiError, Problem};
 use crate::http::AppState;
 use crate::http::AuthUser;
-use crate::service::settlement::{self as service, NewPayment, OverdueScope, due_date};
+use crate::service::settlement::{self as service, NewPayment, OverdueScope};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(acknowledge_purchase).service(dispute_purchase).service(record_payment).service(list_payments).service(overdue_payments);
@@ -266,7 +268,7 @@ pub async fn overdue_payments(state: web::Data<AppState>, user: AuthUser, q: sup
         .map(|i| {
             let due = due_date(i.purchase_date, i.terms_days);
             OverdueItem {
-                days_overdue: (o.as_of - due).num_days(),
+                days_overdue: days_overdue(due, o.as_of),
                 due_date: due,
                 total: yuan(i.total_fen),
                 paid: yuan(i.paid_fen),

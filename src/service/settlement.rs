@@ -1,7 +1,7 @@
 //! After a purchase is recorded: the supplier's acknowledgement (or dispute) of a
 //! canteen's entry, payments against it, and the list of what is overdue.
 
-use chrono::{Days, NaiveDate};
+use chrono::NaiveDate;
 
 use super::purchases::visible;
 use crate::db::repo::purchases::{self, ConfirmationRow, FullPurchase, PaymentRow};
@@ -10,6 +10,7 @@ use crate::db::{DbConn, write_tx};
 use crate::domain::access::Caller;
 use crate::domain::money::fen_to_decimal;
 use crate::domain::qualification::Qualification;
+use crate::domain::settlement::due_date;
 use crate::domain::webhook;
 use crate::error::ApiError;
 use crate::service::{aggregates, webhooks};
@@ -145,11 +146,6 @@ pub fn payments(conn: &mut DbConn, user: &Caller, id: &str) -> Result<Vec<Paymen
     Ok(purchases::payments_of(conn, id)?)
 }
 
-/// The day a purchase's payment falls due.
-pub fn due_date(purchase_date: NaiveDate, terms_days: i32) -> NaiveDate {
-    purchase_date.checked_add_days(Days::new(u64::try_from(terms_days).unwrap_or(0))).unwrap_or(purchase_date)
-}
-
 /// Whose overdue purchases to list.
 #[derive(Debug, Clone)]
 pub enum OverdueScope {
@@ -194,20 +190,4 @@ pub fn overdue(conn: &mut DbConn, user: &Caller, scope: &OverdueScope, as_of: Na
     let count = items.len();
     items.truncate(limit);
     Ok(Overdue { as_of, count, unpaid_fen, items })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn day(m: u32, d: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(2019, m, d).unwrap_or_default()
-    }
-
-    #[test]
-    fn payment_falls_due_terms_days_after_the_purchase() {
-        assert_eq!(due_date(day(3, 5), 30), day(4, 4));
-        assert_eq!(due_date(day(1, 31), 30), day(3, 2));
-        assert_eq!(due_date(day(3, 5), 0), day(3, 5));
-    }
 }

@@ -18,7 +18,7 @@ use crate::db::repo::{reference, reports as repo, suppliers};
 use crate::domain::access::Caller;
 use crate::domain::period::DateRange;
 use crate::error::ApiError;
-use crate::service::settlement::due_date;
+use crate::domain::settlement::due_date;
 
 /// A unit row's identity within a report: unit code and period label.
 type RowKey = (Option<String>, Option<String>);
