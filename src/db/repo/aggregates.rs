@@ -9,6 +9,8 @@ use diesel::sql_types::{BigInt, Date, Integer, Text};
 use super::bulk::{FactBucket, SchoolBucket};
 use super::reports::ScopeFilter;
 use crate::db::DbConn;
+use crate::domain::qualification::Qualification;
+use crate::domain::shares::Figures;
 
 /// Money and mass of one (category, qualification class, tag) slice of a delta.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,22 +62,24 @@ pub struct SchoolFigures {
 }
 
 impl SchoolFigures {
-    /// Figures of a set of facts plus a purchase count.
+    /// Figures of a set of facts plus a purchase count: how a fact counts is the
+    /// domain's rule ([`Figures::of`]), applied to its stored class and tag.
     pub fn of(facts: &[FactDelta], purchases: i64) -> Self {
-        let mut f = Self { purchases, ..Self::default() };
+        let mut all = Figures::default();
         for x in facts {
-            f.total_fen += x.amount_fen;
-            f.total_mg += x.mass_mg;
-            match x.class.as_str() {
-                "qualifying" => {
-                    f.qualifying_fen += x.amount_fen;
-                    f.qualifying_mg += x.mass_mg;
-                }
-                "pending" => f.pending_fen += x.amount_fen,
-                _ => {}
-            }
+            all.add(&Figures::of(Qualification::from_parts(&x.class, Some(&x.tag)), x.amount_fen, x.mass_mg));
         }
-        f
+        Self {
+            total_fen: all.total_fen,
+            qualifying_fen: all.qualifying_fen,
+            pending_fen: all.pending_fen,
+            total_mg: all.total_mg,
+            qualifying_mg: all.qualifying_mg,
+            purchases,
+            confirmed_fen: all.confirmed_fen,
+            confirmed_qualifying_fen: all.confirmed_qualifying_fen,
+            paid_fen: all.paid_fen,
+        }
     }
 
     pub fn add(&mut self, o: &Self) {
@@ -345,4 +349,32 @@ pub fn all_fact_buckets_of_county(conn: &mut DbConn, county: &str) -> QueryResul
 pub fn clear_county(conn: &mut DbConn, county: &str) -> QueryResult<()> {
     diesel::sql_query("DELETE FROM agg_facts WHERE county_code = $1").bind::<Text, _>(county).execute(conn)?;
     diesel::sql_query("DELETE FROM agg_school WHERE county_code = $1").bind::<Text, _>(county).execute(conn).map(drop)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fact(class: &str, tag: &str, amount_fen: i64, mass_mg: i64) -> FactDelta {
+        FactDelta { category: "eggs".into(), class: class.into(), tag: tag.into(), amount_fen, mass_mg }
+    }
+
+    #[test]
+    fn stored_classes_count_as_the_domain_says() {
+        let f = SchoolFigures::of(
+            &[fact("qualifying", "cooperative", 500, 7), fact("pending", "poor_household", 300, 11), fact("none", "", 200, 13)],
+            2,
+        );
+        let want = SchoolFigures {
+            total_fen: 1_000,
+            qualifying_fen: 500,
+            pending_fen: 300,
+            total_mg: 31,
+            qualifying_mg: 7,
+            purchases: 2,
+            ..SchoolFigures::default()
+        };
+        assert_eq!(f, want);
+        assert_eq!(SchoolFigures::of(&[], 0), SchoolFigures::default());
+    }
 }
