@@ -8,6 +8,7 @@ pub mod access;
 pub mod account;
 pub mod catalog;
 pub mod division;
+pub mod figures;
 pub mod import;
 pub mod ledger;
 pub mod money;

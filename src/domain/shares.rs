@@ -8,6 +8,7 @@ use super::DomainError;
 use super::catalog::{Category, Tag};
 use super::money::{div_ceil, div_round_half_away};
 use super::qualification::Qualification;
+pub use super::figures::Figures;
 
 /// A target share as an exact fraction, e.g. 1/2 for 50%.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,53 +49,6 @@ pub fn ratio_4dp(value: i64, total: i64) -> Option<Decimal> {
     }
     let scaled = div_round_half_away(i128::from(value) * 10_000, i128::from(total));
     i64::try_from(scaled).ok().map(|s| Decimal::new(s, 4))
-}
-
-/// Money and mass figures of one unit (school, county, …) over one period.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Figures {
-    pub total_fen: i64,
-    pub qualifying_fen: i64,
-    pub pending_fen: i64,
-    /// Mass of mass-unit lines, in milligrams.
-    pub total_mg: i64,
-    pub qualifying_mg: i64,
-    /// Of the total, purchases both parties confirmed, and the qualifying part of those.
-    pub confirmed_fen: i64,
-    pub confirmed_qualifying_fen: i64,
-    /// Paid to date against the purchases counted in `total_fen`.
-    pub paid_fen: i64,
-}
-
-impl Figures {
-    pub fn add(&mut self, other: &Self) {
-        self.total_fen += other.total_fen;
-        self.qualifying_fen += other.qualifying_fen;
-        self.pending_fen += other.pending_fen;
-        self.total_mg += other.total_mg;
-        self.qualifying_mg += other.qualifying_mg;
-        self.confirmed_fen += other.confirmed_fen;
-        self.confirmed_qualifying_fen += other.confirmed_qualifying_fen;
-        self.paid_fen += other.paid_fen;
-    }
-
-    /// The figures the target is judged on: with `require_confirmation`, only purchases
-    /// both parties confirmed count as qualifying (the total stays every purchase
-    /// recorded, so unconfirmed purchases count against the share). Linear, so it may be
-    /// applied to buckets before they are summed. The weight figures are unchanged.
-    pub fn counted(self, require_confirmation: bool) -> Self {
-        if require_confirmation { Self { qualifying_fen: self.confirmed_qualifying_fen, ..self } } else { self }
-    }
-
-    /// Figures of one ledger fact: an amount (and mass) with its qualification.
-    pub fn of(q: Qualification, amount_fen: i64, mass_mg: i64) -> Self {
-        let (qualifying_fen, qualifying_mg, pending_fen) = match q {
-            Qualification::Qualifying(_) => (amount_fen, mass_mg, 0),
-            Qualification::Pending(_) => (0, 0, amount_fen),
-            Qualification::NotQualifying => (0, 0, 0),
-        };
-        Self { total_fen: amount_fen, qualifying_fen, pending_fen, total_mg: mass_mg, qualifying_mg, ..Self::default() }
-    }
 }
 
 /// Everything a report needs about one unit over one period: overall figures, the
@@ -339,28 +293,5 @@ mod tests {
         assert!(Target::new(-1, 2).is_err());
         assert!(Target::new(3, 2).is_err());
         assert_eq!(Target::new(1, 2).unwrap().to_decimal().to_string(), "0.5000");
-    }
-
-    #[test]
-    fn requiring_confirmation_counts_only_confirmed_qualifying_purchases() {
-        let f = Figures {
-            total_fen: 10_000,
-            qualifying_fen: 8_000,
-            confirmed_fen: 6_000,
-            confirmed_qualifying_fen: 4_000,
-            ..Figures::default()
-        };
-        assert_eq!(f.counted(false), f);
-        let strict = f.counted(true);
-        assert_eq!((strict.total_fen, strict.qualifying_fen), (10_000, 4_000));
-        assert_eq!(evaluate(&f.counted(false), Target::HALF).meets_target, Some(true));
-        assert_eq!(evaluate(&strict, Target::HALF).meets_target, Some(false));
-        assert_eq!(evaluate(&strict, Target::HALF).shortfall_fen, 1_000);
-        // Linear: counting buckets then summing equals summing then counting.
-        let mut sum = f.counted(true);
-        sum.add(&f.counted(true));
-        let mut raw = f;
-        raw.add(&f);
-        assert_eq!(sum, raw.counted(true));
     }
 }
