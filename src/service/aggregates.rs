@@ -12,7 +12,7 @@ use crate::db::repo::aggregates::{self as repo, Delta, FactDelta, SchoolFigures}
 use crate::db::repo::bulk::{FactBucket, SchoolBucket};
 use crate::db::repo::purchases::{self as purchase_repo, LineRow, PurchaseRow};
 use crate::db::repo::reference;
-use crate::db::repo::reports::{self as ledger, ScopeFilter};
+use crate::db::repo::reports::{self, ScopeFilter};
 use crate::domain::period::PeriodKind;
 use crate::domain::qualification::Qualification;
 use crate::error::ApiError;
@@ -144,7 +144,7 @@ fn expected_for_county(conn: &mut DbConn, county: &str) -> Result<Expected, ApiE
     let from = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or_default();
     let to = NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or_default();
     let mut e = Expected::default();
-    for f in ledger::facts(conn, &scope, from, to, true)? {
+    for f in reports::facts(conn, &scope, from, to, true)? {
         let Some(day) = f.day else { continue };
         let fact = FactDelta {
             category: f.category,
@@ -165,14 +165,14 @@ fn expected_for_county(conn: &mut DbConn, county: &str) -> Result<Expected, ApiE
             v.1 += fact.mass_mg;
         }
     }
-    for c in ledger::counts(conn, &scope, from, to, true)? {
+    for c in reports::counts(conn, &scope, from, to, true)? {
         let Some(day) = c.day else { continue };
         for kind in PeriodKind::ALL {
             let start = kind.containing(day).from;
             e.schools.entry((c.school_id.clone(), kind.code(), start)).or_default().purchases += c.purchases;
         }
     }
-    for c in ledger::settlement(conn, &scope, from, to, true)? {
+    for c in reports::settlement(conn, &scope, from, to, true)? {
         let Some(day) = c.day else { continue };
         let figures = SchoolFigures {
             confirmed_fen: c.confirmed_fen,
