@@ -53,9 +53,9 @@ impl Figures {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use super::super::catalog::Tag;
     use super::super::shares::{Target, evaluate};
+    use super::*;
 
     #[test]
     fn a_qualifying_fact_counts_money_and_mass() {

@@ -6,9 +6,9 @@ use rust_decimal::Decimal;
 
 use super::DomainError;
 use super::catalog::{Category, Tag};
+pub use super::figures::Figures;
 use super::money::{div_ceil, div_round_half_away};
 use super::qualification::Qualification;
-pub use super::figures::Figures;
 
 /// A target share as an exact fraction, e.g. 1/2 for 50%.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -10,9 +10,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::body::{JsonBody, OptionalJsonBody, from_value};
 use super::clock::today_cst;
 use super::dto::{check_text, yuan};
-use super::purchases::{
-    CreatePurchaseRequest, IDEMPOTENT_REPLAYED, LineRequest, PurchaseResponse, idempotency_key, parse_purchase,
-};
+use super::purchases::{CreatePurchaseRequest, IDEMPOTENT_REPLAYED, LineRequest, PurchaseResponse, idempotency_key, parse_purchase};
 use super::{Page, PageQuery, paginate};
 use crate::db::repo::deliveries::DeliveryRow;
 use crate::error::{ApiError, Problem};

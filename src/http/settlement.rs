@@ -8,9 +8,9 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::body::JsonBody;
+use super::clock::today_cst;
 use super::deliveries::{DisputeRequest, reason};
 use super::dto::{check_text, yuan};
-use super::clock::today_cst;
 use super::purchases::{PaymentStatus, PurchaseResponse, payment_status};
 use crate::db::repo::purchases::PaymentRow;
 use crate::domain::money::Money;

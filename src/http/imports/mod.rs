@@ -16,8 +16,8 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::body::read_limited;
-use super::export::{self, CsvFile, ExportFormat, XLSX_TYPE, XlsxFile};
 use super::clock::today_cst;
+use super::export::{self, CsvFile, ExportFormat, XLSX_TYPE, XlsxFile};
 use super::purchases::render_purchase;
 use crate::error::{ApiError, Problem};
 use crate::http::AppState;

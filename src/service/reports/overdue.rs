@@ -17,8 +17,8 @@ use crate::db::DbConn;
 use crate::db::repo::{reference, reports as repo, suppliers};
 use crate::domain::access::Caller;
 use crate::domain::period::DateRange;
-use crate::error::ApiError;
 use crate::domain::settlement::due_date;
+use crate::error::ApiError;
 
 /// A unit row's identity within a report: unit code and period label.
 type RowKey = (Option<String>, Option<String>);
