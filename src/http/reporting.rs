@@ -2,13 +2,13 @@
 //! who reports to whom.
 
 use actix_web::{HttpResponse, get, put, web};
-use chrono::{Datelike, NaiveDate, NaiveDateTime, Utc};
+use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::body::JsonBody;
-use crate::domain::reporting::{CHINA_TIME, Calendar, Deadline, Line, ReportsTo};
+use crate::domain::reporting::{Calendar, Deadline, Line, ReportsTo};
 use crate::error::{ApiError, Problem};
 use crate::http::AppState;
 use crate::http::AuthUser;
@@ -90,7 +90,7 @@ impl From<Deadline> for DeadlineResponse {
 )]
 #[get("/reporting/calendar")]
 pub async fn reporting_calendar(_user: AuthUser, q: super::Query<CalendarQuery>) -> Result<HttpResponse, ApiError> {
-    let year = q.0.year.unwrap_or_else(|| Utc::now().with_timezone(&CHINA_TIME).year());
+    let year = q.0.year.unwrap_or_else(|| super::clock::today_cst().year());
     if !(2000..=2100).contains(&year) {
         return Err(ApiError::field("year", "out_of_range", "year must be between 2000 and 2100"));
     }
