@@ -32,7 +32,7 @@ use canteen_ledger::db::repo::suppliers::{SupplierRow, TagRow};
 use canteen_ledger::db::repo::{bulk, reference, suppliers};
 use canteen_ledger::db::{Db, DbConn, write_tx};
 use canteen_ledger::domain::access::Caller;
-use canteen_ledger::domain::catalog::{Category, SupplierKind, Tag, TagStatus, Unit};
+use canteen_ledger::domain::catalog::{Category, EntryKind, SupplierKind, Tag, TagStatus, Unit};
 use canteen_ledger::domain::ledger::GENESIS;
 use canteen_ledger::domain::money::{Quantity, UnitPrice, line_amount};
 use canteen_ledger::domain::period::parse_period;
@@ -308,7 +308,7 @@ fn generate(conn: &mut DbConn, opts: &Options, o: &mut Outcome) -> anyhow::Resul
             let row = SupplierRow {
                 id: canteen_ledger::service::new_id(),
                 name: format!("supplier {i}"),
-                kind: kind.as_str().into(),
+                kind,
                 origin_county_code: origin.clone(),
                 registration_ref: format!("REG-{i:06}"),
                 created_by: "bench".into(),
@@ -331,8 +331,8 @@ fn generate(conn: &mut DbConn, opts: &Options, o: &mut Outcome) -> anyhow::Resul
                     &TagRow {
                         id: canteen_ledger::service::new_id(),
                         supplier_id: row.id.clone(),
-                        tag: tag.as_str().into(),
-                        status: status.as_str().into(),
+                        tag,
+                        status,
                         valid_from,
                         valid_to: None,
                         evidence: format!("EV-{i:06}"),
@@ -392,10 +392,10 @@ fn generate(conn: &mut DbConn, opts: &Options, o: &mut Outcome) -> anyhow::Resul
                     LineRow {
                         purchase_id: id.clone(),
                         line_no,
-                        category: category.as_str().into(),
+                        category,
                         description: "bench".into(),
                         quantity_milli: q.milli(),
-                        unit: unit.as_str().into(),
+                        unit,
                         unit_price_e4: p.ten_thousandths(),
                         amount_fen: line_amount(q, p).map(|m| m.fen()).unwrap_or(0),
                         mass_mg: unit.milligrams(q),
@@ -410,7 +410,7 @@ fn generate(conn: &mut DbConn, opts: &Options, o: &mut Outcome) -> anyhow::Resul
                 supplier_id: supplier_id.clone(),
                 purchase_date: date,
                 invoice_no: None,
-                kind: "entry".into(),
+                kind: EntryKind::Entry,
                 voids_id: None,
                 void_reason: None,
                 total_fen: lines.iter().map(|l| l.amount_fen).sum(),

@@ -2,6 +2,7 @@
 //! async bridge (`Db::run`), write transactions and migrations.
 //! May depend on `error` (to map pool exhaustion to 503); never on `http` or `service`.
 
+pub mod enums;
 pub mod repo;
 pub mod schema;
 

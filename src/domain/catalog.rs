@@ -96,6 +96,58 @@ vocabulary!(
     }
 );
 
+vocabulary!(
+    /// What a ledger row is: an entry (a purchase) or the void that reverses one.
+    EntryKind {
+        Entry = "entry",
+        Void = "void",
+    }
+);
+
+vocabulary!(
+    /// Stored qualification class of a ledger row (see `qualification::Qualification`).
+    QualificationClass {
+        Qualifying = "qualifying",
+        Pending = "pending",
+        None = "none",
+    }
+);
+
+vocabulary!(
+    /// The second party's word on a purchase, once given.
+    ConfirmationState {
+        Confirmed = "confirmed",
+        Disputed = "disputed",
+    }
+);
+
+vocabulary!(
+    /// How a confirmation was given: the canteen confirmed the supplier's delivery, or the
+    /// supplier acknowledged the canteen's entry.
+    ConfirmationVia {
+        Delivery = "delivery",
+        Supplier = "supplier",
+    }
+);
+
+vocabulary!(
+    /// Where a supplier's delivery stands.
+    DeliveryStatus {
+        Pending = "pending",
+        Confirmed = "confirmed",
+        Disputed = "disputed",
+    }
+);
+
+vocabulary!(
+    /// Where one webhook delivery attempt series stands.
+    WebhookDeliveryStatus {
+        Pending = "pending",
+        Delivered = "delivered",
+        Failed = "failed",
+    }
+);
+
 impl Unit {
     /// Grams per unit for mass units; `None` for volume and count units.
     pub const fn grams(self) -> Option<i64> {
@@ -164,6 +216,21 @@ mod tests {
         for t in Tag::ALL {
             assert_eq!(Tag::parse(t.as_str()), Some(*t));
         }
+        fn round_trip<T: Copy + PartialEq + std::fmt::Debug>(all: &[T], text: fn(T) -> &'static str, parse: fn(&str) -> Option<T>) {
+            for v in all {
+                assert_eq!(parse(text(*v)), Some(*v), "{v:?}");
+            }
+            assert_eq!(parse("unknown"), None);
+            assert_eq!(parse(""), None);
+        }
+        round_trip(SupplierKind::ALL, SupplierKind::as_str, SupplierKind::parse);
+        round_trip(TagStatus::ALL, TagStatus::as_str, TagStatus::parse);
+        round_trip(EntryKind::ALL, EntryKind::as_str, EntryKind::parse);
+        round_trip(QualificationClass::ALL, QualificationClass::as_str, QualificationClass::parse);
+        round_trip(ConfirmationState::ALL, ConfirmationState::as_str, ConfirmationState::parse);
+        round_trip(ConfirmationVia::ALL, ConfirmationVia::as_str, ConfirmationVia::parse);
+        round_trip(DeliveryStatus::ALL, DeliveryStatus::as_str, DeliveryStatus::parse);
+        round_trip(WebhookDeliveryStatus::ALL, WebhookDeliveryStatus::as_str, WebhookDeliveryStatus::parse);
         assert_eq!(Category::ALL.len(), 11);
         assert_eq!(Unit::parse("KG"), None);
     }

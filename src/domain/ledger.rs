@@ -208,7 +208,7 @@ fn qualification_mismatch(stored: Option<StoredQualification<'_>>, (expected, po
     if q.policy_version != policy {
         return Some("qualification policy_version differs from the policy in force");
     }
-    if q.class != expected.class() || q.tag != expected.tag().map(|t| t.as_str()) {
+    if q.class != expected.class().as_str() || q.tag != expected.tag().map(|t| t.as_str()) {
         return Some("qualification differs from its recomputation from tags and designations");
     }
     None

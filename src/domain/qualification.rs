@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use super::catalog::{Tag, TagStatus};
+use super::catalog::{QualificationClass, Tag, TagStatus};
 
 /// What a supplier's origin county must satisfy for a tag to qualify.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -92,12 +92,12 @@ pub enum Qualification {
 }
 
 impl Qualification {
-    /// Database spelling of the class.
-    pub const fn class(self) -> &'static str {
+    /// Stored class.
+    pub const fn class(self) -> QualificationClass {
         match self {
-            Self::Qualifying(_) => "qualifying",
-            Self::Pending(_) => "pending",
-            Self::NotQualifying => "none",
+            Self::Qualifying(_) => QualificationClass::Qualifying,
+            Self::Pending(_) => QualificationClass::Pending,
+            Self::NotQualifying => QualificationClass::None,
         }
     }
 
@@ -108,11 +108,22 @@ impl Qualification {
         }
     }
 
-    /// Rebuilds from the database spelling; unknown text is `NotQualifying`.
+    /// Rebuilds from the stored class and tag; `None` when they contradict each other
+    /// (a qualifying or pending class without a tag, or a tag on `none`).
+    pub const fn stored(class: QualificationClass, tag: Option<Tag>) -> Option<Self> {
+        match (class, tag) {
+            (QualificationClass::Qualifying, Some(t)) => Some(Self::Qualifying(t)),
+            (QualificationClass::Pending, Some(t)) => Some(Self::Pending(t)),
+            (QualificationClass::None, None) => Some(Self::NotQualifying),
+            _ => None,
+        }
+    }
+
+    /// Rebuilds from the spelling of the aggregate tables; unknown text is `NotQualifying`.
     pub fn from_parts(class: &str, tag: Option<&str>) -> Self {
-        match (class, tag.and_then(Tag::parse)) {
-            ("qualifying", Some(t)) => Self::Qualifying(t),
-            ("pending", Some(t)) => Self::Pending(t),
+        match (QualificationClass::parse(class), tag.and_then(Tag::parse)) {
+            (Some(QualificationClass::Qualifying), Some(t)) => Self::Qualifying(t),
+            (Some(QualificationClass::Pending), Some(t)) => Self::Pending(t),
             _ => Self::NotQualifying,
         }
     }
@@ -244,8 +255,12 @@ mod tests {
     #[test]
     fn qualification_round_trips_its_database_spelling() {
         for q in [Qualification::Qualifying(Tag::Cooperative), Qualification::Pending(Tag::PoorHousehold), Qualification::NotQualifying] {
-            assert_eq!(Qualification::from_parts(q.class(), q.tag().map(Tag::as_str)), q);
+            assert_eq!(Qualification::from_parts(q.class().as_str(), q.tag().map(Tag::as_str)), q);
+            assert_eq!(Qualification::stored(q.class(), q.tag()), Some(q));
         }
+        assert_eq!(Qualification::stored(QualificationClass::Qualifying, None), None);
+        assert_eq!(Qualification::stored(QualificationClass::Pending, None), None);
+        assert_eq!(Qualification::stored(QualificationClass::None, Some(Tag::Cooperative)), None);
         assert_eq!(Policy::by_version("gz-2019"), Some(Policy::GZ_2019));
         assert_eq!(Policy::by_version("gz-2018"), None);
     }

@@ -13,6 +13,7 @@ use super::dto::{check_text, yuan};
 use super::purchases::{CreatePurchaseRequest, IDEMPOTENT_REPLAYED, LineRequest, PurchaseResponse, idempotency_key, parse_purchase};
 use super::{Page, PageQuery, paginate};
 use crate::db::repo::deliveries::DeliveryRow;
+use crate::domain::catalog::DeliveryStatus as Stored;
 use crate::error::{ApiError, Problem};
 use crate::http::AppState;
 use crate::http::AuthUser;
@@ -84,10 +85,10 @@ pub struct DeliveryResponse {
 impl From<DeliveryRow> for DeliveryResponse {
     fn from(d: DeliveryRow) -> Self {
         let body: serde_json::Value = serde_json::from_str(&d.purchase_body).unwrap_or_default();
-        let status = match d.status.as_str() {
-            "confirmed" => DeliveryStatus::Confirmed,
-            "disputed" => DeliveryStatus::Disputed,
-            _ => DeliveryStatus::Pending,
+        let status = match d.status {
+            Stored::Pending => DeliveryStatus::Pending,
+            Stored::Confirmed => DeliveryStatus::Confirmed,
+            Stored::Disputed => DeliveryStatus::Disputed,
         };
         Self {
             invoice_no: body.get("invoice_no").and_then(|v| v.as_str()).map(str::to_owned),
@@ -216,9 +217,9 @@ pub async fn list_deliveries(state: web::Data<AppState>, user: AuthUser, q: supe
     let q = q.into_inner();
     let (after_id, fetch) = PageQuery { cursor: q.cursor, limit: q.limit }.decode()?;
     let status = q.status.map(|s| match s {
-        DeliveryStatus::Pending => "pending".to_owned(),
-        DeliveryStatus::Confirmed => "confirmed".to_owned(),
-        DeliveryStatus::Disputed => "disputed".to_owned(),
+        DeliveryStatus::Pending => Stored::Pending,
+        DeliveryStatus::Confirmed => Stored::Confirmed,
+        DeliveryStatus::Disputed => Stored::Disputed,
     });
     let req = service::ListRequest { status, school_id: q.school_id, after_id, limit: fetch };
     let rows = state.db.run(move |conn| service::list(conn, &user, req)).await?;

@@ -14,7 +14,7 @@ use super::clock::today_cst;
 use super::dto::{kg, yuan};
 use super::{Page, PageQuery, paginate};
 use crate::db::repo::purchases::{FullPurchase, LineRow};
-use crate::domain::catalog::{Category, Tag, Unit};
+use crate::domain::catalog::{Category, ConfirmationState as Stored, EntryKind, QualificationClass, Tag, Unit};
 use crate::domain::period::DateRange;
 use crate::domain::purchase::{self, RawLine};
 use crate::domain::settlement;
@@ -197,7 +197,7 @@ pub struct PaymentStatus {
 }
 
 fn confirmation(f: &FullPurchase) -> Option<ConfirmationResponse> {
-    if f.purchase.kind != "entry" {
+    if f.purchase.kind != EntryKind::Entry {
         return None;
     }
     Some(match &f.confirmation {
@@ -205,8 +205,11 @@ fn confirmation(f: &FullPurchase) -> Option<ConfirmationResponse> {
             ConfirmationResponse { state: ConfirmationState::Unconfirmed, via: None, delivery_id: None, reason: None, decided_at: None }
         }
         Some(c) => ConfirmationResponse {
-            state: if c.state == "confirmed" { ConfirmationState::Confirmed } else { ConfirmationState::Disputed },
-            via: Some(c.via.clone()),
+            state: match c.state {
+                Stored::Confirmed => ConfirmationState::Confirmed,
+                Stored::Disputed => ConfirmationState::Disputed,
+            },
+            via: Some(c.via.as_str().to_owned()),
             delivery_id: c.delivery_id.clone(),
             reason: c.reason.clone(),
             decided_at: Some(c.decided_at),
@@ -216,7 +219,7 @@ fn confirmation(f: &FullPurchase) -> Option<ConfirmationResponse> {
 
 /// The payment state of an entry as of `today`.
 pub fn payment_status(f: &FullPurchase, today: NaiveDate) -> Option<PaymentStatus> {
-    if f.purchase.kind != "entry" {
+    if f.purchase.kind != EntryKind::Entry {
         return None;
     }
     let entry = settlement::Entry {
@@ -233,10 +236,10 @@ pub fn payment_status(f: &FullPurchase, today: NaiveDate) -> Option<PaymentStatu
 fn line(l: LineRow) -> LineResponse {
     LineResponse {
         line_no: l.line_no,
-        category: Category::parse(&l.category).unwrap_or(Category::Other),
+        category: l.category,
         description: l.description,
         quantity: Decimal::new(l.quantity_milli, 3),
-        unit: Unit::parse(&l.unit).unwrap_or(Unit::Piece),
+        unit: l.unit,
         unit_price: Decimal::new(l.unit_price_e4, 4),
         amount: yuan(l.amount_fen),
         weight_kg: l.mass_mg.map(kg),
@@ -249,23 +252,23 @@ impl From<FullPurchase> for PurchaseResponse {
         let payment = payment_status(&f, today_cst());
         let p = f.purchase;
         let q = f.qualification;
-        let status = match (p.kind.as_str(), &f.voided_by) {
-            ("void", _) => "reversal",
+        let status = match (p.kind, &f.voided_by) {
+            (EntryKind::Void, _) => "reversal",
             (_, Some(_)) => "voided",
             _ => "active",
         };
         Self {
             status: status.into(),
             qualification: QualificationResponse {
-                class: q.as_ref().map_or("none".into(), |q| q.class.clone()),
-                tag: q.as_ref().and_then(|q| q.tag.as_deref()).and_then(Tag::parse),
+                class: q.as_ref().map_or(QualificationClass::None, |q| q.class).as_str().to_owned(),
+                tag: q.as_ref().and_then(|q| q.tag),
                 policy: q.map(|q| q.policy_version).unwrap_or_default(),
             },
             voided_by: f.voided_by.map(|v| v.id),
             lines: f.lines.into_iter().map(line).collect(),
             total: yuan(p.total_fen),
             id: p.id,
-            kind: p.kind,
+            kind: p.kind.as_str().to_owned(),
             school_id: p.school_id,
             county_code: p.county_code,
             supplier_id: p.supplier_id,

@@ -43,8 +43,8 @@ pub struct TagResponse {
 impl From<TagRow> for TagResponse {
     fn from(t: TagRow) -> Self {
         Self {
-            tag: Tag::parse(&t.tag).unwrap_or(Tag::PoorHousehold),
-            status: TagStatus::parse(&t.status).unwrap_or(TagStatus::Declared),
+            tag: t.tag,
+            status: t.status,
             id: t.id,
             valid_from: t.valid_from,
             valid_to: t.valid_to,
@@ -79,7 +79,7 @@ impl From<SupplierWithTags> for SupplierResponse {
     fn from(s: SupplierWithTags) -> Self {
         let r = s.supplier;
         Self {
-            kind: SupplierKind::parse(&r.kind).unwrap_or(SupplierKind::Other),
+            kind: r.kind,
             id: r.id,
             name: r.name,
             origin_county_code: r.origin_county_code,
@@ -187,8 +187,7 @@ pub struct SupplierQuery {
 pub async fn list_suppliers(state: web::Data<AppState>, _user: AuthUser, q: super::Query<SupplierQuery>) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
     let (after_id, fetch) = PageQuery { cursor: q.cursor, limit: q.limit }.decode()?;
-    let filter =
-        SupplierFilter { origin_county_code: q.origin_county, kind: q.kind.map(|k| k.as_str().to_owned()), after_id, limit: fetch };
+    let filter = SupplierFilter { origin_county_code: q.origin_county, kind: q.kind, after_id, limit: fetch };
     let rows = state.db.run(move |conn| suppliers::list(conn, &filter)).await?;
     Ok(HttpResponse::Ok().json(paginate(rows, fetch, |s| s.supplier.id.clone(), SupplierResponse::from)))
 }

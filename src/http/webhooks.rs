@@ -121,7 +121,7 @@ impl From<(DeliveryRow, String)> for WebhookDeliveryResponse {
             id: d.id,
             event_id: d.event_id,
             event_type,
-            status: d.status,
+            status: d.status.as_str().to_owned(),
             attempts: d.attempts,
             last_status_code: d.last_status_code,
             last_error: d.last_error,

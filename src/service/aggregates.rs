@@ -13,6 +13,7 @@ use crate::db::repo::bulk::{FactBucket, SchoolBucket};
 use crate::db::repo::purchases::{self as purchase_repo, LineRow, PurchaseRow};
 use crate::db::repo::reference;
 use crate::db::repo::reports::{self, ScopeFilter};
+use crate::domain::catalog::EntryKind;
 use crate::domain::period::PeriodKind;
 use crate::domain::qualification::Qualification;
 use crate::error::ApiError;
@@ -37,7 +38,7 @@ pub fn delta(p: &PurchaseRow, lines: &[LineRow], q: Qualification, sign: i64, pu
             .into_iter()
             .map(|(category, (amount, mass))| FactDelta {
                 category: category.to_owned(),
-                class: q.class().to_owned(),
+                class: q.class().as_str().to_owned(),
                 tag: q.tag().map(|t| t.as_str().to_owned()).unwrap_or_default(),
                 amount_fen: sign * amount,
                 mass_mg: sign * mass,
@@ -48,7 +49,7 @@ pub fn delta(p: &PurchaseRow, lines: &[LineRow], q: Qualification, sign: i64, pu
 
 /// Net purchase-count change of recording this entry: +1 for a purchase, −1 for a void.
 pub fn count_of(p: &PurchaseRow) -> i64 {
-    if p.kind == "void" { -1 } else { 1 }
+    if p.kind == EntryKind::Void { -1 } else { 1 }
 }
 
 fn buckets_of(day: NaiveDate) -> Vec<(i32, NaiveDate)> {

@@ -9,6 +9,7 @@ use crate::db::repo::purchases::{self, ConfirmationRow, FullPurchase};
 use crate::db::repo::schools;
 use crate::db::{DbConn, write_tx};
 use crate::domain::access::{Caller, SchoolSet, TradeSet};
+use crate::domain::catalog::{ConfirmationState, ConfirmationVia, DeliveryStatus, EntryKind};
 use crate::domain::webhook;
 use crate::error::ApiError;
 use crate::service::{aggregates, webhooks};
@@ -67,7 +68,7 @@ pub fn push(
             delivery_date: new.purchase.draft.purchase_date,
             reference: new.reference.clone(),
             total_fen: new.purchase.draft.total.fen(),
-            status: "pending".into(),
+            status: DeliveryStatus::Pending,
             purchase_id: None,
             dispute_reason: None,
             idem_key: req.key.clone(),
@@ -116,7 +117,7 @@ pub fn get(conn: &mut DbConn, user: &Caller, id: &str) -> Result<DeliveryRow, Ap
 /// What a caller asked to list.
 #[derive(Debug, Clone, Default)]
 pub struct ListRequest {
-    pub status: Option<String>,
+    pub status: Option<DeliveryStatus>,
     pub school_id: Option<String>,
     pub after_id: Option<String>,
     pub limit: i64,
@@ -159,7 +160,7 @@ fn pending_for_canteen(conn: &mut DbConn, user: &Caller, id: &str) -> Result<(De
     }
     let head = schools::lock_for_write(conn, &d.school_id, &[d.supplier_id.as_str()])?.ok_or(ApiError::NotFound("school"))?;
     let d = deliveries::find(conn, id)?.ok_or(ApiError::NotFound("delivery"))?;
-    if d.status != "pending" {
+    if d.status != DeliveryStatus::Pending {
         return Err(ApiError::conflict("already-resolved", format!("this delivery is already {}", d.status)));
     }
     Ok((d, head))
@@ -190,17 +191,17 @@ pub fn confirm(
             Some(pid) => link_purchase(conn, user, &d, pid)?,
         };
         let now = super::now();
-        deliveries::resolve(conn, &d.id, "confirmed", Some(&purchase.purchase.id), None, &user.actor(), now)?;
+        deliveries::resolve(conn, &d.id, DeliveryStatus::Confirmed, Some(&purchase.purchase.id), None, &user.actor(), now)?;
         super::audit(
             conn,
             &user.actor(),
             "delivery.confirm",
             ("delivery", &d.id),
-            Some(serde_json::json!({"status": "pending"})),
-            Some(serde_json::json!({"status": "confirmed", "purchase_id": purchase.purchase.id, "linked": link.is_some()})),
+            Some(serde_json::json!({"status": DeliveryStatus::Pending})),
+            Some(serde_json::json!({"status": DeliveryStatus::Confirmed, "purchase_id": purchase.purchase.id, "linked": link.is_some()})),
         )?;
         let mut payload = webhooks::purchase_payload(&purchase.purchase);
-        payload["via"] = "delivery".into();
+        payload["via"] = ConfirmationVia::Delivery.as_str().into();
         payload["delivery_id"] = d.id.clone().into();
         webhooks::emit(conn, &d.supplier_id, webhook::PURCHASE_CONFIRMED, payload)?;
         let d = deliveries::find(conn, &d.id)?.ok_or(ApiError::NotFound("delivery"))?;
@@ -217,7 +218,7 @@ fn link_purchase(conn: &mut DbConn, user: &Caller, d: &DeliveryRow, purchase_id:
     if row.school_id != d.school_id || row.supplier_id != d.supplier_id {
         return Err(not_linkable("the purchase must be from the delivery's supplier to the delivery's school"));
     }
-    if row.kind != "entry" || p.voided_by.is_some() {
+    if row.kind != EntryKind::Entry || p.voided_by.is_some() {
         return Err(not_linkable("only an active purchase (not a void, not voided) can be confirmed"));
     }
     if p.confirmation.is_some() || deliveries::of_purchase(conn, &row.id)?.is_some() {
@@ -235,15 +236,15 @@ fn link_purchase(conn: &mut DbConn, user: &Caller, d: &DeliveryRow, purchase_id:
     }
     let c = ConfirmationRow {
         purchase_id: row.id.clone(),
-        state: "confirmed".into(),
-        via: "delivery".into(),
+        state: ConfirmationState::Confirmed,
+        via: ConfirmationVia::Delivery,
         delivery_id: Some(d.id.clone()),
         reason: None,
         decided_by: user.actor(),
         decided_at: super::now(),
     };
     purchases::insert_confirmation(conn, &c)?;
-    aggregates::confirm(conn, &p.purchase, &p.lines, super::settlement::qualification_of(&p))?;
+    aggregates::confirm(conn, &p.purchase, &p.lines, super::settlement::qualification_of(&p)?)?;
     p.confirmation = Some(c);
     Ok(p)
 }
@@ -252,14 +253,14 @@ fn link_purchase(conn: &mut DbConn, user: &Caller, d: &DeliveryRow, purchase_id:
 pub fn dispute(conn: &mut DbConn, user: &Caller, id: &str, reason: &str) -> Result<DeliveryRow, ApiError> {
     write_tx(conn, |conn| {
         let (d, _head) = pending_for_canteen(conn, user, id)?;
-        deliveries::resolve(conn, &d.id, "disputed", None, Some(reason), &user.actor(), super::now())?;
+        deliveries::resolve(conn, &d.id, DeliveryStatus::Disputed, None, Some(reason), &user.actor(), super::now())?;
         super::audit(
             conn,
             &user.actor(),
             "delivery.dispute",
             ("delivery", &d.id),
-            Some(serde_json::json!({"status": "pending"})),
-            Some(serde_json::json!({"status": "disputed", "reason": reason})),
+            Some(serde_json::json!({"status": DeliveryStatus::Pending})),
+            Some(serde_json::json!({"status": DeliveryStatus::Disputed, "reason": reason})),
         )?;
         let payload = serde_json::json!({
             "id": d.id, "school_id": d.school_id, "supplier_id": d.supplier_id, "delivery_date": d.delivery_date,

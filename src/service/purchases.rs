@@ -15,6 +15,7 @@ use crate::db::repo::purchases::{self, FullPurchase, LineRow, PurchaseFilter, Pu
 use crate::db::repo::{reference, schools, suppliers};
 use crate::db::{DbConn, write_tx};
 use crate::domain::access::{Caller, Place, SchoolSet, TradeSet};
+use crate::domain::catalog::{EntryKind, Tag};
 use crate::domain::ledger::{self, BrokenLink, ChainEntry, ChainLine};
 use crate::domain::purchase::PurchaseDraft;
 use crate::domain::qualification::Qualification;
@@ -106,7 +107,7 @@ pub fn chain_entry(p: &PurchaseRow, lines: &[LineRow]) -> ChainEntry {
         school_id: p.school_id.clone(),
         county_code: p.county_code.clone(),
         seq: p.seq,
-        kind: p.kind.clone(),
+        kind: p.kind.as_str().to_owned(),
         supplier_id: p.supplier_id.clone(),
         purchase_date: p.purchase_date.format("%Y-%m-%d").to_string(),
         invoice_no: p.invoice_no.clone(),
@@ -122,10 +123,10 @@ pub fn chain_entry(p: &PurchaseRow, lines: &[LineRow]) -> ChainEntry {
             .map(|l| ChainLine {
                 purchase_id: l.purchase_id.clone(),
                 line_no: l.line_no,
-                category: l.category.clone(),
+                category: l.category.as_str().to_owned(),
                 description: l.description.clone(),
                 quantity_milli: l.quantity_milli,
-                unit: l.unit.clone(),
+                unit: l.unit.as_str().to_owned(),
                 unit_price_e4: l.unit_price_e4,
                 amount_fen: l.amount_fen,
                 mass_mg: l.mass_mg,
@@ -237,7 +238,7 @@ pub(crate) fn void_in_tx(
     idempotency_key: Option<String>,
 ) -> Result<FullPurchase, ApiError> {
     let original = purchases::find(conn, purchase_id)?.ok_or(ApiError::NotFound("purchase"))?;
-    if original.purchase.kind == "void" {
+    if original.purchase.kind == EntryKind::Void {
         return Err(ApiError::conflict("not-voidable", "a void entry cannot itself be voided"));
     }
     if purchases::void_of(conn, purchase_id)?.is_some() {
@@ -249,7 +250,8 @@ pub(crate) fn void_in_tx(
     }
     let (row, lines, q) = reversal_of(&original, user, reason, idempotency_key)?;
     let p = &original.purchase;
-    let qualification = Qualification::from_parts(&q.class, q.tag.as_deref());
+    let qualification = Qualification::stored(q.class, q.tag)
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("purchase {} has a contradictory qualification", p.id)))?;
     let row = append(conn, row, &lines, head, q)?;
     let confirmed = purchases::is_confirmed(conn, &p.id)?;
     aggregates::apply(conn, &aggregates::delta(&row, &lines, qualification, 1, -1, confirmed))?;
@@ -288,7 +290,7 @@ fn reversal_of(
         .collect();
     let row = PurchaseRow {
         id: id.clone(),
-        kind: "void".into(),
+        kind: EntryKind::Void,
         voids_id: Some(p.id.clone()),
         void_reason: Some(reason.to_owned()),
         total_fen: -p.total_fen,
@@ -495,8 +497,8 @@ fn walk_chain(conn: &mut DbConn, school_id: &str) -> Result<ChainReport, ApiErro
         hash: &p.hash,
         school_county: &school.school.county_code,
         qualification: stored.get(&p.id).map(|s| ledger::StoredQualification {
-            class: &s.class,
-            tag: s.tag.as_deref(),
+            class: s.class.as_str(),
+            tag: s.tag.map(Tag::as_str),
             policy_version: &s.policy_version,
         }),
         expected: (q, super::qualify::POLICY.version),

@@ -9,7 +9,7 @@ use crate::db::DbConn;
 use crate::db::repo::purchases::{self as purchase_repo, QualificationRow};
 use crate::db::repo::reference;
 use crate::db::repo::suppliers::{self, TagRow};
-use crate::domain::catalog::{Tag, TagStatus};
+
 use crate::domain::qualification::{Designation, HeldTag, OriginCounty, Policy, Qualification, qualify};
 use crate::error::ApiError;
 
@@ -30,11 +30,7 @@ impl SupplierContext {
 }
 
 pub fn held_tags(rows: &[TagRow]) -> Vec<HeldTag> {
-    rows.iter()
-        .filter_map(|r| {
-            Some(HeldTag { tag: Tag::parse(&r.tag)?, status: TagStatus::parse(&r.status)?, valid_from: r.valid_from, valid_to: r.valid_to })
-        })
-        .collect()
+    rows.iter().map(|r| HeldTag { tag: r.tag, status: r.status, valid_from: r.valid_from, valid_to: r.valid_to }).collect()
 }
 
 /// Loads the tags and origin county of a supplier.
@@ -78,8 +74,8 @@ pub fn supplier_contexts(conn: &mut DbConn, suppliers: &[(&str, &str)]) -> Resul
 pub fn row_for(purchase_id: &str, q: Qualification) -> QualificationRow {
     QualificationRow {
         purchase_id: purchase_id.to_owned(),
-        class: q.class().to_owned(),
-        tag: q.tag().map(|t| t.as_str().to_owned()),
+        class: q.class(),
+        tag: q.tag(),
         policy_version: POLICY.version.to_owned(),
         evaluated_at: super::now(),
     }
@@ -104,7 +100,9 @@ pub fn reevaluate_suppliers(conn: &mut DbConn, supplier_ids: &[String]) -> Resul
     let mut moves = Vec::new();
     for (purchase_id, supplier_id, date, class, tag) in purchase_repo::qualifications_of_suppliers(conn, supplier_ids)? {
         let Some(ctx) = contexts.get(&supplier_id) else { continue };
-        let before = Qualification::from_parts(&class, tag.as_deref());
+        let before = Qualification::stored(class, tag).ok_or_else(|| {
+            ApiError::Internal(anyhow::anyhow!("purchase {purchase_id} has a contradictory qualification {class} / {tag:?}"))
+        })?;
         let after = ctx.qualify(date);
         if before != after {
             let row = purchase_repo::find_row(conn, &purchase_id)?.ok_or(ApiError::NotFound("purchase"))?;
@@ -133,6 +131,6 @@ pub fn reevaluate_suppliers(conn: &mut DbConn, supplier_ids: &[String]) -> Resul
 fn describe(q: Qualification) -> String {
     match q.tag() {
         Some(t) => format!("{}:{t}", q.class()),
-        None => q.class().to_owned(),
+        None => q.class().as_str().to_owned(),
     }
 }

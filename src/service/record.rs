@@ -27,6 +27,7 @@ use crate::db::repo::idempotency::{self, IdempotencyRow};
 use crate::db::repo::purchases::{self, ConfirmationRow, FullPurchase, LineRow, PurchaseRow};
 use crate::db::repo::{schools, suppliers};
 use crate::domain::access::Caller;
+use crate::domain::catalog::{ConfirmationState, ConfirmationVia, EntryKind};
 use crate::domain::ledger;
 use crate::domain::webhook;
 use crate::error::ApiError;
@@ -203,8 +204,8 @@ impl Run {
         let qualification = ctx.qualify(item.new.draft.purchase_date);
         let confirmation = item.delivery.map(|delivery_id| ConfirmationRow {
             purchase_id: row.id.clone(),
-            state: "confirmed".into(),
-            via: "delivery".into(),
+            state: ConfirmationState::Confirmed,
+            via: ConfirmationVia::Delivery,
             delivery_id: Some(delivery_id),
             reason: None,
             decided_by: user.actor(),
@@ -318,10 +319,10 @@ fn build_entry(
         .map(|(l, line_no)| LineRow {
             purchase_id: id.clone(),
             line_no,
-            category: l.category.as_str().to_owned(),
+            category: l.category,
             description: l.description.clone(),
             quantity_milli: l.quantity.milli(),
-            unit: l.unit.as_str().to_owned(),
+            unit: l.unit,
             unit_price_e4: l.unit_price.ten_thousandths(),
             amount_fen: l.amount.fen(),
             mass_mg: l.mass_mg,
@@ -334,7 +335,7 @@ fn build_entry(
         supplier_id: new.supplier_id.clone(),
         purchase_date: new.draft.purchase_date,
         invoice_no: new.invoice_no.clone(),
-        kind: "entry".into(),
+        kind: EntryKind::Entry,
         voids_id: None,
         void_reason: None,
         total_fen: new.draft.total.fen(),

@@ -8,6 +8,7 @@ use crate::db::repo::purchases::{self, ConfirmationRow, FullPurchase, PaymentRow
 use crate::db::repo::{reference, schools, settlement};
 use crate::db::{DbConn, write_tx};
 use crate::domain::access::Caller;
+use crate::domain::catalog::{ConfirmationState, ConfirmationVia, EntryKind};
 use crate::domain::money::fen_to_decimal;
 use crate::domain::qualification::Qualification;
 use crate::domain::settlement::due_date;
@@ -30,7 +31,7 @@ fn active_locked(
     }
     schools::lock_head(conn, &seen.purchase.school_id)?.ok_or(ApiError::NotFound("school"))?;
     let p = purchases::find(conn, id)?.ok_or(ApiError::NotFound("purchase"))?;
-    if p.purchase.kind != "entry" {
+    if p.purchase.kind != EntryKind::Entry {
         return Err(ApiError::conflict("not-an-entry", "a void entry cannot be confirmed or paid"));
     }
     if p.voided_by.is_some() {
@@ -40,8 +41,14 @@ fn active_locked(
 }
 
 /// How a stored purchase counts (`NotQualifying` if it has no qualification row).
-pub(crate) fn qualification_of(p: &FullPurchase) -> Qualification {
-    p.qualification.as_ref().map_or(Qualification::NotQualifying, |q| Qualification::from_parts(&q.class, q.tag.as_deref()))
+/// A stored class contradicting its tag is corruption: an internal error.
+pub(crate) fn qualification_of(p: &FullPurchase) -> Result<Qualification, ApiError> {
+    match &p.qualification {
+        None => Ok(Qualification::NotQualifying),
+        Some(q) => Qualification::stored(q.class, q.tag).ok_or_else(|| {
+            ApiError::Internal(anyhow::anyhow!("purchase {} has a contradictory qualification {} / {:?}", p.purchase.id, q.class, q.tag))
+        }),
+    }
 }
 
 /// The supplier of a purchase the canteen recorded acknowledges it (`agree`) or disputes
@@ -56,8 +63,8 @@ pub fn decide(conn: &mut DbConn, user: &Caller, id: &str, agree: bool, reason: O
         }
         let c = ConfirmationRow {
             purchase_id: p.purchase.id.clone(),
-            state: if agree { "confirmed" } else { "disputed" }.into(),
-            via: "supplier".into(),
+            state: if agree { ConfirmationState::Confirmed } else { ConfirmationState::Disputed },
+            via: ConfirmationVia::Supplier,
             delivery_id: None,
             reason: reason.map(str::to_owned),
             decided_by: user.actor(),
@@ -65,7 +72,7 @@ pub fn decide(conn: &mut DbConn, user: &Caller, id: &str, agree: bool, reason: O
         };
         purchases::insert_confirmation(conn, &c)?;
         if agree {
-            aggregates::confirm(conn, &p.purchase, &p.lines, qualification_of(&p))?;
+            aggregates::confirm(conn, &p.purchase, &p.lines, qualification_of(&p)?)?;
         }
         super::audit(
             conn,
@@ -76,7 +83,7 @@ pub fn decide(conn: &mut DbConn, user: &Caller, id: &str, agree: bool, reason: O
             Some(serde_json::json!({"state": c.state, "reason": c.reason})),
         )?;
         let mut payload = webhooks::purchase_payload(&p.purchase);
-        payload["via"] = "supplier".into();
+        payload["via"] = ConfirmationVia::Supplier.as_str().into();
         payload["reason"] = c.reason.clone().into();
         let event = if agree { webhook::PURCHASE_CONFIRMED } else { webhook::PURCHASE_DISPUTED };
         webhooks::emit(conn, &p.purchase.supplier_id, event, payload)?;

@@ -63,7 +63,7 @@ pub fn create(conn: &mut DbConn, user: &Caller, new: NewSupplier) -> Result<Supp
         let row = SupplierRow {
             id: super::new_id(),
             name: new.name,
-            kind: new.kind.as_str().to_owned(),
+            kind: new.kind,
             origin_county_code: new.origin_county_code,
             registration_ref: new.registration_ref,
             created_by: user.actor(),
@@ -126,8 +126,8 @@ pub fn declare_tag(conn: &mut DbConn, user: &Caller, supplier_id: &str, new: New
         let row = TagRow {
             id: super::new_id(),
             supplier_id: supplier_id.to_owned(),
-            tag: new.tag.as_str().to_owned(),
-            status: TagStatus::Declared.as_str().to_owned(),
+            tag: new.tag,
+            status: TagStatus::Declared,
             valid_from: new.valid_from,
             valid_to: new.valid_to,
             evidence: new.evidence.trim().to_owned(),
@@ -167,8 +167,8 @@ pub fn review_tag(
             return Err(ApiError::Forbidden("tags are reviewed by the bureau of the supplier's origin county or the province".into()));
         }
         let allowed = match to {
-            TagStatus::Verified => before.status == TagStatus::Declared.as_str(),
-            TagStatus::Revoked => before.status != TagStatus::Revoked.as_str(),
+            TagStatus::Verified => before.status == TagStatus::Declared,
+            TagStatus::Revoked => before.status != TagStatus::Revoked,
             TagStatus::Declared => false,
         };
         if !allowed {

@@ -12,6 +12,7 @@ use crate::db::repo::suppliers;
 use crate::db::repo::webhooks::{self as repo, AttemptChangeset, DeliveryRow, EventRow, SubscriptionRow};
 use crate::db::{DbConn, write_tx};
 use crate::domain::access::{Caller, SupplierSet};
+use crate::domain::catalog::WebhookDeliveryStatus;
 use crate::domain::webhook;
 use crate::error::ApiError;
 
@@ -157,7 +158,7 @@ pub fn emit_many(conn: &mut DbConn, events: Vec<Emit>) -> Result<(), ApiError> {
                 id: super::new_id(),
                 event_id: id.clone(),
                 subscription_id: s.id.clone(),
-                status: "pending".into(),
+                status: WebhookDeliveryStatus::Pending,
                 attempts: 0,
                 next_attempt_at: Some(now),
                 last_attempt_at: None,
@@ -258,11 +259,10 @@ pub fn record_attempt(conn: &mut DbConn, claimed: &Claimed, attempt: &Attempt, n
     let retry_at = if delivered { None } else { webhook::retry_delay(attempts).map(|d| now + d) };
     let change = AttemptChangeset {
         status: match (delivered, retry_at) {
-            (true, _) => "delivered",
-            (false, Some(_)) => "pending",
-            (false, None) => "failed",
-        }
-        .into(),
+            (true, _) => WebhookDeliveryStatus::Delivered,
+            (false, Some(_)) => WebhookDeliveryStatus::Pending,
+            (false, None) => WebhookDeliveryStatus::Failed,
+        },
         attempts,
         next_attempt_at: retry_at,
         last_attempt_at: Some(now),

@@ -16,6 +16,7 @@ both_backends!(
     a_deleted_entry_is_reported_missing_at_its_own_seq,
     entries_hashed_in_the_first_format_still_verify_and_their_unhashed_fields_are_recomputed,
     the_databases_refuse_update_and_delete_on_append_only_tables,
+    an_unknown_stored_tag_or_status_is_an_internal_error_not_a_default,
 );
 
 /// A school with `n` purchases (seq 1..=n, dated 2019-03-01 + seq days, 2 kg of rice at
@@ -227,4 +228,24 @@ fn purchase_id(app: &TestApp, school: &str, seq: i64) -> String {
     let mut conn = app.state.db.get().unwrap();
     let chain = purchase_repo::chain_of(&mut conn, school).unwrap();
     chain.into_iter().find(|(p, _)| p.seq == seq).unwrap().0.id
+}
+
+/// A stored vocabulary value the server does not know is corruption: reading it answers
+/// a 500 (cause logged), never a plausible default (it used to read as a declared
+/// poor-household tag).
+async fn an_unknown_stored_tag_or_status_is_an_internal_error_not_a_default(db: TestDb) {
+    let app = TestApp::new(db).await;
+    let supplier = app.supplier("520102", "household").await;
+    let tag = app.tag(&supplier, "poor_household", "2019-01-01", None, false).await;
+    let path = format!("/api/v1/suppliers/{supplier}");
+    app.get(&path, &app.admin()).await.expect(200);
+    for (column, value) in [("status", "archived"), ("tag", "poor-household")] {
+        app.tamper(&format!("UPDATE supplier_tags SET {column} = '{value}' WHERE id = '{tag}'"));
+        let r = app.get(&path, &app.admin()).await;
+        assert_eq!(r.problem(500)["type"], "urn:canteen-ledger:problem:internal", "{column}: {}", r.text);
+        assert!(!r.text.contains(value), "{column}: {}", r.text);
+        let restore = if column == "status" { "declared" } else { "poor_household" };
+        app.tamper(&format!("UPDATE supplier_tags SET {column} = '{restore}' WHERE id = '{tag}'"));
+        app.get(&path, &app.admin()).await.expect(200);
+    }
 }

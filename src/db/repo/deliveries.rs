@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use crate::db::DbConn;
 use crate::db::schema::{counties, deliveries, schools};
+use crate::domain::catalog::DeliveryStatus;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = deliveries)]
@@ -16,8 +17,7 @@ pub struct DeliveryRow {
     pub delivery_date: NaiveDate,
     pub reference: String,
     pub total_fen: i64,
-    /// `pending`, `confirmed` or `disputed`.
-    pub status: String,
+    pub status: DeliveryStatus,
     pub purchase_id: Option<String>,
     pub dispute_reason: Option<String>,
     pub idem_key: String,
@@ -38,7 +38,7 @@ pub struct DeliveryFilter {
     pub school_id: Option<String>,
     pub county_code: Option<String>,
     pub prefecture_code: Option<String>,
-    pub status: Option<String>,
+    pub status: Option<DeliveryStatus>,
     pub after_id: Option<String>,
     pub limit: i64,
 }
@@ -69,7 +69,7 @@ pub fn of_purchase(conn: &mut DbConn, purchase_id: &str) -> QueryResult<Option<D
 pub fn resolve(
     conn: &mut DbConn,
     id: &str,
-    status: &str,
+    status: DeliveryStatus,
     purchase_id: Option<&str>,
     reason: Option<&str>,
     by: &str,
@@ -103,7 +103,7 @@ pub fn list(conn: &mut DbConn, f: &DeliveryFilter) -> QueryResult<Vec<DeliveryRo
         q = q.filter(deliveries::school_id.eq_any(schools::table.filter(schools::county_code.eq_any(counties_of)).select(schools::id)));
     }
     if let Some(s) = &f.status {
-        q = q.filter(deliveries::status.eq(s.clone()));
+        q = q.filter(deliveries::status.eq(*s));
     }
     if let Some(after) = &f.after_id {
         q = q.filter(deliveries::id.gt(after.clone()));

@@ -9,6 +9,7 @@ use diesel::prelude::*;
 use super::bulk::{CHUNK, insert_many};
 use crate::db::DbConn;
 use crate::db::schema::{payments, purchase_confirmations, purchase_lines, purchase_qualifications, purchases, suppliers};
+use crate::domain::catalog::{Category, ConfirmationState, ConfirmationVia, EntryKind, QualificationClass, Tag, Unit};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = purchases)]
@@ -20,7 +21,7 @@ pub struct PurchaseRow {
     pub supplier_id: String,
     pub purchase_date: NaiveDate,
     pub invoice_no: Option<String>,
-    pub kind: String,
+    pub kind: EntryKind,
     pub voids_id: Option<String>,
     pub void_reason: Option<String>,
     pub total_fen: i64,
@@ -43,10 +44,10 @@ pub struct PurchaseRow {
 pub struct LineRow {
     pub purchase_id: String,
     pub line_no: i32,
-    pub category: String,
+    pub category: Category,
     pub description: String,
     pub quantity_milli: i64,
-    pub unit: String,
+    pub unit: Unit,
     pub unit_price_e4: i64,
     pub amount_fen: i64,
     pub mass_mg: Option<i64>,
@@ -57,8 +58,8 @@ pub struct LineRow {
 #[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
 pub struct QualificationRow {
     pub purchase_id: String,
-    pub class: String,
-    pub tag: Option<String>,
+    pub class: QualificationClass,
+    pub tag: Option<Tag>,
     pub policy_version: String,
     pub evaluated_at: NaiveDateTime,
 }
@@ -232,7 +233,7 @@ pub fn qualifications_of_school(conn: &mut DbConn, school_id: &str) -> QueryResu
 }
 
 /// `(purchase id, supplier id, purchase date, class, tag)`.
-pub type QualificationFact = (String, String, NaiveDate, String, Option<String>);
+pub type QualificationFact = (String, String, NaiveDate, QualificationClass, Option<Tag>);
 
 /// `(purchase id, supplier id, purchase date, current class, current tag)` of every ledger entry
 /// (entries and voids) from these suppliers, for re-evaluation.
@@ -268,10 +269,9 @@ pub fn set_qualification(conn: &mut DbConn, q: &QualificationRow) -> QueryResult
 #[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
 pub struct ConfirmationRow {
     pub purchase_id: String,
-    /// `confirmed` or `disputed`.
-    pub state: String,
+    pub state: ConfirmationState,
     /// `delivery` (the canteen confirmed the supplier's delivery) or `supplier`.
-    pub via: String,
+    pub via: ConfirmationVia,
     pub delivery_id: Option<String>,
     pub reason: Option<String>,
     pub decided_by: String,
@@ -284,7 +284,7 @@ pub fn confirmation_of(conn: &mut DbConn, purchase_id: &str) -> QueryResult<Opti
 
 /// Whether both parties confirmed the purchase `purchase_id`.
 pub fn is_confirmed(conn: &mut DbConn, purchase_id: &str) -> QueryResult<bool> {
-    Ok(confirmation_of(conn, purchase_id)?.is_some_and(|c| c.state == "confirmed"))
+    Ok(confirmation_of(conn, purchase_id)?.is_some_and(|c| c.state == ConfirmationState::Confirmed))
 }
 
 pub fn insert_confirmation(conn: &mut DbConn, row: &ConfirmationRow) -> QueryResult<()> {
@@ -342,7 +342,7 @@ pub fn active_entries(
     let voids = diesel::alias!(purchases as voids);
     purchases::table
         .filter(purchases::school_id.eq(school_id))
-        .filter(purchases::kind.eq("entry"))
+        .filter(purchases::kind.eq(EntryKind::Entry))
         .filter(purchases::supplier_id.eq_any(supplier_ids))
         .filter(purchases::purchase_date.between(from, to))
         .filter(diesel::dsl::not(diesel::dsl::exists(

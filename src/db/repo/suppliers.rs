@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use crate::db::DbConn;
 use crate::db::schema::{supplier_tags, suppliers};
+use crate::domain::catalog::{SupplierKind, Tag, TagStatus};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = suppliers)]
@@ -12,7 +13,7 @@ use crate::db::schema::{supplier_tags, suppliers};
 pub struct SupplierRow {
     pub id: String,
     pub name: String,
-    pub kind: String,
+    pub kind: SupplierKind,
     pub origin_county_code: String,
     pub registration_ref: String,
     pub created_by: String,
@@ -27,8 +28,8 @@ pub struct SupplierRow {
 pub struct TagRow {
     pub id: String,
     pub supplier_id: String,
-    pub tag: String,
-    pub status: String,
+    pub tag: Tag,
+    pub status: TagStatus,
     pub valid_from: NaiveDate,
     pub valid_to: Option<NaiveDate>,
     pub evidence: String,
@@ -43,7 +44,7 @@ pub struct TagRow {
 #[derive(Debug, Clone, Default)]
 pub struct SupplierFilter {
     pub origin_county_code: Option<String>,
-    pub kind: Option<String>,
+    pub kind: Option<SupplierKind>,
     pub after_id: Option<String>,
     pub limit: i64,
 }
@@ -67,7 +68,7 @@ pub fn list(conn: &mut DbConn, f: &SupplierFilter) -> QueryResult<Vec<SupplierRo
         q = q.filter(suppliers::origin_county_code.eq(c.clone()));
     }
     if let Some(k) = &f.kind {
-        q = q.filter(suppliers::kind.eq(k.clone()));
+        q = q.filter(suppliers::kind.eq(*k));
     }
     if let Some(after) = &f.after_id {
         q = q.filter(suppliers::id.gt(after.clone()));

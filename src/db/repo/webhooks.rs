@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use crate::db::DbConn;
 use crate::db::schema::{webhook_deliveries, webhook_events, webhook_subscriptions};
+use crate::domain::catalog::WebhookDeliveryStatus;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = webhook_subscriptions)]
@@ -38,7 +39,7 @@ pub struct DeliveryRow {
     pub id: String,
     pub event_id: String,
     pub subscription_id: String,
-    pub status: String,
+    pub status: WebhookDeliveryStatus,
     pub attempts: i32,
     pub next_attempt_at: Option<NaiveDateTime>,
     pub last_attempt_at: Option<NaiveDateTime>,
@@ -52,7 +53,7 @@ pub struct DeliveryRow {
 #[derive(Debug, Clone, AsChangeset)]
 #[diesel(table_name = webhook_deliveries, treat_none_as_null = true)]
 pub struct AttemptChangeset {
-    pub status: String,
+    pub status: WebhookDeliveryStatus,
     pub attempts: i32,
     pub next_attempt_at: Option<NaiveDateTime>,
     pub last_attempt_at: Option<NaiveDateTime>,
@@ -136,7 +137,7 @@ pub fn list_deliveries(
 /// Pending deliveries due at `now`, most overdue first: `(id, next_attempt_at)`.
 pub fn due(conn: &mut DbConn, now: NaiveDateTime, limit: i64) -> QueryResult<Vec<(String, Option<NaiveDateTime>)>> {
     webhook_deliveries::table
-        .filter(webhook_deliveries::status.eq("pending"))
+        .filter(webhook_deliveries::status.eq(WebhookDeliveryStatus::Pending))
         .filter(webhook_deliveries::next_attempt_at.le(now))
         .order((webhook_deliveries::next_attempt_at, webhook_deliveries::id))
         .select((webhook_deliveries::id, webhook_deliveries::next_attempt_at))
@@ -150,7 +151,7 @@ pub fn claim(conn: &mut DbConn, id: &str, seen: NaiveDateTime, until: NaiveDateT
     diesel::update(
         webhook_deliveries::table
             .find(id)
-            .filter(webhook_deliveries::status.eq("pending"))
+            .filter(webhook_deliveries::status.eq(WebhookDeliveryStatus::Pending))
             .filter(webhook_deliveries::next_attempt_at.eq(seen)),
     )
     .set(webhook_deliveries::next_attempt_at.eq(Some(until)))
@@ -171,7 +172,7 @@ pub fn find_for_send(conn: &mut DbConn, id: &str) -> QueryResult<Option<(Deliver
 
 /// Records an attempt on a still-pending delivery; false if it is gone or settled.
 pub fn record_attempt(conn: &mut DbConn, id: &str, change: &AttemptChangeset) -> QueryResult<bool> {
-    diesel::update(webhook_deliveries::table.find(id).filter(webhook_deliveries::status.eq("pending")))
+    diesel::update(webhook_deliveries::table.find(id).filter(webhook_deliveries::status.eq(WebhookDeliveryStatus::Pending)))
         .set(change)
         .execute(conn)
         .map(|n| n == 1)
