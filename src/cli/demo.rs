@@ -36,12 +36,29 @@ pub fn fill(conn: &mut DbConn) -> Result<String, ApiError> {
     }
     let mut rng = StdRng::seed_from_u64(2019);
     let admin = actor(Role::Admin);
+    let school_ids = add_schools(conn, &admin, &mut rng)?;
+    let supplier_ids = add_suppliers(conn, &admin)?;
+    let recorded = add_purchases(conn, &mut rng, &school_ids, &supplier_ids)?;
+    void_one(conn)?;
+    let (county_pw, province_pw) = add_accounts(conn)?;
+    Ok(format!(
+        "Demo loaded: {} schools in {} counties, {} suppliers, {recorded} purchases (2019 spring semester), one void.\n\
+         Log in (POST /api/v1/auth/token) as (passwords shown once):\n  demo-province / {province_pw}   (province)\n  demo-county   / {county_pw}   (county 520102, 南明区)\n\
+         Then try GET /api/v1/reports/shares?scope=province&period=2019-spring&group_by=county",
+        school_ids.len(),
+        COUNTIES.len(),
+        supplier_ids.len()
+    ))
+}
+
+/// The demo's schools, registered by the administrator; their ids.
+fn add_schools(conn: &mut DbConn, admin: &Caller, rng: &mut StdRng) -> Result<Vec<String>, ApiError> {
     let mut school_ids = Vec::new();
     for (county, n) in COUNTIES {
         for i in 1..=*n {
             let s = school_service::create(
                 conn,
-                &admin,
+                admin,
                 school_service::NewSchool {
                     county_code: (*county).into(),
                     name: format!("{county} 第{i}中心学校"),
@@ -53,6 +70,11 @@ pub fn fill(conn: &mut DbConn) -> Result<String, ApiError> {
             school_ids.push(s.school.id);
         }
     }
+    Ok(school_ids)
+}
+
+/// The demo's suppliers with their tags (verified or only declared); their ids.
+fn add_suppliers(conn: &mut DbConn, admin: &Caller) -> Result<Vec<String>, ApiError> {
     // Suppliers: (name, kind, origin county, tag and its status)
     type Spec<'a> = (&'a str, SupplierKind, &'a str, Option<(Tag, TagStatus)>);
     let specs: &[Spec<'_>] = &[
@@ -69,7 +91,7 @@ pub fn fill(conn: &mut DbConn) -> Result<String, ApiError> {
     for (i, (name, kind, county, tag)) in specs.iter().enumerate() {
         let s = supplier_service::create(
             conn,
-            &admin,
+            admin,
             supplier_service::NewSupplier {
                 name: (*name).into(),
                 kind: *kind,
@@ -81,7 +103,7 @@ pub fn fill(conn: &mut DbConn) -> Result<String, ApiError> {
         if let Some((tag, status)) = tag {
             let t = supplier_service::declare_tag(
                 conn,
-                &admin,
+                admin,
                 &s.supplier.id,
                 supplier_service::NewTag {
                     tag: *tag,
@@ -91,11 +113,17 @@ pub fn fill(conn: &mut DbConn) -> Result<String, ApiError> {
                 },
             )?;
             if *status == TagStatus::Verified {
-                supplier_service::review_tag(conn, &admin, &s.supplier.id, &t.id, TagStatus::Verified, Some("demo".into()))?;
+                supplier_service::review_tag(conn, admin, &s.supplier.id, &t.id, TagStatus::Verified, Some("demo".into()))?;
             }
         }
         supplier_ids.push(s.supplier.id);
     }
+    Ok(supplier_ids)
+}
+
+/// A spring semester of purchases: every school but the last (which stays silent) buys
+/// on about half of the days; returns how many were recorded.
+fn add_purchases(conn: &mut DbConn, rng: &mut StdRng, school_ids: &[String], supplier_ids: &[String]) -> Result<usize, ApiError> {
     let goods: &[(Category, &str, Unit, &str)] = &[
         (Category::Vegetables, "大白菜", Unit::Jin, "1.20"),
         (Category::Vegetables, "土豆", Unit::Kg, "2.60"),
@@ -108,7 +136,7 @@ pub fn fill(conn: &mut DbConn) -> Result<String, ApiError> {
     ];
     let mut recorded = 0;
     let (start, end) = (date(2019, 3, 1), date(2019, 6, 30));
-    for school in &school_ids {
+    for school in school_ids {
         // One school in the demo stays silent, so the report shows what silence looks like.
         if school == school_ids.last().unwrap_or(school) {
             continue;
@@ -145,7 +173,11 @@ pub fn fill(conn: &mut DbConn) -> Result<String, ApiError> {
             day = day.checked_add_days(Days::new(1)).unwrap_or(end.succ_opt().unwrap_or(end));
         }
     }
-    // Void one purchase so the demo shows reversals.
+    Ok(recorded)
+}
+
+/// Voids one purchase, so the demo shows a reversal.
+fn void_one(conn: &mut DbConn) -> Result<(), ApiError> {
     if let Some(first) = purchase_repo::list(conn, &purchase_repo::PurchaseFilter { limit: 1, ..Default::default() })?.first() {
         canteen_ledger::service::purchases::void(
             conn,
@@ -156,17 +188,15 @@ pub fn fill(conn: &mut DbConn) -> Result<String, ApiError> {
             |_| Ok("{}".into()),
         )?;
     }
-    // Random passwords, printed once: a demo database must not carry known credentials.
+    Ok(())
+}
+
+/// A county and a province account with random passwords, printed once: a demo database
+/// must not carry known credentials.
+fn add_accounts(conn: &mut DbConn) -> Result<(String, String), ApiError> {
     let county_pw = canteen_ledger::auth::password::generate(16);
     let province_pw = canteen_ledger::auth::password::generate(16);
     accounts::add_user(conn, "demo", "demo-county", &canteen_ledger::auth::password::hash(&county_pw)?, &Role::County("520102".into()))?;
     accounts::add_user(conn, "demo", "demo-province", &canteen_ledger::auth::password::hash(&province_pw)?, &Role::Province)?;
-    Ok(format!(
-        "Demo loaded: {} schools in {} counties, {} suppliers, {recorded} purchases (2019 spring semester), one void.\n\
-         Log in (POST /api/v1/auth/token) as (passwords shown once):\n  demo-province / {province_pw}   (province)\n  demo-county   / {county_pw}   (county 520102, 南明区)\n\
-         Then try GET /api/v1/reports/shares?scope=province&period=2019-spring&group_by=county",
-        school_ids.len(),
-        COUNTIES.len(),
-        supplier_ids.len()
-    ))
+    Ok((county_pw, province_pw))
 }

@@ -121,16 +121,7 @@ pub fn load_guizhou(conn: &mut DbConn) -> anyhow::Result<LoadReport> {
                 }
             }
         }
-        for l in &lines {
-            let row = ReportingLineRow {
-                county_code: l.county_code.clone(),
-                reports_to: l.reports_to.clone(),
-                source: l.source.clone(),
-                updated_by: "system".into(),
-                updated_at: super::now(),
-            };
-            report.reporting_lines_added += usize::from(reporting::insert_if_absent(conn, &row)?);
-        }
+        report.reporting_lines_added = load_reporting_lines(conn, &lines)?;
         for year in [2019, 2020] {
             if targets::find(conn, year)?.is_none() {
                 targets::upsert(conn, &TargetRow { year, numerator: 1, denominator: 2, set_by: "system".into(), set_at: super::now() })?;
@@ -138,6 +129,23 @@ pub fn load_guizhou(conn: &mut DbConn) -> anyhow::Result<LoadReport> {
         }
         Ok(report)
     })
+}
+
+/// Records the shipped reporting lines of counties that have none yet (an administrator's
+/// line is never overwritten); returns how many were recorded.
+fn load_reporting_lines(conn: &mut DbConn, lines: &[ReportingLineCsv]) -> anyhow::Result<usize> {
+    let mut added = 0;
+    for l in lines {
+        let row = ReportingLineRow {
+            county_code: l.county_code.clone(),
+            reports_to: l.reports_to.clone(),
+            source: l.source.clone(),
+            updated_by: "system".into(),
+            updated_at: super::now(),
+        };
+        added += usize::from(reporting::insert_if_absent(conn, &row)?);
+    }
+    Ok(added)
 }
 
 /// A designation interval as requested.
