@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::domain::DomainError;
+pub use crate::domain::code::{Code, ProblemType};
 
 /// Prefix of every problem `type` URI; the suffix is the variant's stable slug.
 pub const PROBLEM_TYPE_PREFIX: &str = "urn:canteen-ledger:problem:";
@@ -15,7 +16,12 @@ pub const PROBLEM_TYPE_PREFIX: &str = "urn:canteen-ledger:problem:";
 /// An RFC 9457 problem document.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Problem {
-    /// Stable URI naming the problem type, e.g. `urn:canteen-ledger:problem:validation`.
+    /// Stable URI naming the problem type: `urn:canteen-ledger:problem:` and one of the slugs
+    /// `already-decided`, `already-resolved`, `already-voided`, `amounts-differ`, `bad-request`, `conflict`,
+    /// `forbidden`, `has-payments`, `idempotency-key-reused`, `internal`, `method-not-allowed`,
+    /// `not-an-entry`, `not-empty`, `not-found`, `not-voidable`, `payload-too-large`, `tag-state`,
+    /// `too-many-requests`, `unauthorized`, `unavailable`, `username-taken`, `validation`, `voided` (see the
+    /// README's error-code catalogue).
     #[serde(rename = "type")]
     pub kind: String,
     /// Short, human-readable summary of the problem type.
@@ -35,15 +41,15 @@ pub struct Problem {
 pub struct FieldError {
     /// Path of the field, e.g. `lines[0].unit_price` or the header `Idempotency-Key`.
     pub field: String,
-    /// Stable snake_case code clients can switch on.
-    pub code: String,
+    /// Stable snake_case code clients can switch on (the catalogue is in the README).
+    pub code: Code,
     /// Human-readable explanation.
     pub message: String,
 }
 
 impl FieldError {
-    pub fn new(field: impl Into<String>, code: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { field: field.into(), code: code.into(), message: message.into() }
+    pub fn new(field: impl Into<String>, code: Code, message: impl Into<String>) -> Self {
+        Self { field: field.into(), code, message: message.into() }
     }
 
     /// A domain rule broken by `field`.
@@ -68,7 +74,7 @@ pub enum ApiError {
     #[error("{0} not found")]
     NotFound(&'static str),
     #[error("{detail}")]
-    Conflict { slug: &'static str, detail: String, errors: Vec<FieldError> },
+    Conflict { slug: ProblemType, detail: String, errors: Vec<FieldError> },
     #[error("the request body is larger than {0} bytes")]
     PayloadTooLarge(usize),
     #[error("the database is busy; retry shortly")]
@@ -82,7 +88,7 @@ pub enum ApiError {
 
 impl ApiError {
     /// A 422 with one offending field.
-    pub fn field(field: impl Into<String>, code: &str, message: impl Into<String>) -> Self {
+    pub fn field(field: impl Into<String>, code: Code, message: impl Into<String>) -> Self {
         Self::Validation(vec![FieldError::new(field, code, message)])
     }
 
@@ -91,23 +97,23 @@ impl ApiError {
         Self::Validation(vec![FieldError::domain(field, err)])
     }
 
-    pub fn conflict(slug: &'static str, detail: impl Into<String>) -> Self {
+    pub fn conflict(slug: ProblemType, detail: impl Into<String>) -> Self {
         Self::Conflict { slug, detail: detail.into(), errors: Vec::new() }
     }
 
     /// Stable kebab-case name of the problem type.
-    pub fn slug(&self) -> &'static str {
+    pub fn slug(&self) -> ProblemType {
         match self {
-            Self::BadRequest(_) | Self::Malformed(_) => "bad-request",
-            Self::Validation(_) => "validation",
-            Self::Unauthorized => "unauthorized",
-            Self::Forbidden(_) => "forbidden",
-            Self::NotFound(_) => "not-found",
-            Self::Conflict { slug, .. } => slug,
-            Self::PayloadTooLarge(_) => "payload-too-large",
-            Self::Unavailable => "unavailable",
-            Self::TooManyRequests(_) => "too-many-requests",
-            Self::Internal(_) => "internal",
+            Self::BadRequest(_) | Self::Malformed(_) => ProblemType::BadRequest,
+            Self::Validation(_) => ProblemType::Validation,
+            Self::Unauthorized => ProblemType::Unauthorized,
+            Self::Forbidden(_) => ProblemType::Forbidden,
+            Self::NotFound(_) => ProblemType::NotFound,
+            Self::Conflict { slug, .. } => *slug,
+            Self::PayloadTooLarge(_) => ProblemType::PayloadTooLarge,
+            Self::Unavailable => ProblemType::Unavailable,
+            Self::TooManyRequests(_) => ProblemType::TooManyRequests,
+            Self::Internal(_) => ProblemType::Internal,
         }
     }
 }
@@ -146,7 +152,7 @@ impl ApiError {
             Self::Validation(f) => f.clone(),
             Self::Malformed(f) => vec![f.clone()],
             Self::Conflict { errors, .. } => errors.clone(),
-            Self::PayloadTooLarge(max) => vec![FieldError::new("body", "too_large", format!("at most {max} bytes"))],
+            Self::PayloadTooLarge(max) => vec![FieldError::new("body", Code::TooLarge, format!("at most {max} bytes"))],
             _ => Vec::new(),
         };
         (detail, errors)
@@ -160,7 +166,7 @@ impl ApiError {
 }
 
 impl Problem {
-    pub fn new(status: StatusCode, slug: &str, detail: Option<String>, errors: Vec<FieldError>) -> Self {
+    pub fn new(status: StatusCode, slug: ProblemType, detail: Option<String>, errors: Vec<FieldError>) -> Self {
         Self {
             kind: format!("{PROBLEM_TYPE_PREFIX}{slug}"),
             title: status.canonical_reason().unwrap_or("Error").to_owned(),
@@ -172,7 +178,7 @@ impl Problem {
 }
 
 /// Builds a problem response; shared by `ApiError` and the fallback handlers.
-pub fn problem_response(status: StatusCode, slug: &str, detail: Option<String>, errors: Vec<FieldError>) -> HttpResponse {
+pub fn problem_response(status: StatusCode, slug: ProblemType, detail: Option<String>, errors: Vec<FieldError>) -> HttpResponse {
     let problem = Problem::new(status, slug, detail, errors);
     HttpResponse::build(status)
         .insert_header((header::CONTENT_TYPE, "application/problem+json"))
@@ -217,7 +223,7 @@ impl From<diesel::result::Error> for ApiError {
         match err {
             Error::NotFound => Self::NotFound("resource"),
             Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
-                Self::conflict("conflict", "a resource with the same identity already exists")
+                Self::conflict(ProblemType::Conflict, "a resource with the same identity already exists")
             }
             // SQLite reports a busy database as a plain error after busy_timeout.
             Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => Self::Unavailable,

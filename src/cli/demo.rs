@@ -14,7 +14,7 @@ use canteen_ledger::db::repo::{purchases as purchase_repo, schools as school_rep
 use canteen_ledger::domain::access::Caller;
 use canteen_ledger::domain::catalog::{Category, SupplierKind, Tag, TagStatus, Unit};
 use canteen_ledger::domain::purchase::{RawLine, draft};
-use canteen_ledger::error::ApiError;
+use canteen_ledger::error::{ApiError, ProblemType};
 use canteen_ledger::service::purchases::{IdempotentRequest, NewPurchase};
 use canteen_ledger::service::{accounts, schools as school_service, suppliers as supplier_service};
 
@@ -32,7 +32,7 @@ fn date(y: i32, m: u32, d: u32) -> NaiveDate {
 /// Fills an empty ledger; refuses a database that already has schools.
 pub fn fill(conn: &mut DbConn) -> Result<String, ApiError> {
     if school_repo::count(conn)? > 0 {
-        return Err(ApiError::conflict("not-empty", "the database already has schools; the demo fills only an empty one"));
+        return Err(ApiError::conflict(ProblemType::NotEmpty, "the database already has schools; the demo fills only an empty one"));
     }
     let mut rng = StdRng::seed_from_u64(2019);
     let admin = actor(Role::Admin);

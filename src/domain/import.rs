@@ -4,6 +4,7 @@
 //! formats (those are `http::imports`), nothing from the rest of the crate but `domain`.
 
 use super::catalog::{Category, Unit};
+use super::code::Code;
 
 /// Most data rows one file may hold.
 pub const MAX_ROWS: usize = 20_000;
@@ -134,14 +135,14 @@ pub struct CellError {
     pub row: u32,
     pub column: Option<Column>,
     /// Stable snake_case code.
-    pub code: String,
+    pub code: Code,
     /// Chinese and English, `中文 / English`.
     pub message: String,
 }
 
 impl CellError {
-    pub fn new(row: u32, column: Option<Column>, code: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { row, column, code: code.into(), message: message.into() }
+    pub fn new(row: u32, column: Option<Column>, code: Code, message: impl Into<String>) -> Self {
+        Self { row, column, code, message: message.into() }
     }
 
     /// `row 5, column 单价 / unit_price`, or `row 5` for a whole row.

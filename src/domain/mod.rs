@@ -7,6 +7,7 @@
 pub mod access;
 pub mod account;
 pub mod catalog;
+pub mod code;
 pub mod division;
 pub mod figures;
 pub mod import;
@@ -24,6 +25,8 @@ pub mod throttle;
 pub mod webhook;
 
 use rust_decimal::Decimal;
+
+use code::Code;
 
 /// A broken domain rule. `code()` is the stable `FieldError.code` clients switch on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -71,28 +74,28 @@ pub enum DomainError {
 }
 
 impl DomainError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         match self {
-            Self::NegativeAmount => "negative_amount",
-            Self::TooPrecise { .. } => "too_precise",
-            Self::Overflow => "too_large",
-            Self::NonPositiveQuantity => "non_positive_quantity",
-            Self::AmountMismatch { .. } => "amount_mismatch",
-            Self::BadPeriod(_) => "bad_period",
-            Self::InvertedRange => "inverted_range",
-            Self::TooManyPeriods { .. } => "too_many_periods",
-            Self::BadTarget => "bad_target",
-            Self::DateInFuture => "date_in_future",
-            Self::DateTooEarly => "date_too_early",
-            Self::NoLines => "no_lines",
-            Self::TooManyLines { .. } => "too_many_lines",
-            Self::Blank => "blank",
-            Self::InvertedValidity => "inverted_validity",
-            Self::BadUrl(_) => "bad_url",
-            Self::NonPublicAddress(_) => "non_public_address",
-            Self::BadEvents(_) => "bad_events",
-            Self::ZeroAmount => "zero_amount",
-            Self::ControlCharacter => "control_character",
+            Self::NegativeAmount => Code::NegativeAmount,
+            Self::TooPrecise { .. } => Code::TooPrecise,
+            Self::Overflow => Code::TooLarge,
+            Self::NonPositiveQuantity => Code::NonPositiveQuantity,
+            Self::AmountMismatch { .. } => Code::AmountMismatch,
+            Self::BadPeriod(_) => Code::BadPeriod,
+            Self::InvertedRange => Code::InvertedRange,
+            Self::TooManyPeriods { .. } => Code::TooManyPeriods,
+            Self::BadTarget => Code::BadTarget,
+            Self::DateInFuture => Code::DateInFuture,
+            Self::DateTooEarly => Code::DateTooEarly,
+            Self::NoLines => Code::NoLines,
+            Self::TooManyLines { .. } => Code::TooManyLines,
+            Self::Blank => Code::Blank,
+            Self::InvertedValidity => Code::InvertedValidity,
+            Self::BadUrl(_) => Code::BadUrl,
+            Self::NonPublicAddress(_) => Code::NonPublicAddress,
+            Self::BadEvents(_) => Code::BadEvents,
+            Self::ZeroAmount => Code::ZeroAmount,
+            Self::ControlCharacter => Code::ControlCharacter,
         }
     }
 }

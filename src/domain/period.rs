@@ -319,7 +319,7 @@ mod tests {
         let day = DateRange::new(date("2019-01-01"), date("2019-01-01")).unwrap();
         assert_eq!(day.check_period_count(PeriodKind::Day), Ok(()));
         let e = DomainError::TooManyPeriods { max: MAX_PERIODS };
-        assert_eq!((e.code(), e.to_string().as_str()), ("too_many_periods", "at most 240 periods; use a larger period_kind"));
+        assert_eq!((e.code().as_str(), e.to_string().as_str()), ("too_many_periods", "at most 240 periods; use a larger period_kind"));
     }
 
     #[test]

@@ -181,7 +181,7 @@ mod tests {
         let lines =
             [line("0", Unit::Kg, "1", None), line("1", Unit::Kg, "1.00001", Some("1.001")), line("3", Unit::Kg, "3.335", Some("10.05"))];
         let err = draft(date("2019-03-05"), date(TODAY), &lines).unwrap_err();
-        let fields: Vec<_> = err.iter().map(|(f, e)| (f.as_str(), e.code())).collect();
+        let fields: Vec<_> = err.iter().map(|(f, e)| (f.as_str(), e.code().as_str())).collect();
         assert_eq!(
             fields,
             [

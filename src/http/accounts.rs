@@ -8,6 +8,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::body::JsonBody;
 use crate::domain::account;
 use crate::domain::role::Role;
+use crate::error::Code;
 use crate::error::{ApiError, Problem};
 use crate::http::AppState;
 use crate::http::AuthUser;
@@ -181,7 +182,11 @@ pub struct UserResponse {
 
 fn parse_role(text: &str) -> Result<Role, ApiError> {
     Role::parse(text).ok_or_else(|| {
-        ApiError::field("role", "bad_role", "use admin, province, prefecture:CODE, county:CODE, canteen:SCHOOL_ID or supplier:SUPPLIER_ID")
+        ApiError::field(
+            "role",
+            Code::BadRole,
+            "use admin, province, prefecture:CODE, county:CODE, canteen:SCHOOL_ID or supplier:SUPPLIER_ID",
+        )
     })
 }
 
@@ -189,7 +194,7 @@ fn parse_role(text: &str) -> Result<Role, ApiError> {
 fn check_username(name: &str) -> Result<(), ApiError> {
     let allowed = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'@' | b'-');
     if !(3..=64).contains(&name.len()) || !name.bytes().all(allowed) {
-        return Err(ApiError::field("username", "bad_username", "3–64 characters of A–Z, a–z, 0–9, _, ., @ and -"));
+        return Err(ApiError::field("username", Code::BadUsername, "3–64 characters of A–Z, a–z, 0–9, _, ., @ and -"));
     }
     Ok(())
 }
@@ -218,7 +223,7 @@ pub async fn create_user(state: web::Data<AppState>, user: AuthUser, body: JsonB
     check_username(&req.username)?;
     let role = parse_role(&req.role)?;
     if !account::password_long_enough(&req.password) {
-        return Err(ApiError::field("password", "too_short", account::PASSWORD_TOO_SHORT));
+        return Err(ApiError::field("password", Code::TooShort, account::PASSWORD_TOO_SHORT));
     }
     let hash = state.hashes.hash(req.password).await?;
     let row = state.db.run(move |conn| accounts::add_user(conn, &user.actor(), &req.username, &hash, &role)).await?;
@@ -281,7 +286,7 @@ pub async fn mint_integration_token(
     super::dto::check_text("label", &req.label, 200)?;
     let days = req.days.unwrap_or(account::DEFAULT_TOKEN_DAYS);
     if !account::token_days_allowed(days) {
-        return Err(ApiError::field("days", "out_of_range", account::TOKEN_DAYS_OUT_OF_RANGE));
+        return Err(ApiError::field("days", Code::OutOfRange, account::TOKEN_DAYS_OUT_OF_RANGE));
     }
     let st = state.clone();
     let (token, row) = state

@@ -10,6 +10,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::body::{JsonBytes, MAX_BATCH_BODY, from_value, parse_slice};
 use super::clock::today_cst;
 use super::purchases::{CreatePurchaseRequest, PurchaseResponse, check_idempotency_key, parse_purchase, render_purchase};
+use crate::error::Code;
 use crate::error::{ApiError, Problem};
 use crate::http::AppState;
 use crate::http::AuthUser;
@@ -115,7 +116,7 @@ pub async fn create_batch(state: web::Data<AppState>, user: AuthUser, body: Json
     let BatchRequest { items } = parse_slice(&body.0)?;
     drop(body);
     if items.is_empty() || items.len() > MAX_BATCH_ITEMS {
-        return Err(ApiError::field("items", "bad_count", format!("send 1 to {MAX_BATCH_ITEMS} items")));
+        return Err(ApiError::field("items", Code::BadCount, format!("send 1 to {MAX_BATCH_ITEMS} items")));
     }
     let today = today_cst();
     let keys: Vec<String> = items.iter().map(|i| i.idempotency_key.clone()).collect();

@@ -11,6 +11,7 @@ use actix_web::{FromRequest, HttpRequest};
 use futures_util::StreamExt as _;
 use serde::de::DeserializeOwned;
 
+use crate::error::Code;
 use crate::error::{ApiError, FieldError};
 
 /// Largest request body accepted, in bytes (256 KiB).
@@ -93,7 +94,7 @@ fn read_body(
     let read = read_limited(req, payload, max);
     let json_type = move || match essence.as_deref() {
         Some(e) if e != "application/json" && !e.ends_with("+json") => {
-            Err(ApiError::field("Content-Type", "unsupported_media_type", "send application/json"))
+            Err(ApiError::field("Content-Type", Code::UnsupportedMediaType, "send application/json"))
         }
         _ => Ok(()),
     };
@@ -120,8 +121,8 @@ pub fn read_limited(req: &HttpRequest, payload: &mut Payload, max: usize) -> imp
         }
         let mut buf = Vec::new();
         while let Some(chunk) = payload.next().await {
-            let chunk =
-                chunk.map_err(|e| ApiError::Malformed(FieldError::new("body", "unreadable", format!("could not read the body: {e}"))))?;
+            let chunk = chunk
+                .map_err(|e| ApiError::Malformed(FieldError::new("body", Code::Unreadable, format!("could not read the body: {e}"))))?;
             if buf.len() + chunk.len() > max {
                 return Err(ApiError::PayloadTooLarge(max));
             }
@@ -139,7 +140,7 @@ fn parse<T: DeserializeOwned, const MAX: usize>(buf: &[u8]) -> Result<JsonBody<T
 }
 
 fn malformed(e: &serde_json::Error) -> ApiError {
-    ApiError::Malformed(FieldError::new("body", "malformed_json", format!("the body is not valid JSON: {e}")))
+    ApiError::Malformed(FieldError::new("body", Code::MalformedJson, format!("the body is not valid JSON: {e}")))
 }
 
 /// Parses a typed document straight from bytes, without building the document first
@@ -167,7 +168,7 @@ pub fn parse_slice<T: DeserializeOwned>(buf: &[u8]) -> Result<T, ApiError> {
 /// first (`domain::text`), so none reaches the database whatever the field.
 pub fn from_value<T: DeserializeOwned>(raw: &serde_json::Value) -> Result<T, ApiError> {
     if !raw.is_object() {
-        return Err(ApiError::field("body", "invalid_type", "the body must be a JSON object"));
+        return Err(ApiError::field("body", Code::InvalidType, "the body must be a JSON object"));
     }
     check_controls(raw)?;
     let integral;
@@ -269,19 +270,19 @@ pub fn field_error<E: std::fmt::Display>(e: &serde_path_to_error::Error<E>, root
     let join = |name: &str| if path == "." || path.is_empty() { name.to_owned() } else { format!("{path}.{name}") };
     let quoted = |prefix: &str| msg.strip_prefix(prefix).and_then(|r| r.split('`').next()).map(str::to_owned);
     if let Some(name) = quoted("missing field `") {
-        return FieldError::new(join(&name), "required", format!("{name} is required"));
+        return FieldError::new(join(&name), Code::Required, format!("{name} is required"));
     }
     if let Some(name) = quoted("unknown field `") {
         // The path already ends in the unknown key (it was read before it was refused).
         let field = if path == name || path.ends_with(&format!(".{name}")) { path.clone() } else { join(&name) };
-        return FieldError::new(field, "unknown_field", msg);
+        return FieldError::new(field, Code::UnknownField, msg);
     }
     let code = if msg.starts_with("invalid type") {
-        "invalid_type"
+        Code::InvalidType
     } else if msg.starts_with("unknown variant") {
-        "unknown_value"
+        Code::UnknownValue
     } else {
-        "invalid_value"
+        Code::InvalidValue
     };
     let field = if path == "." || path.is_empty() { root.to_owned() } else { path };
     FieldError::new(field, code, msg)

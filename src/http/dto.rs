@@ -10,6 +10,7 @@ use crate::domain::DomainError;
 use crate::domain::money::{self, AMOUNT_DIGITS, QUANTITY_DIGITS, UNIT_PRICE_DIGITS};
 use crate::domain::text::has_control;
 use crate::error::ApiError;
+use crate::error::Code;
 
 /// Integer fen as a yuan decimal with two places.
 pub fn yuan(fen: i64) -> Decimal {
@@ -24,7 +25,7 @@ pub fn kg(mg: i64) -> Decimal {
 /// A required free-text field: not blank, no control character, at most `max` characters.
 pub fn check_text(field: &str, value: &str, max: usize) -> Result<(), ApiError> {
     if value.trim().is_empty() {
-        return Err(ApiError::field(field, "blank", "must not be blank"));
+        return Err(ApiError::field(field, Code::Blank, "must not be blank"));
     }
     check_optional_text(field, Some(value), max)
 }
@@ -37,7 +38,7 @@ pub fn check_optional_text(field: &str, value: Option<&str>, max: usize) -> Resu
         return Err(ApiError::domain(field, &DomainError::ControlCharacter));
     }
     if value.chars().count() > max {
-        return Err(ApiError::field(field, "too_long", format!("at most {max} characters")));
+        return Err(ApiError::field(field, Code::TooLong, format!("at most {max} characters")));
     }
     Ok(())
 }

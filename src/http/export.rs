@@ -20,6 +20,7 @@ use utoipa::ToSchema;
 
 use super::reports::{NamedRef, ShareReport, ShareRow, SilentSchoolsReport, TargetResponse};
 use crate::error::ApiError;
+use crate::error::Code;
 
 /// Content type of CSV exports.
 pub const CSV_TYPE: &str = "text/csv; charset=utf-8";
@@ -53,7 +54,7 @@ impl ExportFormat {
             Some("json") => return Ok(Self::Json),
             Some("csv") => return Ok(Self::Csv),
             Some("xlsx") => return Ok(Self::Xlsx),
-            Some(_) => return Err(ApiError::field("format", "bad_format", "use json, csv or xlsx")),
+            Some(_) => return Err(ApiError::field("format", Code::BadFormat, "use json, csv or xlsx")),
             None => {}
         }
         let mut ranges: Vec<(&str, f32)> = accept

@@ -15,6 +15,7 @@ use actix_web::http::{Method, StatusCode, header};
 use actix_web::middleware::Next;
 use actix_web::{HttpRequest, HttpResponse};
 
+use crate::error::ProblemType;
 use crate::error::problem_response;
 
 /// Path templates and their methods, filled once the app (and its document) is built.
@@ -59,7 +60,7 @@ pub fn allowed_methods<'t>(table: &'t [(Vec<String>, Vec<String>)], path: &str) 
 fn method_not_allowed(method: &Method, allowed: &[String]) -> HttpResponse {
     let mut res = problem_response(
         StatusCode::METHOD_NOT_ALLOWED,
-        "method-not-allowed",
+        ProblemType::MethodNotAllowed,
         Some(format!("{method} is not allowed here; allowed: {}", allowed.join(", "))),
         vec![],
     );
@@ -89,6 +90,6 @@ pub async fn reject_unlisted_methods(
 pub async fn not_routed(req: HttpRequest, table: actix_web::web::Data<RouteTable>) -> HttpResponse {
     match table.get().and_then(|t| allowed_methods(t, req.path())) {
         Some(allowed) if !allowed.iter().any(|m| m == req.method().as_str()) => method_not_allowed(req.method(), allowed),
-        _ => problem_response(StatusCode::NOT_FOUND, "not-found", Some(format!("no route for {}", req.path())), vec![]),
+        _ => problem_response(StatusCode::NOT_FOUND, ProblemType::NotFound, Some(format!("no route for {}", req.path())), vec![]),
     }
 }

@@ -39,6 +39,7 @@ pub use state::AppState;
 
 use crate::domain::DomainError;
 use crate::domain::text::has_control;
+use crate::error::Code;
 use crate::error::{ApiError, FieldError};
 
 /// Largest page a list returns.
@@ -76,11 +77,13 @@ impl PageQuery {
     pub fn decode(&self) -> Result<(Option<String>, i64), ApiError> {
         let limit = self.limit.unwrap_or(DEFAULT_LIMIT);
         if !(1..=MAX_LIMIT).contains(&limit) {
-            return Err(ApiError::field("limit", "out_of_range", format!("limit must be between 1 and {MAX_LIMIT}")));
+            return Err(ApiError::field("limit", Code::OutOfRange, format!("limit must be between 1 and {MAX_LIMIT}")));
         }
         let after = match &self.cursor {
             None => None,
-            Some(c) => Some(decode_cursor(c).ok_or_else(|| ApiError::field("cursor", "bad_cursor", "cursor is not one this API issued"))?),
+            Some(c) => {
+                Some(decode_cursor(c).ok_or_else(|| ApiError::field("cursor", Code::BadCursor, "cursor is not one this API issued"))?)
+            }
         };
         Ok((after, limit + 1))
     }
@@ -131,7 +134,7 @@ impl<T: DeserializeOwned> FromRequest for Query<T> {
 /// is never read as "no filter".
 pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
     let pairs = web::Query::<Vec<(String, String)>>::from_query(query)
-        .map_err(|e| ApiError::field("query", "invalid_query", e.to_string()))?
+        .map_err(|e| ApiError::field("query", Code::InvalidQuery, e.to_string()))?
         .into_inner();
     let mut errors = Vec::new();
     for (key, value) in &pairs {
@@ -140,7 +143,7 @@ pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
         } else if has_control(value) {
             errors.push(FieldError::domain(key.clone(), &DomainError::ControlCharacter));
         } else if value.is_empty() {
-            errors.push(FieldError::new(key.clone(), "empty", format!("{key} must not be empty: leave the parameter out instead")));
+            errors.push(FieldError::new(key.clone(), Code::Empty, format!("{key} must not be empty: leave the parameter out instead")));
         }
     }
     if !errors.is_empty() {
@@ -213,7 +216,7 @@ impl<'de> Deserializer<'de> for QueryValue {
 /// Query-string errors as problem+json (actix's default is text/plain).
 pub fn query_config() -> web::QueryConfig {
     web::QueryConfig::default().error_handler(|err, _req: &HttpRequest| {
-        ApiError::Validation(vec![crate::error::FieldError::new("query", "invalid_query", err.to_string())]).into()
+        ApiError::Validation(vec![crate::error::FieldError::new("query", Code::InvalidQuery, err.to_string())]).into()
     })
 }
 

@@ -19,6 +19,7 @@ use crate::domain::period::DateRange;
 use crate::domain::purchase::{self, RawLine};
 use crate::domain::settlement;
 pub use crate::domain::settlement::PaymentState;
+use crate::error::Code;
 use crate::error::{ApiError, FieldError, Problem};
 use crate::http::AppState;
 use crate::http::AuthUser;
@@ -295,7 +296,7 @@ pub fn render_purchase(f: &FullPurchase) -> Result<String, ApiError> {
 
 /// Reads and checks the `Idempotency-Key` header.
 pub fn idempotency_key(req: &HttpRequest) -> Result<String, ApiError> {
-    let missing = || ApiError::field(IDEMPOTENCY_KEY, "required", "send a client-generated UUID or ULID in the Idempotency-Key header");
+    let missing = || ApiError::field(IDEMPOTENCY_KEY, Code::Required, "send a client-generated UUID or ULID in the Idempotency-Key header");
     let key = req.headers().get(IDEMPOTENCY_KEY).ok_or_else(missing)?.to_str().map_err(|_| missing())?.trim();
     check_key(IDEMPOTENCY_KEY, key)?;
     Ok(key.to_owned())
@@ -313,13 +314,13 @@ pub fn check_idempotency_key(key: &str) -> Result<(), ApiError> {
 
 fn check_key(field: &str, key: &str) -> Result<(), ApiError> {
     if !(8..=128).contains(&key.len()) || !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
-        return Err(ApiError::field(field, "bad_key", "8–128 characters of A–Z, a–z, 0–9, - and _"));
+        return Err(ApiError::field(field, Code::BadKey, "8–128 characters of A–Z, a–z, 0–9, - and _"));
     }
     Ok(())
 }
 
 fn check_text(field: &str, value: &str, max: usize) -> Option<FieldError> {
-    (value.chars().count() > max).then(|| FieldError::new(field, "too_long", format!("at most {max} characters")))
+    (value.chars().count() > max).then(|| FieldError::new(field, Code::TooLong, format!("at most {max} characters")))
 }
 
 /// Parses a request into a validated purchase, reporting every bad field at once.
@@ -341,7 +342,7 @@ pub fn parse_purchase(r: CreatePurchaseRequest, today: NaiveDate) -> Result<NewP
     errors.extend(r.invoice_no.as_deref().and_then(|n| check_text("invoice_no", n, 64)));
     for (field, id) in [("school_id", &r.school_id), ("supplier_id", &r.supplier_id)] {
         if id.is_empty() || id.chars().count() > 64 {
-            errors.push(FieldError::new(field, "bad_id", "an id of 1 to 64 characters"));
+            errors.push(FieldError::new(field, Code::BadId, "an id of 1 to 64 characters"));
         }
     }
     let draft = purchase::draft(r.purchase_date, today, &raw);

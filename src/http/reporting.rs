@@ -9,6 +9,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::body::JsonBody;
 use crate::domain::reporting::{Calendar, Deadline, Line, ReportsTo};
+use crate::error::Code;
 use crate::error::{ApiError, Problem};
 use crate::http::AppState;
 use crate::http::AuthUser;
@@ -92,7 +93,7 @@ impl From<Deadline> for DeadlineResponse {
 pub async fn reporting_calendar(_user: AuthUser, q: super::Query<CalendarQuery>) -> Result<HttpResponse, ApiError> {
     let year = q.0.year.unwrap_or_else(|| super::clock::today_cst().year());
     if !(2000..=2100).contains(&year) {
-        return Err(ApiError::field("year", "out_of_range", "year must be between 2000 and 2100"));
+        return Err(ApiError::field("year", Code::OutOfRange, "year must be between 2000 and 2100"));
     }
     let calendar = Calendar::by_policy(POLICY.version)
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("policy {} has no reporting calendar", POLICY.version)))?;

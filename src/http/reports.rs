@@ -13,6 +13,7 @@ use super::export::{self, CsvFile, ExportFormat, XlsxFile};
 use crate::db::repo::reports::ScopeFilter;
 use crate::domain::period::{DateRange, PeriodKind, parse_period};
 use crate::domain::shares::{Target, ratio_4dp};
+use crate::error::Code;
 use crate::error::{ApiError, Problem};
 use crate::http::AppState;
 use crate::http::AuthUser;
@@ -263,7 +264,7 @@ impl From<(Report, Vec<String>)> for ShareReport {
 
 /// Parses `scope`.
 pub fn parse_scope(text: &str) -> Result<ScopeFilter, ApiError> {
-    let bad = || ApiError::field("scope", "bad_scope", "use province, prefecture:CODE, county:CODE or school:ID");
+    let bad = || ApiError::field("scope", Code::BadScope, "use province, prefecture:CODE, county:CODE or school:ID");
     match text.split_once(':') {
         None if text == "province" => Ok(ScopeFilter::Province),
         Some(("prefecture", c)) if crate::domain::role::is_division_code(c) => Ok(ScopeFilter::Prefecture(c.into())),
@@ -278,8 +279,8 @@ pub fn parse_range(from: Option<NaiveDate>, to: Option<NaiveDate>, period: Optio
     match (from, to, period) {
         (None, None, Some(p)) => parse_period(p).map_err(|e| ApiError::domain("period", &e)),
         (Some(f), Some(t), None) => DateRange::new(f, t).map_err(|e| ApiError::domain("from", &e)),
-        (_, _, Some(_)) => Err(ApiError::field("period", "conflicting_period", "give either `period` or `from` and `to`, not both")),
-        _ => Err(ApiError::field("from", "required", "give `from` and `to`, or `period`")),
+        (_, _, Some(_)) => Err(ApiError::field("period", Code::ConflictingPeriod, "give either `period` or `from` and `to`, not both")),
+        _ => Err(ApiError::field("from", Code::Required, "give `from` and `to`, or `period`")),
     }
 }
 
@@ -287,7 +288,7 @@ pub fn parse_range(from: Option<NaiveDate>, to: Option<NaiveDate>, period: Optio
 pub fn parse_grouping(group_by: Option<&str>, period_kind: Option<&str>) -> Result<(Grouping, Vec<String>), ApiError> {
     let mut g = Grouping::default();
     let mut names = Vec::new();
-    let clash = |what: &str| ApiError::field("group_by", "conflicting_group_by", format!("at most one {what} dimension"));
+    let clash = |what: &str| ApiError::field("group_by", Code::ConflictingGroupBy, format!("at most one {what} dimension"));
     for part in group_by.unwrap_or("").split(',').filter(|p| !p.is_empty()) {
         let slot_unit = |g: &mut Grouping, l| if g.unit.replace(l).is_some() { Err(clash("unit")) } else { Ok(()) };
         let slot_break = |g: &mut Grouping, b| if g.breakdown.replace(b).is_some() { Err(clash("breakdown")) } else { Ok(()) };
@@ -303,15 +304,15 @@ pub fn parse_grouping(group_by: Option<&str>, period_kind: Option<&str>) -> Resu
                 }
                 g.period = Some(PeriodKind::HalfMonth);
             }
-            other => return Err(ApiError::field("group_by", "bad_group_by", format!("unknown dimension {other:?}"))),
+            other => return Err(ApiError::field("group_by", Code::BadGroupBy, format!("unknown dimension {other:?}"))),
         }
         names.push(part.to_owned());
     }
     if let Some(k) = period_kind {
         let kind = PeriodKind::parse(k)
-            .ok_or_else(|| ApiError::field("period_kind", "bad_period_kind", "day, half_month, month, quarter or year"))?;
+            .ok_or_else(|| ApiError::field("period_kind", Code::BadPeriodKind, "day, half_month, month, quarter or year"))?;
         if g.period.is_none() {
-            return Err(ApiError::field("period_kind", "needs_period_grouping", "period_kind applies with group_by=period"));
+            return Err(ApiError::field("period_kind", Code::NeedsPeriodGrouping, "period_kind applies with group_by=period"));
         }
         g.period = Some(kind);
     }
@@ -326,17 +327,18 @@ pub fn parse_ranking(
     grouping: Grouping,
 ) -> Result<Ranking, ApiError> {
     let by = order_by
-        .map(|o| OrderBy::parse(o).ok_or_else(|| ApiError::field("order_by", "bad_order_by", "share, shortfall or total")))
+        .map(|o| OrderBy::parse(o).ok_or_else(|| ApiError::field("order_by", Code::BadOrderBy, "share, shortfall or total")))
         .transpose()?;
-    let direction = order.map(|o| SortOrder::parse(o).ok_or_else(|| ApiError::field("order", "bad_order", "asc or desc"))).transpose()?;
+    let direction =
+        order.map(|o| SortOrder::parse(o).ok_or_else(|| ApiError::field("order", Code::BadOrder, "asc or desc"))).transpose()?;
     let order_by = match (by, direction) {
         (Some(by), d) => Some((by, d.unwrap_or(by.default_order()))),
-        (None, Some(_)) => return Err(ApiError::field("order", "needs_order_by", "order applies with order_by")),
+        (None, Some(_)) => return Err(ApiError::field("order", Code::NeedsOrderBy, "order applies with order_by")),
         (None, None) => None,
     };
     let below_target = below_target.unwrap_or(false);
     if below_target && grouping.breakdown.is_some() {
-        return Err(ApiError::field("below_target", "needs_unit_rows", "below_target applies to unit rows, not to tag or category rows"));
+        return Err(ApiError::field("below_target", Code::NeedsUnitRows, "below_target applies to unit rows, not to tag or category rows"));
     }
     Ok(Ranking { order_by, below_target })
 }
@@ -547,7 +549,7 @@ pub struct SemiMonthlyQuery {
 
 /// Parses a half-month label (`2019-03-H1`, `2019-03-H2`); any other period is a 422.
 pub fn parse_half_month(text: &str) -> Result<DateRange, ApiError> {
-    let not_half = || ApiError::field("period", "not_half_month", "give a half-month: YYYY-MM-H1 or YYYY-MM-H2");
+    let not_half = || ApiError::field("period", Code::NotHalfMonth, "give a half-month: YYYY-MM-H1 or YYYY-MM-H2");
     if !(text.ends_with("-H1") || text.ends_with("-H2")) {
         return Err(not_half());
     }
@@ -585,7 +587,7 @@ pub async fn get_semi_monthly(
 ) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
     if !crate::domain::role::is_division_code(&q.county) {
-        return Err(ApiError::field("county", "bad_county", "a 6-digit county code"));
+        return Err(ApiError::field("county", Code::BadCounty, "a 6-digit county code"));
     }
     let range = parse_half_month(&q.period)?;
     let county = q.county.clone();

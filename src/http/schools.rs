@@ -9,6 +9,7 @@ use super::body::JsonBody;
 use super::dto::{check_optional_text, check_text};
 use super::{Page, PageQuery, paginate};
 use crate::db::repo::schools::{PlacedSchool, SchoolChangeset};
+use crate::error::Code;
 use crate::error::{ApiError, Problem};
 use crate::http::AppState;
 use crate::http::AuthUser;
@@ -75,7 +76,7 @@ pub struct CreateSchoolRequest {
 
 fn check_students(students: Option<i32>) -> Result<(), ApiError> {
     match students {
-        Some(n) if !(0..=100_000).contains(&n) => Err(ApiError::field("students", "out_of_range", "between 0 and 100000")),
+        Some(n) if !(0..=100_000).contains(&n) => Err(ApiError::field("students", Code::OutOfRange, "between 0 and 100000")),
         _ => Ok(()),
     }
 }

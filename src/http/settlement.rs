@@ -15,6 +15,7 @@ use super::purchases::{PaymentStatus, PurchaseResponse, payment_status};
 use crate::db::repo::purchases::PaymentRow;
 use crate::domain::money::Money;
 use crate::domain::settlement::{days_overdue, due_date};
+use crate::error::Code;
 use crate::error::{ApiError, Problem};
 use crate::http::AppState;
 use crate::http::AuthUser;
@@ -155,11 +156,11 @@ pub async fn record_payment(
     let r = body.value;
     let amount = Money::parse(r.amount).map_err(|e| ApiError::domain("amount", &e))?;
     if amount.fen() <= 0 {
-        return Err(ApiError::field("amount", "not_positive", "a payment is more than 0"));
+        return Err(ApiError::field("amount", Code::NotPositive, "a payment is more than 0"));
     }
     let today = today_cst();
     if r.paid_on > today {
-        return Err(ApiError::field("paid_on", "date_in_future", "a payment date is not in the future"));
+        return Err(ApiError::field("paid_on", Code::DateInFuture, "a payment date is not in the future"));
     }
     check_text("reference", &r.reference, 100)?;
     let new = NewPayment { paid_on: r.paid_on, amount_fen: amount.fen(), reference: r.reference.trim().to_owned() };
@@ -254,11 +255,11 @@ pub async fn overdue_payments(state: web::Data<AppState>, user: AuthUser, q: sup
     let scope = match (q.county, q.supplier) {
         (Some(c), None) => OverdueScope::County(c),
         (None, Some(s)) => OverdueScope::Supplier(s),
-        _ => return Err(ApiError::field("county", "one_of", "give exactly one of county and supplier")),
+        _ => return Err(ApiError::field("county", Code::OneOf, "give exactly one of county and supplier")),
     };
     let limit = q.limit.unwrap_or(100);
     if !(1..=500).contains(&limit) {
-        return Err(ApiError::field("limit", "out_of_range", "1 to 500"));
+        return Err(ApiError::field("limit", Code::OutOfRange, "1 to 500"));
     }
     let as_of = q.as_of.unwrap_or_else(today_cst);
     let o = state.db.run(move |conn| service::overdue(conn, &user, &scope, as_of, limit)).await?;

@@ -11,6 +11,7 @@ use super::dto::check_text;
 use super::{Page, PageQuery, paginate};
 use crate::db::repo::suppliers::{SupplierFilter, TagRow};
 use crate::domain::catalog::{SupplierKind, Tag, TagStatus};
+use crate::error::Code;
 use crate::error::{ApiError, Problem};
 use crate::http::AppState;
 use crate::http::AuthUser;
@@ -142,10 +143,10 @@ pub async fn create_supplier(
     check_text("name", &r.name, 200)?;
     check_text("registration_ref", &r.registration_ref, 100)?;
     if !crate::domain::role::is_division_code(&r.origin_county_code) {
-        return Err(ApiError::field("origin_county_code", "bad_code", "a 6-digit GB/T 2260 code"));
+        return Err(ApiError::field("origin_county_code", Code::BadCode, "a 6-digit GB/T 2260 code"));
     }
     if r.payment_terms_days.is_some_and(|d| !(0..=365).contains(&d)) {
-        return Err(ApiError::field("payment_terms_days", "out_of_range", "0 to 365 days"));
+        return Err(ApiError::field("payment_terms_days", Code::OutOfRange, "0 to 365 days"));
     }
     let new = NewSupplier {
         name: r.name.trim().into(),
@@ -252,7 +253,7 @@ pub async fn declare_tag(
 ) -> Result<HttpResponse, ApiError> {
     let r = body.value;
     if r.evidence.chars().count() > 500 {
-        return Err(ApiError::field("evidence", "too_long", "at most 500 characters"));
+        return Err(ApiError::field("evidence", Code::TooLong, "at most 500 characters"));
     }
     let new = NewTag { tag: r.tag, valid_from: r.valid_from, valid_to: r.valid_to, evidence: r.evidence };
     let id = id.into_inner();
@@ -284,7 +285,7 @@ async fn review(
     to: TagStatus,
 ) -> Result<HttpResponse, ApiError> {
     if note.as_ref().is_some_and(|n| n.chars().count() > 500) {
-        return Err(ApiError::field("note", "too_long", "at most 500 characters"));
+        return Err(ApiError::field("note", Code::TooLong, "at most 500 characters"));
     }
     let (sid, tid) = path;
     let (t, n) = state.db.run(move |conn| suppliers::review_tag(conn, &user, &sid, &tid, to, note)).await?;
@@ -355,7 +356,7 @@ pub async fn revoke_tag(
 ) -> Result<HttpResponse, ApiError> {
     let reason = body.value.reason;
     if reason.trim().is_empty() {
-        return Err(ApiError::field("reason", "blank", "a revocation needs a reason"));
+        return Err(ApiError::field("reason", Code::Blank, "a revocation needs a reason"));
     }
     review(state, user, path.into_inner(), Some(reason), TagStatus::Revoked).await
 }

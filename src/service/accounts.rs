@@ -14,6 +14,8 @@ use crate::db::{Db, DbConn, write_tx};
 use crate::domain::access::Scope;
 use crate::domain::role::Role;
 use crate::error::ApiError;
+use crate::error::Code;
+use crate::error::ProblemType;
 
 /// Lifetime of a password-login token.
 pub const SESSION_TTL_SECS: i64 = 8 * 3600;
@@ -39,7 +41,7 @@ pub fn check_scope(conn: &mut DbConn, role: &Role) -> Result<(), ApiError> {
         Scope::School(s) => schools::find(conn, s)?.is_some(),
         Scope::Supplier(s) => suppliers::find(conn, s)?.is_some(),
     };
-    if exists { Ok(()) } else { Err(ApiError::field("role", "unknown_scope", format!("{role}: the scope does not exist"))) }
+    if exists { Ok(()) } else { Err(ApiError::field("role", Code::UnknownScope, format!("{role}: the scope does not exist"))) }
 }
 
 /// Creates an account with an already hashed password (hash it before taking a
@@ -49,9 +51,9 @@ pub fn add_user(conn: &mut DbConn, actor: &str, username: &str, password_hash: &
         check_scope(conn, role)?;
         if users::find_by_username(conn, username)?.is_some() {
             return Err(ApiError::Conflict {
-                slug: "username-taken",
+                slug: ProblemType::UsernameTaken,
                 detail: format!("username {username:?} is taken"),
-                errors: vec![crate::error::FieldError::new("username", "taken", "username is taken")],
+                errors: vec![crate::error::FieldError::new("username", Code::Taken, "username is taken")],
             });
         }
         let row = UserRow {

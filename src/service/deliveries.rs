@@ -12,6 +12,8 @@ use crate::domain::access::{Caller, SchoolSet, TradeSet};
 use crate::domain::catalog::{ConfirmationState, ConfirmationVia, DeliveryStatus, EntryKind};
 use crate::domain::webhook;
 use crate::error::ApiError;
+use crate::error::Code;
+use crate::error::ProblemType;
 use crate::service::{aggregates, webhooks};
 
 /// A validated delivery: the purchase it becomes once confirmed, and the supplier's reference.
@@ -34,7 +36,7 @@ fn replay(conn: &mut DbConn, supplier_id: &str, req: &IdempotentRequest) -> Resu
         let before: serde_json::Value = serde_json::from_str(&d.request_body).unwrap_or_default();
         let fields = diff_fields(&before, &req.body());
         return Err(ApiError::Conflict {
-            slug: "idempotency-key-reused",
+            slug: ProblemType::IdempotencyKeyReused,
             detail: format!("Idempotency-Key {:?} was already used with a different delivery", req.key),
             errors: fields,
         });
@@ -59,7 +61,7 @@ pub fn push(
             return Ok(done);
         }
         if schools::find(conn, &new.purchase.school_id)?.is_none() {
-            return Err(ApiError::field("school_id", "unknown_school", "no such school"));
+            return Err(ApiError::field("school_id", Code::UnknownSchool, "no such school"));
         }
         let mut row = DeliveryRow {
             id: super::new_id(),
@@ -95,9 +97,8 @@ pub fn push(
     });
     match outcome {
         // A concurrent push with the same key won the unique constraint: answer as it did.
-        Err(ApiError::Conflict { slug: "conflict", .. }) => {
-            replay(conn, &supplier_id, req)?.ok_or_else(|| ApiError::conflict("conflict", "a concurrent push with this key failed"))
-        }
+        Err(ApiError::Conflict { slug: ProblemType::Conflict, .. }) => replay(conn, &supplier_id, req)?
+            .ok_or_else(|| ApiError::conflict(ProblemType::Conflict, "a concurrent push with this key failed")),
         other => other,
     }
 }
@@ -161,7 +162,7 @@ fn pending_for_canteen(conn: &mut DbConn, user: &Caller, id: &str) -> Result<(De
     let head = schools::lock_for_write(conn, &d.school_id, &[d.supplier_id.as_str()])?.ok_or(ApiError::NotFound("school"))?;
     let d = deliveries::find(conn, id)?.ok_or(ApiError::NotFound("delivery"))?;
     if d.status != DeliveryStatus::Pending {
-        return Err(ApiError::conflict("already-resolved", format!("this delivery is already {}", d.status)));
+        return Err(ApiError::conflict(ProblemType::AlreadyResolved, format!("this delivery is already {}", d.status)));
     }
     Ok((d, head))
 }
@@ -212,7 +213,7 @@ pub fn confirm(
 /// Confirms an existing purchase through delivery `d` (same school and supplier, an
 /// active entry not yet confirmed or disputed, the same total).
 fn link_purchase(conn: &mut DbConn, user: &Caller, d: &DeliveryRow, purchase_id: &str) -> Result<FullPurchase, ApiError> {
-    let not_linkable = |why: &str| ApiError::field("purchase_id", "not_linkable", why.to_owned());
+    let not_linkable = |why: &str| ApiError::field("purchase_id", Code::NotLinkable, why.to_owned());
     let mut p = purchases::find(conn, purchase_id)?.ok_or_else(|| not_linkable("no such purchase"))?;
     let row = &p.purchase;
     if row.school_id != d.school_id || row.supplier_id != d.supplier_id {
@@ -222,11 +223,11 @@ fn link_purchase(conn: &mut DbConn, user: &Caller, d: &DeliveryRow, purchase_id:
         return Err(not_linkable("only an active purchase (not a void, not voided) can be confirmed"));
     }
     if p.confirmation.is_some() || deliveries::of_purchase(conn, &row.id)?.is_some() {
-        return Err(ApiError::conflict("already-decided", "this purchase is already confirmed or disputed"));
+        return Err(ApiError::conflict(ProblemType::AlreadyDecided, "this purchase is already confirmed or disputed"));
     }
     if row.total_fen != d.total_fen {
         return Err(ApiError::conflict(
-            "amounts-differ",
+            ProblemType::AmountsDiffer,
             format!(
                 "the delivery totals {} yuan but the purchase totals {} yuan; void and re-record the purchase, or dispute the delivery",
                 crate::domain::money::fen_to_decimal(d.total_fen),

@@ -21,7 +21,8 @@ use crate::db::repo::suppliers;
 use crate::db::{DbConn, write_tx};
 use crate::domain::access::Caller;
 use crate::domain::import::{CellError, Column, MAX_ERRORS};
-use crate::error::{ApiError, FieldError};
+use crate::error::Code;
+use crate::error::{ApiError, FieldError, ProblemType};
 
 /// One purchase of the file, checked, with the rows it came from.
 #[derive(Debug, Clone)]
@@ -146,7 +147,7 @@ fn created_ids(plan: &ImportPlan, outcomes: Vec<record::Outcome>) -> Result<Vec<
         .map(|(n, outcome)| match outcome? {
             Done::Created { entry, .. } => Ok(entry.purchase.id),
             Done::Replayed { .. } => Err(ApiError::conflict(
-                "idempotency-key-reused",
+                ProblemType::IdempotencyKeyReused,
                 format!("the idempotency key {:?} derived for this file's purchase {} is already taken", key(plan, n), n + 1),
             )),
         })
@@ -196,7 +197,7 @@ fn unknown_suppliers(conn: &mut DbConn, supplier_rows: &BTreeMap<String, Vec<u32
         .iter()
         .filter(|(id, _)| !known.contains(*id))
         .flat_map(|(_, rows)| {
-            rows.iter().map(|r| CellError::new(*r, Some(Column::SupplierId), "unknown_supplier", Column::SupplierId.rule()))
+            rows.iter().map(|r| CellError::new(*r, Some(Column::SupplierId), Code::UnknownSupplier, Column::SupplierId.rule()))
         })
         .collect())
 }
@@ -231,7 +232,7 @@ fn ledger_duplicates(conn: &mut DbConn, school_id: &str, planned: &[PlannedPurch
             Some(CellError::new(
                 first,
                 None,
-                "duplicate",
+                Code::Duplicate,
                 format!(
                     "与账本中已有的采购 {id} 重复（供应商、日期、发票号和总金额都相同） / duplicates purchase {id} already in the ledger (same supplier, date, invoice number and total)"
                 ),
@@ -244,11 +245,10 @@ fn ledger_duplicates(conn: &mut DbConn, school_id: &str, planned: &[PlannedPurch
 pub fn field_errors(mut errors: Vec<CellError>) -> Vec<FieldError> {
     errors.sort_by_key(CellError::sort_key);
     let total = errors.len();
-    let mut out: Vec<FieldError> =
-        errors.into_iter().take(MAX_ERRORS).map(|e| FieldError::new(e.field(), e.code.clone(), e.message)).collect();
+    let mut out: Vec<FieldError> = errors.into_iter().take(MAX_ERRORS).map(|e| FieldError::new(e.field(), e.code, e.message)).collect();
     if total > MAX_ERRORS {
         let more = total - MAX_ERRORS;
-        out.push(FieldError::new("file", "too_many_errors", format!("另有 {more} 个错误未列出 / {more} more errors are not listed")));
+        out.push(FieldError::new("file", Code::TooManyErrors, format!("另有 {more} 个错误未列出 / {more} more errors are not listed")));
     }
     out
 }

@@ -20,7 +20,8 @@ use crate::domain::ledger::{self, BrokenLink, ChainEntry, ChainLine};
 use crate::domain::purchase::PurchaseDraft;
 use crate::domain::qualification::Qualification;
 use crate::domain::webhook;
-use crate::error::{ApiError, FieldError};
+use crate::error::Code;
+use crate::error::{ApiError, FieldError, ProblemType};
 
 /// A validated purchase to record.
 #[derive(Debug, Clone)]
@@ -96,7 +97,7 @@ pub fn diff_fields(a: &serde_json::Value, b: &serde_json::Value) -> Vec<FieldErr
     }
     let mut out = Vec::new();
     walk("", Some(a), Some(b), &mut out);
-    out.into_iter().map(|f| FieldError::new(f, "differs", "differs from the request first sent with this Idempotency-Key")).collect()
+    out.into_iter().map(|f| FieldError::new(f, Code::Differs, "differs from the request first sent with this Idempotency-Key")).collect()
 }
 
 /// The chain view of a stored entry: every stored field but the hashes.
@@ -239,14 +240,14 @@ pub(crate) fn void_in_tx(
 ) -> Result<FullPurchase, ApiError> {
     let original = purchases::find(conn, purchase_id)?.ok_or(ApiError::NotFound("purchase"))?;
     if original.purchase.kind == EntryKind::Void {
-        return Err(ApiError::conflict("not-voidable", "a void entry cannot itself be voided"));
+        return Err(ApiError::conflict(ProblemType::NotVoidable, "a void entry cannot itself be voided"));
     }
     if purchases::void_of(conn, purchase_id)?.is_some() {
-        return Err(ApiError::conflict("already-voided", "this purchase has already been voided"));
+        return Err(ApiError::conflict(ProblemType::AlreadyVoided, "this purchase has already been voided"));
     }
     // Read again under the head lock: a payment may have been recorded meanwhile.
     if !purchases::paid_of(conn, std::slice::from_ref(&original.purchase.id))?.is_empty() {
-        return Err(ApiError::conflict("has-payments", "a purchase with payments recorded against it cannot be voided"));
+        return Err(ApiError::conflict(ProblemType::HasPayments, "a purchase with payments recorded against it cannot be voided"));
     }
     let (row, lines, q) = reversal_of(&original, user, reason, idempotency_key)?;
     let p = &original.purchase;
@@ -330,7 +331,7 @@ pub fn correct(
     if new.school_id != school_id {
         return Err(ApiError::field(
             "purchase.school_id",
-            "other_school",
+            Code::OtherSchool,
             "a correction is recorded in the school of the entry it corrects",
         ));
     }

@@ -31,6 +31,8 @@ use crate::domain::catalog::{ConfirmationState, ConfirmationVia, EntryKind};
 use crate::domain::ledger;
 use crate::domain::webhook;
 use crate::error::ApiError;
+use crate::error::Code;
+use crate::error::ProblemType;
 
 /// One purchase to record.
 #[derive(Debug, Clone)]
@@ -95,7 +97,7 @@ pub(crate) fn answer_stored(stored: &IdempotencyRow, req: &IdempotentRequest) ->
         let before: serde_json::Value = serde_json::from_str(&stored.request_body).unwrap_or_default();
         let fields = diff_fields(&before, &req.body());
         return Err(ApiError::Conflict {
-            slug: "idempotency-key-reused",
+            slug: ProblemType::IdempotencyKeyReused,
             detail: format!(
                 "Idempotency-Key {:?} was already used with a different request (differs in: {})",
                 req.key,
@@ -195,7 +197,7 @@ impl Run {
             return Ok(answer_stored(earlier, req));
         }
         let (Some(supplier), Some(ctx)) = (self.suppliers.get(&item.new.supplier_id), self.contexts.get(&item.new.supplier_id)) else {
-            return Ok(Err(ApiError::field("supplier_id", "unknown_supplier", "no such supplier")));
+            return Ok(Err(ApiError::field("supplier_id", Code::UnknownSupplier, "no such supplier")));
         };
         let (mut row, lines) = build_entry(user, &item.new, &self.county_code, self.now, item.req.as_ref().map(|r| r.key.clone()));
         row.corrects_id = item.corrects;

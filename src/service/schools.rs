@@ -8,6 +8,7 @@ use crate::db::repo::schools::{self, PlacedSchool, SchoolChangeset, SchoolFilter
 use crate::db::{DbConn, write_tx};
 use crate::domain::access::{Caller, Narrowing, Place, SchoolSet};
 use crate::error::ApiError;
+use crate::error::Code;
 
 /// What a caller asked to list.
 #[derive(Debug, Clone, Default)]
@@ -49,7 +50,7 @@ fn audited(s: &SchoolRow) -> serde_json::Value {
 pub fn create(conn: &mut DbConn, user: &Caller, new: NewSchool) -> Result<PlacedSchool, ApiError> {
     write_tx(conn, |conn| {
         let county = reference::find_county(conn, &new.county_code)?
-            .ok_or_else(|| ApiError::field("county_code", "unknown_county", "no such county"))?;
+            .ok_or_else(|| ApiError::field("county_code", Code::UnknownCounty, "no such county"))?;
         if !user.may_manage_schools_in(&county.code, &county.prefecture_code) {
             return Err(ApiError::Forbidden("you may register schools only in your own county".into()));
         }

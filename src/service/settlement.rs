@@ -14,6 +14,8 @@ use crate::domain::qualification::Qualification;
 use crate::domain::settlement::due_date;
 use crate::domain::webhook;
 use crate::error::ApiError;
+use crate::error::Code;
+use crate::error::ProblemType;
 use crate::service::{aggregates, webhooks};
 
 /// An active entry (not a void, not voided) of `user`'s scope, re-read under the school's
@@ -32,10 +34,10 @@ fn active_locked(
     schools::lock_head(conn, &seen.purchase.school_id)?.ok_or(ApiError::NotFound("school"))?;
     let p = purchases::find(conn, id)?.ok_or(ApiError::NotFound("purchase"))?;
     if p.purchase.kind != EntryKind::Entry {
-        return Err(ApiError::conflict("not-an-entry", "a void entry cannot be confirmed or paid"));
+        return Err(ApiError::conflict(ProblemType::NotAnEntry, "a void entry cannot be confirmed or paid"));
     }
     if p.voided_by.is_some() {
-        return Err(ApiError::conflict("voided", "this purchase has been voided"));
+        return Err(ApiError::conflict(ProblemType::Voided, "this purchase has been voided"));
     }
     Ok(p)
 }
@@ -59,7 +61,7 @@ pub fn decide(conn: &mut DbConn, user: &Caller, id: &str, agree: bool, reason: O
         let is_supplier = |p: &FullPurchase| user.supplier() == Some(p.purchase.supplier_id.as_str());
         let mut p = active_locked(conn, user, id, is_supplier, "the purchase's supplier")?;
         if let Some(c) = &p.confirmation {
-            return Err(ApiError::conflict("already-decided", format!("this purchase is already {}", c.state)));
+            return Err(ApiError::conflict(ProblemType::AlreadyDecided, format!("this purchase is already {}", c.state)));
         }
         let c = ConfirmationRow {
             purchase_id: p.purchase.id.clone(),
@@ -110,7 +112,7 @@ pub fn pay(conn: &mut DbConn, user: &Caller, id: &str, new: NewPayment) -> Resul
         if new.amount_fen > unpaid {
             return Err(ApiError::field(
                 "amount",
-                "exceeds_unpaid",
+                Code::ExceedsUnpaid,
                 format!("at most the unpaid {} yuan of this purchase", fen_to_decimal(unpaid)),
             ));
         }
@@ -176,7 +178,8 @@ pub fn overdue(conn: &mut DbConn, user: &Caller, scope: &OverdueScope, as_of: Na
     let allowed = match scope {
         // An unknown county is a 422 for every caller (it is outside the documented enum).
         OverdueScope::County(c) => {
-            let county = reference::find_county(conn, c)?.ok_or_else(|| ApiError::field("county", "unknown_county", "no such county"))?;
+            let county =
+                reference::find_county(conn, c)?.ok_or_else(|| ApiError::field("county", Code::UnknownCounty, "no such county"))?;
             user.scope().may_read_county(&county.code, &county.prefecture_code)
         }
         OverdueScope::Supplier(s) => user.scope().may_read_supplier_accounts(s),

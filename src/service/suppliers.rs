@@ -12,6 +12,8 @@ use crate::domain::access::Caller;
 use crate::domain::catalog::{SupplierKind, Tag, TagStatus};
 use crate::domain::{DomainError, division};
 use crate::error::ApiError;
+use crate::error::Code;
+use crate::error::ProblemType;
 
 /// GB/T 2260 province prefix of Guizhou: origin codes under it must be known counties.
 pub const PROVINCE_PREFIX: &str = "52";
@@ -51,12 +53,12 @@ pub fn create(conn: &mut DbConn, user: &Caller, new: NewSupplier) -> Result<Supp
     write_tx(conn, |conn| {
         let in_province = reference::find_county(conn, &new.origin_county_code)?.is_some();
         if !in_province && new.origin_county_code.starts_with(PROVINCE_PREFIX) {
-            return Err(ApiError::field("origin_county_code", "unknown_county", "no such county in the province"));
+            return Err(ApiError::field("origin_county_code", Code::UnknownCounty, "no such county in the province"));
         }
         if !in_province && !division::is_county_level_code(&new.origin_county_code) {
             return Err(ApiError::field(
                 "origin_county_code",
-                "unknown_county",
+                Code::UnknownCounty,
                 "not a county-level GB/T 2260 code: the first two digits must be a province's (11–65, 71, 81, 82)",
             ));
         }
@@ -172,7 +174,7 @@ pub fn review_tag(
             TagStatus::Declared => false,
         };
         if !allowed {
-            return Err(ApiError::conflict("tag-state", format!("a {} tag cannot become {}", before.status, to.as_str())));
+            return Err(ApiError::conflict(ProblemType::TagState, format!("a {} tag cannot become {}", before.status, to.as_str())));
         }
         suppliers::review_tag(conn, tag_id, to.as_str(), &user.actor(), super::now(), note.as_deref())?;
         let after = suppliers::find_tag(conn, supplier_id, tag_id)?.ok_or(ApiError::NotFound("tag"))?;

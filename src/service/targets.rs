@@ -8,6 +8,7 @@ use crate::db::repo::targets::{self as repo, TargetHistoryRow, TargetRow};
 use crate::db::{DbConn, write_tx};
 use crate::domain::access::Caller;
 use crate::domain::shares::Target;
+use crate::error::Code;
 use crate::error::{ApiError, FieldError};
 
 /// Years a target may be set for: the programme's data start in 2014.
@@ -40,7 +41,7 @@ pub fn check_year(year: i32) -> Result<(), ApiError> {
     if YEARS.contains(&year) {
         Ok(())
     } else {
-        Err(ApiError::field("year", "out_of_range", format!("year must be between {} and {}", YEARS.start(), YEARS.end())))
+        Err(ApiError::field("year", Code::OutOfRange, format!("year must be between {} and {}", YEARS.start(), YEARS.end())))
     }
 }
 
@@ -123,10 +124,10 @@ mod tests {
     #[test]
     fn an_improper_fraction_names_the_offending_part() {
         let field = |n, d| match check_fraction(n, d) {
-            Err(ApiError::Validation(f)) => (f[0].field.clone(), f[0].code.clone()),
+            Err(ApiError::Validation(f)) => (f[0].field.clone(), f[0].code),
             other => panic!("{other:?}"),
         };
-        assert_eq!(field(3, 2), ("numerator".into(), DomainError::BadTarget.code().into()));
+        assert_eq!(field(3, 2), ("numerator".into(), DomainError::BadTarget.code()));
         assert_eq!(field(-1, 2).0, "numerator");
         assert_eq!(field(1, 0).0, "denominator");
         assert_eq!(field(0, -2).0, "denominator");

@@ -5,6 +5,7 @@
 
 use super::plan::{Cell, Collector};
 use crate::error::ApiError;
+use crate::error::Code;
 
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
@@ -17,7 +18,7 @@ pub fn decode(bytes: &[u8]) -> Result<std::borrow::Cow<'_, str>, ApiError> {
     encoding_rs::GB18030.decode_without_bom_handling_and_without_replacement(bytes).ok_or_else(|| {
         ApiError::field(
             "body",
-            "bad_encoding",
+            Code::BadEncoding,
             "文件既不是 UTF-8 也不是 GB18030 编码 / the file is neither valid UTF-8 nor valid GB18030 text",
         )
     })
@@ -39,7 +40,7 @@ fn each_record(text: &str, mut f: impl FnMut(u32, Vec<Cell>) -> Result<(), ApiEr
     loop {
         let more = reader
             .read_record(&mut record)
-            .map_err(|e| ApiError::field("body", "bad_file", format!("CSV 文件格式有误 / the CSV file cannot be read: {e}")))?;
+            .map_err(|e| ApiError::field("body", Code::BadFile, format!("CSV 文件格式有误 / the CSV file cannot be read: {e}")))?;
         if !more {
             return Ok(());
         }

@@ -19,6 +19,7 @@ use super::body::read_limited;
 use super::clock::today_cst;
 use super::export::{self, CsvFile, ExportFormat, XLSX_TYPE, XlsxFile};
 use super::purchases::render_purchase;
+use crate::error::Code;
 use crate::error::{ApiError, Problem};
 use crate::http::AppState;
 use crate::http::AuthUser;
@@ -45,7 +46,7 @@ impl FileFormat {
         match super::body::media_type(req).as_deref() {
             Some("text/csv") => Ok(Self::Csv),
             Some(XLSX_TYPE) => Ok(Self::Xlsx),
-            _ => Err(ApiError::field("Content-Type", "unsupported_media_type", format!("send text/csv or {XLSX_TYPE}"))),
+            _ => Err(ApiError::field("Content-Type", Code::UnsupportedMediaType, format!("send text/csv or {XLSX_TYPE}"))),
         }
     }
 
@@ -190,7 +191,9 @@ pub async fn create_import(
     let school_id = service::importing_school(&user)?;
     let format = FileFormat::from_request(&req)?;
     let file_name = match q.into_inner().file_name {
-        Some(n) if n.is_empty() || n.chars().count() > 255 => return Err(ApiError::field("file_name", "bad_length", "1–255 characters")),
+        Some(n) if n.is_empty() || n.chars().count() > 255 => {
+            return Err(ApiError::field("file_name", Code::BadLength, "1–255 characters"));
+        }
         Some(n) => n,
         None => format!("upload.{}", format.name()),
     };
@@ -238,7 +241,7 @@ pub async fn get_template(_user: AuthUser, q: super::Query<TemplateQuery>) -> Re
     let (format, bytes) = match q.into_inner().format.as_deref() {
         None | Some("csv") => (ExportFormat::Csv, template::csv()?),
         Some("xlsx") => (ExportFormat::Xlsx, template::xlsx()?),
-        Some(_) => return Err(ApiError::field("format", "bad_format", "use csv or xlsx")),
+        Some(_) => return Err(ApiError::field("format", Code::BadFormat, "use csv or xlsx")),
     };
     Ok(export::attachment(format, "purchases-template", bytes))
 }

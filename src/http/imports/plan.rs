@@ -17,6 +17,7 @@ use crate::domain::catalog::{Category, Unit};
 use crate::domain::import::{CellError, Column, MAX_ROWS, category_from_text, unit_from_text};
 use crate::domain::money::{AMOUNT_DIGITS, Money, QUANTITY_DIGITS, Quantity, UNIT_PRICE_DIGITS, UnitPrice, parse_decimal_text};
 use crate::domain::text::has_control;
+use crate::error::Code;
 use crate::error::{ApiError, FieldError};
 use crate::http::purchases::{CreatePurchaseRequest, LineRequest, parse_purchase};
 use crate::service::imports::{ImportPlan, PlannedPurchase};
@@ -121,7 +122,7 @@ impl Collector {
         if self.data_rows > MAX_ROWS {
             return Err(ApiError::field(
                 "body",
-                "too_many_rows",
+                Code::TooManyRows,
                 format!("文件最多{MAX_ROWS}行数据，请拆分后分别导入 / a file may hold at most {MAX_ROWS} data rows: split it"),
             ));
         }
@@ -138,7 +139,7 @@ impl Collector {
                     errors.push(CellError::new(
                         number,
                         Some(c),
-                        "formula_not_allowed",
+                        Code::FormulaNotAllowed,
                         "单元格不能包含公式，请粘贴为数值 / the cell holds a formula: paste its value instead",
                     ));
                     None
@@ -147,7 +148,7 @@ impl Collector {
                     errors.push(CellError::new(
                         number,
                         Some(c),
-                        "cell_error",
+                        Code::CellError,
                         format!("单元格是错误值 {e} / the cell holds the error value {e}"),
                     ));
                     None
@@ -156,7 +157,7 @@ impl Collector {
                     errors.push(CellError::new(
                         number,
                         Some(c),
-                        "control_character",
+                        Code::ControlCharacter,
                         "单元格不能包含控制字符（如换行、制表符） / the cell holds a control character (e.g. a line break or tab)",
                     ));
                     None
@@ -232,7 +233,7 @@ impl Collector {
                     self.errors.push(CellError::new(
                         number,
                         None,
-                        "duplicate",
+                        Code::Duplicate,
                         format!("第{number}行与第{first}行完全相同，视为重复录入 / row {number} repeats row {first} of the same purchase"),
                     ));
                     group.broken = true;
@@ -255,7 +256,7 @@ impl Collector {
             return Err(missing_columns(&Column::ALL.into_iter().filter(|c| c.required()).collect::<Vec<_>>()));
         }
         if self.data_rows == 0 {
-            return Err(ApiError::field("body", "no_rows", "文件在表头之后没有数据行 / the file has no data rows after the header"));
+            return Err(ApiError::field("body", Code::NoRows, "文件在表头之后没有数据行 / the file has no data rows after the header"));
         }
         let mut purchases = Vec::new();
         for line in std::mem::take(&mut self.loose) {
@@ -372,7 +373,7 @@ fn line(
 fn cell_errors(err: ApiError, line_rows: &[u32]) -> Vec<CellError> {
     let fields = match err {
         ApiError::Validation(fields) => fields,
-        other => vec![FieldError::new("lines", "invalid", other.to_string())],
+        other => vec![FieldError::new("lines", Code::Invalid, other.to_string())],
     };
     let first = line_rows.first().copied().unwrap_or(0);
     fields
@@ -385,9 +386,9 @@ fn cell_errors(err: ApiError, line_rows: &[u32]) -> Vec<CellError> {
                 None => (0, Column::from_header(&f.field)),
             };
             let message = match column {
-                Some(c) if f.code == "amount_mismatch" => format!("{} ({})", c.rule(), f.message),
+                Some(c) if f.code == Code::AmountMismatch => format!("{} ({})", c.rule(), f.message),
                 Some(c) => c.rule().to_owned(),
-                None if f.code == "too_many_lines" => format!(
+                None if f.code == Code::TooManyLines => format!(
                     "一笔采购最多200行明细（第{first}行起） / a purchase has at most 200 lines (the one starting at row {first} has more)"
                 ),
                 None => f.message,
@@ -405,7 +406,7 @@ fn missing_columns(missing: &[Column]) -> ApiError {
             .map(|c| {
                 FieldError::new(
                     format!("column {}", c.label()),
-                    "missing_column",
+                    Code::MissingColumn,
                     format!(
                         "缺少必填列“{}”（第一行非空行应为表头） / the required column {} is missing (the first non-blank row must be the header)",
                         c.label(),
@@ -437,7 +438,7 @@ fn read_header(cells: &[Cell]) -> Result<Vec<Option<Column>>, ApiError> {
         .map(|c| {
             FieldError::new(
                 format!("column {}", c.label()),
-                "duplicate_column",
+                Code::DuplicateColumn,
                 format!("“{}”列出现了不止一次 / the column {} appears more than once", c.label(), c.label()),
             )
         })
@@ -457,12 +458,12 @@ fn text(cell: &Cell) -> Option<String> {
     }
 }
 
-fn bad(column: Column, code: &str) -> CellError {
+fn bad(column: Column, code: Code) -> CellError {
     CellError::new(0, Some(column), code, column.rule())
 }
 
 fn required_text(cell: &Cell, column: Column) -> Result<String, CellError> {
-    text(cell).ok_or_else(|| bad(column, "required"))
+    text(cell).ok_or_else(|| bad(column, Code::Required))
 }
 
 fn read_date(cell: &Cell) -> Result<NaiveDate, CellError> {
@@ -472,21 +473,21 @@ fn read_date(cell: &Cell) -> Result<NaiveDate, CellError> {
         Cell::Text(s) => {
             let s = s.trim();
             if s.is_empty() {
-                return Err(bad(column, "required"));
+                return Err(bad(column, Code::Required));
             }
             ["%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日"]
                 .iter()
                 .find_map(|f| NaiveDate::parse_from_str(s, f).ok())
-                .ok_or_else(|| bad(column, "invalid_date"))
+                .ok_or_else(|| bad(column, Code::InvalidDate))
         }
-        Cell::Empty => Err(bad(column, "required")),
-        _ => Err(bad(column, "invalid_date")),
+        Cell::Empty => Err(bad(column, Code::Required)),
+        _ => Err(bad(column, Code::InvalidDate)),
     }
 }
 
 fn read_word<T>(cell: &Cell, column: Column, parse: fn(&str) -> Option<T>) -> Result<T, CellError> {
-    let t = text(cell).ok_or_else(|| bad(column, "required"))?;
-    parse(&t).ok_or_else(|| bad(column, if column == Column::Unit { "unknown_unit" } else { "unknown_category" }))
+    let t = text(cell).ok_or_else(|| bad(column, Code::Required))?;
+    parse(&t).ok_or_else(|| bad(column, if column == Column::Unit { Code::UnknownUnit } else { Code::UnknownCategory }))
 }
 
 /// A plain decimal (`12`, `-3.5`, `0.125`) in the form `POST /purchases` takes
@@ -494,12 +495,12 @@ fn read_word<T>(cell: &Cell, column: Column, parse: fn(&str) -> Option<T>) -> Re
 /// currency. `Ok(None)` for a blank optional cell.
 fn read_decimal(cell: &Cell, column: Column, required: bool) -> Result<Option<Decimal>, CellError> {
     let Some(t) = text(cell) else {
-        return if required { Err(bad(column, "required")) } else { Ok(None) };
+        return if required { Err(bad(column, Code::Required)) } else { Ok(None) };
     };
     let digits = match column {
         Column::Quantity => QUANTITY_DIGITS,
         Column::UnitPrice => UNIT_PRICE_DIGITS,
         _ => AMOUNT_DIGITS,
     };
-    parse_decimal_text(&t, digits).map(Some).ok_or_else(|| bad(column, "invalid_number"))
+    parse_decimal_text(&t, digits).map(Some).ok_or_else(|| bad(column, Code::InvalidNumber))
 }

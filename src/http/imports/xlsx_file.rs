@@ -22,6 +22,7 @@ use zip::ZipArchive;
 
 use super::plan::{Cell, Collector};
 use crate::error::ApiError;
+use crate::error::Code;
 
 /// Most bytes all entries of the archive may inflate to (50 MiB).
 pub const MAX_UNCOMPRESSED: u64 = 50 * 1024 * 1024;
@@ -35,13 +36,13 @@ const RATIO_FLOOR: u64 = 1024 * 1024;
 const MAX_COLUMNS: u32 = 256;
 
 fn bad_file(detail: impl std::fmt::Display) -> ApiError {
-    ApiError::field("body", "bad_file", format!("不是有效的 XLSX 工作簿 / not a valid XLSX workbook: {detail}"))
+    ApiError::field("body", Code::BadFile, format!("不是有效的 XLSX 工作簿 / not a valid XLSX workbook: {detail}"))
 }
 
 fn zip_bomb(detail: impl std::fmt::Display) -> ApiError {
     ApiError::field(
         "body",
-        "zip_bomb",
+        Code::ZipBomb,
         format!("压缩包解压后过大或压缩比异常，拒绝处理 / the archive inflates too much or is compressed suspiciously well: {detail}"),
     )
 }
@@ -253,7 +254,7 @@ mod tests {
 
     fn code(e: ApiError) -> String {
         match e {
-            ApiError::Validation(f) => f[0].code.clone(),
+            ApiError::Validation(f) => f[0].code.as_str().to_owned(),
             other => panic!("{other:?}"),
         }
     }

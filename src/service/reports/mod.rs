@@ -16,6 +16,7 @@ use crate::domain::period::{DateRange, PeriodKind};
 use crate::domain::qualification::{Policy, Qualification};
 use crate::domain::shares::{Figures, Measures, SchoolCounts, Target, category_index, evaluate, ratio_4dp, tag_index};
 use crate::error::ApiError;
+use crate::error::Code;
 
 pub mod overdue;
 mod rollup;
@@ -145,7 +146,7 @@ pub fn target_for_range(conn: &mut DbConn, range: DateRange) -> Result<Target, A
         if super::reference::target_for_year(conn, year)? != first {
             return Err(ApiError::field(
                 "to",
-                "mixed_targets",
+                Code::MixedTargets,
                 "the period spans years with different targets; report each year separately",
             ));
         }
