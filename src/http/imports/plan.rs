@@ -134,35 +134,12 @@ impl Collector {
         let mut errors = Vec::new();
         let mut cell = |c: Column| {
             let value = &row[c.index()];
-            match value {
-                Cell::Formula => {
-                    errors.push(CellError::new(
-                        number,
-                        Some(c),
-                        Code::FormulaNotAllowed,
-                        "单元格不能包含公式，请粘贴为数值 / the cell holds a formula: paste its value instead",
-                    ));
+            match unusable(number, c, value) {
+                Some(e) => {
+                    errors.push(e);
                     None
                 }
-                Cell::Error(e) => {
-                    errors.push(CellError::new(
-                        number,
-                        Some(c),
-                        Code::CellError,
-                        format!("单元格是错误值 {e} / the cell holds the error value {e}"),
-                    ));
-                    None
-                }
-                Cell::Text(t) if has_control(t.trim()) => {
-                    errors.push(CellError::new(
-                        number,
-                        Some(c),
-                        Code::ControlCharacter,
-                        "单元格不能包含控制字符（如换行、制表符） / the cell holds a control character (e.g. a line break or tab)",
-                    ));
-                    None
-                }
-                v => Some(v),
+                None => Some(value),
             }
         };
         let date = cell(Column::PurchaseDate).map(read_date);
@@ -205,6 +182,20 @@ impl Collector {
             }
         };
         self.errors.extend(errors);
+        self.place(number, supplier, date, invoice, line, ok);
+    }
+
+    /// Puts a read row's line into its purchase (grouped by supplier, date and invoice),
+    /// or aside when its supplier or date is unusable; a repeated line is an error.
+    fn place(
+        &mut self,
+        number: u32,
+        supplier: Option<String>,
+        date: Option<NaiveDate>,
+        invoice: Option<String>,
+        line: Option<Line>,
+        ok: bool,
+    ) {
         if let Some(s) = &supplier {
             self.supplier_rows.entry(s.clone()).or_default().push(number);
         }
@@ -268,43 +259,8 @@ impl Collector {
             }
         }
         for group in std::mem::take(&mut self.groups) {
-            if group.lines.is_empty() {
-                continue;
-            }
-            let line_rows: Vec<u32> = group.lines.iter().map(|l| l.row).collect();
-            let lines_json: Vec<Value> = group.lines.iter().map(|l| l.json.clone()).collect();
-            let mut body = json!({
-                "school_id": self.school_id,
-                "supplier_id": group.supplier_id,
-                "purchase_date": group.purchase_date.to_string(),
-                "lines": lines_json,
-            });
-            if let Some(n) = &group.invoice_no {
-                body["invoice_no"] = json!(n);
-            }
-            let request = self.request(
-                group.supplier_id.clone(),
-                group.purchase_date,
-                group.invoice_no.clone(),
-                group.lines.into_iter().map(|l| l.request).collect(),
-            );
-            match parse_purchase(request, self.today) {
-                Ok(new) if !group.broken => purchases.push(PlannedPurchase { rows: group.rows, new, body }),
-                Ok(_) => {}
-                Err(e) => {
-                    let mut errs = cell_errors(e, &line_rows);
-                    // A purchase-wide problem (its date) is a bad cell on every row.
-                    for e in errs.iter_mut().filter(|e| e.column == Some(Column::PurchaseDate) || e.column == Some(Column::InvoiceNo)) {
-                        e.row = 0;
-                    }
-                    for e in errs {
-                        if e.row == 0 {
-                            self.errors.extend(group.rows.iter().map(|r| CellError { row: *r, ..e.clone() }));
-                        } else {
-                            self.errors.push(e);
-                        }
-                    }
-                }
+            if let Some(planned) = self.plan_group(group) {
+                purchases.push(planned);
             }
         }
         Ok(ImportPlan {
@@ -319,6 +275,50 @@ impl Collector {
         })
     }
 
+    /// One purchase of the file, checked with the rules of `POST /purchases`: planned if
+    /// it and all its rows are sound, else its errors are the file's.
+    fn plan_group(&mut self, group: Group) -> Option<PlannedPurchase> {
+        if group.lines.is_empty() {
+            return None;
+        }
+        let line_rows: Vec<u32> = group.lines.iter().map(|l| l.row).collect();
+        let lines_json: Vec<Value> = group.lines.iter().map(|l| l.json.clone()).collect();
+        let mut body = json!({
+            "school_id": self.school_id,
+            "supplier_id": group.supplier_id,
+            "purchase_date": group.purchase_date.to_string(),
+            "lines": lines_json,
+        });
+        if let Some(n) = &group.invoice_no {
+            body["invoice_no"] = json!(n);
+        }
+        let request = self.request(
+            group.supplier_id.clone(),
+            group.purchase_date,
+            group.invoice_no.clone(),
+            group.lines.into_iter().map(|l| l.request).collect(),
+        );
+        match parse_purchase(request, self.today) {
+            Ok(new) if !group.broken => return Some(PlannedPurchase { rows: group.rows, new, body }),
+            Ok(_) => {}
+            Err(e) => {
+                let mut errs = cell_errors(e, &line_rows);
+                // A purchase-wide problem (its date) is a bad cell on every row.
+                for e in errs.iter_mut().filter(|e| e.column == Some(Column::PurchaseDate) || e.column == Some(Column::InvoiceNo)) {
+                    e.row = 0;
+                }
+                for e in errs {
+                    if e.row == 0 {
+                        self.errors.extend(group.rows.iter().map(|r| CellError { row: *r, ..e.clone() }));
+                    } else {
+                        self.errors.push(e);
+                    }
+                }
+            }
+        }
+        None
+    }
+
     fn request(
         &self,
         supplier_id: String,
@@ -331,6 +331,29 @@ impl Collector {
 }
 
 /// A read cell's value, or `None` with its error noted (on row `number`).
+/// The error of a cell that cannot be read at all (a formula, an error value, a control
+/// character), if it is one.
+fn unusable(number: u32, c: Column, value: &Cell) -> Option<CellError> {
+    match value {
+        Cell::Formula => Some(CellError::new(
+            number,
+            Some(c),
+            Code::FormulaNotAllowed,
+            "单元格不能包含公式，请粘贴为数值 / the cell holds a formula: paste its value instead",
+        )),
+        Cell::Error(e) => {
+            Some(CellError::new(number, Some(c), Code::CellError, format!("单元格是错误值 {e} / the cell holds the error value {e}")))
+        }
+        Cell::Text(t) if has_control(t.trim()) => Some(CellError::new(
+            number,
+            Some(c),
+            Code::ControlCharacter,
+            "单元格不能包含控制字符（如换行、制表符） / the cell holds a control character (e.g. a line break or tab)",
+        )),
+        _ => None,
+    }
+}
+
 fn take<T>(read: Option<Result<T, CellError>>, number: u32, errors: &mut Vec<CellError>, ok: &mut bool) -> Option<T> {
     match read {
         Some(Ok(v)) => Some(v),
