@@ -162,7 +162,7 @@ def scenario(m: dict[str, Any], base_url: str, admin_password: str) -> str:
             models.SchoolResponse,
             m["create_school"].sync_detailed,
             client=admin,
-            body=models.CreateSchoolRequest(county_code=COUNTY, name=name, students=600),
+            body=models.CreateSchoolRequest(county_code=models.GuizhouCountyCode(COUNTY), name=name, students=600),
         )
         check(s.county_code == COUNTY, f"school county_code is {s.county_code!r}")
         schools.append(s)
