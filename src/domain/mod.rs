@@ -16,6 +16,7 @@ pub mod money;
 pub mod period;
 pub mod purchase;
 pub mod qualification;
+pub mod report;
 pub mod reporting;
 pub mod role;
 pub mod settlement;
