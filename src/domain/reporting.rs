@@ -14,6 +14,7 @@ use std::fmt;
 
 use chrono::{DateTime, Datelike, Days, FixedOffset, Months, NaiveDate, TimeZone, Utc};
 
+use super::code::Code;
 use super::period::DateRange;
 
 /// China Standard Time (UTC+8), the programme's clock for deadlines and "today".
@@ -43,11 +44,11 @@ pub enum ReportingError {
 
 impl ReportingError {
     /// The stable field code clients switch on.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         match self {
-            Self::BadHalfMonth(_) => "invalid_value",
-            Self::OutsideCampaign { .. } => "outside_campaign",
-            Self::NotOpen { .. } => "not_open",
+            Self::BadHalfMonth(_) => Code::InvalidValue,
+            Self::OutsideCampaign { .. } => Code::OutsideCampaign,
+            Self::NotOpen { .. } => Code::NotOpen,
         }
     }
 }
@@ -533,9 +534,9 @@ mod tests {
 
     #[test]
     fn errors_carry_stable_codes() {
-        assert_eq!(ReportingError::BadHalfMonth("x".into()).code(), "invalid_value");
+        assert_eq!(ReportingError::BadHalfMonth("x".into()).code(), Code::InvalidValue);
         let p = hm("2019-01-H1");
-        assert_eq!(ReportingError::OutsideCampaign { period: p, policy: "gz-2019", first: hm("2019-03-H1") }.code(), "outside_campaign");
-        assert_eq!(ReportingError::NotOpen { period: p, opens: date("2019-01-01") }.code(), "not_open");
+        assert_eq!(ReportingError::OutsideCampaign { period: p, policy: "gz-2019", first: hm("2019-03-H1") }.code(), Code::OutsideCampaign);
+        assert_eq!(ReportingError::NotOpen { period: p, opens: date("2019-01-01") }.code(), Code::NotOpen);
     }
 }
