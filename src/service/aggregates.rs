@@ -8,8 +8,9 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::db::DbConn;
-use crate::db::repo::aggregates::{self as repo, Delta, FactDelta, SchoolFigures};
+use crate::db::repo::aggregates::{self as repo, Delta, FactDelta};
 use crate::db::repo::bulk::{FactBucket, SchoolBucket};
+use crate::db::repo::figures::SchoolFigures;
 use crate::db::repo::purchases::{self as purchase_repo, LineRow, PurchaseRow};
 use crate::db::repo::reference;
 use crate::db::repo::reports::{self, ScopeFilter};
@@ -224,18 +225,7 @@ pub fn check(conn: &mut DbConn) -> Result<CheckReport, ApiError> {
         let expected = expected_for_county(conn, &county.code)?;
         let mut stored_schools: HashMap<SchoolKey, SchoolFigures> = HashMap::new();
         for r in repo::all_school_buckets_of_county(conn, &county.code)? {
-            let f = SchoolFigures {
-                total_fen: r.total_fen,
-                qualifying_fen: r.qualifying_fen,
-                pending_fen: r.pending_fen,
-                total_mg: r.total_mg,
-                qualifying_mg: r.qualifying_mg,
-                purchases: r.purchases,
-                confirmed_fen: r.confirmed_fen,
-                confirmed_qualifying_fen: r.confirmed_qualifying_fen,
-                paid_fen: r.paid_fen,
-            };
-            stored_schools.insert((r.school_id, r.kind, r.bucket_start), f);
+            stored_schools.insert((r.school_id, r.kind, r.bucket_start), r.figures);
         }
         let mut stored_facts: HashMap<FactKey, (i64, i64)> = HashMap::new();
         for r in repo::all_fact_buckets_of_county(conn, &county.code)? {

@@ -231,6 +231,7 @@ async fn concurrent_writers_keep_aggregates_consistent(db: TestDb) {
 /// parameters allow (found by the 10M-line benchmark on PostgreSQL): they are written in chunks.
 async fn a_rebuild_writes_more_buckets_than_one_statement_can_bind(db: TestDb) {
     use canteen_ledger::db::repo::bulk::{self, SchoolBucket};
+    use canteen_ledger::db::repo::figures::SchoolFigures;
     let app = TestApp::new(db).await;
     let school = app.school("522731", "一小").await;
     let start = date("2000-01-01");
@@ -240,22 +241,24 @@ async fn a_rebuild_writes_more_buckets_than_one_statement_can_bind(db: TestDb) {
             county_code: "522731".into(),
             kind: PeriodKind::Day.code(),
             bucket_start: start + chrono::Days::new(d),
-            total_fen: 100,
-            qualifying_fen: 50,
-            pending_fen: 0,
-            total_mg: 0,
-            qualifying_mg: 0,
-            purchases: 1,
-            confirmed_fen: 0,
-            confirmed_qualifying_fen: 0,
-            paid_fen: 0,
+            figures: SchoolFigures {
+                total_fen: 100,
+                qualifying_fen: 50,
+                pending_fen: 0,
+                total_mg: 0,
+                qualifying_mg: 0,
+                purchases: 1,
+                confirmed_fen: 0,
+                confirmed_qualifying_fen: 0,
+                paid_fen: 0,
+            },
         })
         .collect();
     let mut conn = app.state.db.get().unwrap();
     bulk::insert_buckets(&mut conn, &buckets, &[]).unwrap();
     let stored = canteen_ledger::db::repo::aggregates::all_school_buckets_of_county(&mut conn, "522731").unwrap();
     assert_eq!(stored.len(), 7_000);
-    assert_eq!(stored.iter().map(|b| b.total_fen).sum::<i64>(), 700_000);
+    assert_eq!(stored.iter().map(|b| b.figures.total_fen).sum::<i64>(), 700_000);
 }
 
 async fn batches_and_tag_reviews_at_the_same_time_stay_consistent(db: TestDb) {

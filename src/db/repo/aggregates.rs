@@ -2,15 +2,18 @@
 //! quarter, year). Deltas are applied with portable `INSERT … ON CONFLICT DO UPDATE`
 //! (SQLite ≥ 3.24 and PostgreSQL), in the caller's transaction.
 
+use std::sync::LazyLock;
+
 use chrono::NaiveDate;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Date, Integer, Text};
 
 use super::bulk::{FactBucket, SchoolBucket};
+use super::figures::SchoolFigures;
 use super::reports::ScopeFilter;
 use crate::db::DbConn;
+use crate::domain::figures::Figures;
 use crate::domain::qualification::Qualification;
-use crate::domain::shares::Figures;
 
 /// Money and mass of one (category, qualification class, tag) slice of a delta.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,20 +50,6 @@ impl Delta {
     }
 }
 
-/// The school-level figures of one bucket.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct SchoolFigures {
-    pub total_fen: i64,
-    pub qualifying_fen: i64,
-    pub pending_fen: i64,
-    pub total_mg: i64,
-    pub qualifying_mg: i64,
-    pub purchases: i64,
-    pub confirmed_fen: i64,
-    pub confirmed_qualifying_fen: i64,
-    pub paid_fen: i64,
-}
-
 impl SchoolFigures {
     /// Figures of a set of facts plus a purchase count: how a fact counts is the
     /// domain's rule ([`Figures::of`]), applied to its stored class and tag.
@@ -69,65 +58,57 @@ impl SchoolFigures {
         for x in facts {
             all.add(&Figures::of(Qualification::from_parts(&x.class, Some(&x.tag)), x.amount_fen, x.mass_mg));
         }
-        Self {
-            total_fen: all.total_fen,
-            qualifying_fen: all.qualifying_fen,
-            pending_fen: all.pending_fen,
-            total_mg: all.total_mg,
-            qualifying_mg: all.qualifying_mg,
-            purchases,
-            confirmed_fen: all.confirmed_fen,
-            confirmed_qualifying_fen: all.confirmed_qualifying_fen,
-            paid_fen: all.paid_fen,
-        }
-    }
-
-    pub fn add(&mut self, o: &Self) {
-        self.total_fen += o.total_fen;
-        self.qualifying_fen += o.qualifying_fen;
-        self.pending_fen += o.pending_fen;
-        self.total_mg += o.total_mg;
-        self.qualifying_mg += o.qualifying_mg;
-        self.purchases += o.purchases;
-        self.confirmed_fen += o.confirmed_fen;
-        self.confirmed_qualifying_fen += o.confirmed_qualifying_fen;
-        self.paid_fen += o.paid_fen;
+        Self::new(&all, purchases)
     }
 }
 
-const UPSERT_SCHOOL: &str = "INSERT INTO agg_school (school_id, county_code, kind, bucket_start, total_fen, qualifying_fen, pending_fen, total_mg, qualifying_mg, purchases, confirmed_fen, confirmed_qualifying_fen, paid_fen) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
-     ON CONFLICT (kind, bucket_start, school_id) DO UPDATE SET \
-     total_fen = agg_school.total_fen + excluded.total_fen, qualifying_fen = agg_school.qualifying_fen + excluded.qualifying_fen, \
-     pending_fen = agg_school.pending_fen + excluded.pending_fen, total_mg = agg_school.total_mg + excluded.total_mg, \
-     qualifying_mg = agg_school.qualifying_mg + excluded.qualifying_mg, purchases = agg_school.purchases + excluded.purchases, \
-     confirmed_fen = agg_school.confirmed_fen + excluded.confirmed_fen, \
-     confirmed_qualifying_fen = agg_school.confirmed_qualifying_fen + excluded.confirmed_qualifying_fen, \
-     paid_fen = agg_school.paid_fen + excluded.paid_fen";
+/// A multi-row statement that adds to buckets: `INSERT INTO table (keys…, added…) VALUES …
+/// ON CONFLICT (conflict) DO UPDATE SET c = table.c + excluded.c` for every added column.
+struct AddUpsert {
+    /// `INSERT INTO table (columns)`.
+    head: String,
+    /// `ON CONFLICT … DO UPDATE SET …`.
+    tail: String,
+    /// Parameters per row.
+    columns: usize,
+}
 
-const UPSERT_FACT: &str = "INSERT INTO agg_facts (school_id, county_code, kind, bucket_start, category, class, tag, amount_fen, mass_mg) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-     ON CONFLICT (kind, bucket_start, school_id, category, class, tag) DO UPDATE SET \
-     amount_fen = agg_facts.amount_fen + excluded.amount_fen, mass_mg = agg_facts.mass_mg + excluded.mass_mg";
+impl AddUpsert {
+    fn new(table: &str, keys: &[&str], conflict: &str, added: &[&str]) -> Self {
+        let columns: Vec<&str> = keys.iter().chain(added).copied().collect();
+        let set: Vec<String> = added.iter().map(|c| format!("{c} = {table}.{c} + excluded.{c}")).collect();
+        Self {
+            head: format!("INSERT INTO {table} ({})", columns.join(", ")),
+            tail: format!("ON CONFLICT ({conflict}) DO UPDATE SET {}", set.join(", ")),
+            columns: columns.len(),
+        }
+    }
+
+    /// The statement for `rows` rows.
+    fn sql(&self, rows: usize) -> String {
+        format!("{} {} {}", self.head, values_clause(rows, self.columns), self.tail)
+    }
+}
+
+/// Key columns of a school bucket, bound before its figures.
+const SCHOOL_KEYS: [&str; 4] = ["school_id", "county_code", "kind", "bucket_start"];
+
+static UPSERT_SCHOOL: LazyLock<AddUpsert> =
+    LazyLock::new(|| AddUpsert::new("agg_school", &SCHOOL_KEYS, "kind, bucket_start, school_id", &SchoolFigures::COLUMNS));
+
+static UPSERT_FACT: LazyLock<AddUpsert> = LazyLock::new(|| {
+    AddUpsert::new(
+        "agg_facts",
+        &["school_id", "county_code", "kind", "bucket_start", "category", "class", "tag"],
+        "kind, bucket_start, school_id, category, class, tag",
+        &["amount_fen", "mass_mg"],
+    )
+});
 
 impl SchoolBucket {
     /// The bucket row of `school_id` holding figures `f`.
     pub fn of(school_id: &str, county_code: &str, kind: i32, bucket_start: NaiveDate, f: &SchoolFigures) -> Self {
-        Self {
-            school_id: school_id.to_owned(),
-            county_code: county_code.to_owned(),
-            kind,
-            bucket_start,
-            total_fen: f.total_fen,
-            qualifying_fen: f.qualifying_fen,
-            pending_fen: f.pending_fen,
-            total_mg: f.total_mg,
-            qualifying_mg: f.qualifying_mg,
-            purchases: f.purchases,
-            confirmed_fen: f.confirmed_fen,
-            confirmed_qualifying_fen: f.confirmed_qualifying_fen,
-            paid_fen: f.paid_fen,
-        }
+        Self { school_id: school_id.to_owned(), county_code: county_code.to_owned(), kind, bucket_start, figures: *f }
     }
 }
 
@@ -144,13 +125,12 @@ fn values_clause(rows: usize, columns: usize) -> String {
 
 type Upsert = diesel::query_builder::BoxedSqlQuery<'static, crate::db::MultiBackend, diesel::query_builder::SqlQuery>;
 
-/// Runs the one-row upsert `sql` (of `columns` parameters) for every row, in multi-row
-/// statements of up to `bulk::CHUNK` rows (13 columns × 2,000 stay under PostgreSQL's
-/// 65,535 binds); `bind` binds one row's values in order.
-fn upsert_many<T>(conn: &mut DbConn, sql: &str, columns: usize, rows: &[T], bind: impl Fn(Upsert, &T) -> Upsert) -> QueryResult<()> {
-    let one_row = values_clause(1, columns);
+/// Runs `upsert` for every row, in multi-row statements of up to `bulk::CHUNK` rows
+/// (13 columns × 2,000 stay under PostgreSQL's 65,535 binds); `bind` binds one row's
+/// values in column order.
+fn upsert_many<T>(conn: &mut DbConn, upsert: &AddUpsert, rows: &[T], bind: impl Fn(Upsert, &T) -> Upsert) -> QueryResult<()> {
     for chunk in rows.chunks(super::bulk::CHUNK) {
-        let q = diesel::sql_query(sql.replace(&one_row, &values_clause(chunk.len(), columns))).into_boxed();
+        let q = diesel::sql_query(upsert.sql(chunk.len())).into_boxed();
         chunk.iter().fold(q, &bind).execute(conn)?;
     }
     Ok(())
@@ -160,27 +140,20 @@ fn upsert_many<T>(conn: &mut DbConn, sql: &str, columns: usize, rows: &[T], bind
 /// statements. A key may appear only once in `rows` (PostgreSQL refuses to update one
 /// row twice in a statement): merge first.
 pub fn add_school_buckets(conn: &mut DbConn, rows: &[SchoolBucket]) -> QueryResult<()> {
-    upsert_many(conn, UPSERT_SCHOOL, 13, rows, |q, r| {
-        q.bind::<Text, _>(r.school_id.clone())
+    upsert_many(conn, &UPSERT_SCHOOL, rows, |q, r| {
+        let keys = q
+            .bind::<Text, _>(r.school_id.clone())
             .bind::<Text, _>(r.county_code.clone())
             .bind::<Integer, _>(r.kind)
-            .bind::<Date, _>(r.bucket_start)
-            .bind::<BigInt, _>(r.total_fen)
-            .bind::<BigInt, _>(r.qualifying_fen)
-            .bind::<BigInt, _>(r.pending_fen)
-            .bind::<BigInt, _>(r.total_mg)
-            .bind::<BigInt, _>(r.qualifying_mg)
-            .bind::<BigInt, _>(r.purchases)
-            .bind::<BigInt, _>(r.confirmed_fen)
-            .bind::<BigInt, _>(r.confirmed_qualifying_fen)
-            .bind::<BigInt, _>(r.paid_fen)
+            .bind::<Date, _>(r.bucket_start);
+        r.figures.column_values().into_iter().fold(keys, |q, v| q.bind::<BigInt, _>(v))
     })
 }
 
 /// Adds each row's money and mass to its fact bucket (creating it), as
 /// [`add_school_buckets`] does.
 pub fn add_fact_buckets(conn: &mut DbConn, rows: &[FactBucket]) -> QueryResult<()> {
-    upsert_many(conn, UPSERT_FACT, 9, rows, |q, r| {
+    upsert_many(conn, &UPSERT_FACT, rows, |q, r| {
         q.bind::<Text, _>(r.school_id.clone())
             .bind::<Text, _>(r.county_code.clone())
             .bind::<Integer, _>(r.kind)
@@ -191,37 +164,6 @@ pub fn add_fact_buckets(conn: &mut DbConn, rows: &[FactBucket]) -> QueryResult<(
             .bind::<BigInt, _>(r.amount_fen)
             .bind::<BigInt, _>(r.mass_mg)
     })
-}
-
-/// One stored school bucket.
-#[derive(Debug, Clone, QueryableByName, Queryable)]
-pub struct SchoolBucketRow {
-    #[diesel(sql_type = Text)]
-    pub school_id: String,
-    #[diesel(sql_type = Text)]
-    pub county_code: String,
-    #[diesel(sql_type = Integer)]
-    pub kind: i32,
-    #[diesel(sql_type = Date)]
-    pub bucket_start: NaiveDate,
-    #[diesel(sql_type = BigInt)]
-    pub total_fen: i64,
-    #[diesel(sql_type = BigInt)]
-    pub qualifying_fen: i64,
-    #[diesel(sql_type = BigInt)]
-    pub pending_fen: i64,
-    #[diesel(sql_type = BigInt)]
-    pub total_mg: i64,
-    #[diesel(sql_type = BigInt)]
-    pub qualifying_mg: i64,
-    #[diesel(sql_type = BigInt)]
-    pub purchases: i64,
-    #[diesel(sql_type = BigInt)]
-    pub confirmed_fen: i64,
-    #[diesel(sql_type = BigInt)]
-    pub confirmed_qualifying_fen: i64,
-    #[diesel(sql_type = BigInt)]
-    pub paid_fen: i64,
 }
 
 /// One stored fact bucket.
@@ -272,8 +214,8 @@ fn scope_predicate(scope: &ScopeFilter) -> (&'static str, Option<&str>) {
 }
 
 /// Stored school buckets of `scope` among `buckets`: one typed query per bucket kind
-/// (positional decoding; each answered from the bucket-first primary key).
-pub fn school_buckets(conn: &mut DbConn, scope: &ScopeFilter, buckets: &[(i32, NaiveDate)]) -> QueryResult<Vec<SchoolBucketRow>> {
+/// (each answered from the bucket-first primary key).
+pub fn school_buckets(conn: &mut DbConn, scope: &ScopeFilter, buckets: &[(i32, NaiveDate)]) -> QueryResult<Vec<SchoolBucket>> {
     use crate::db::schema::{agg_school as a, counties};
     let mut by_kind: std::collections::BTreeMap<i32, Vec<NaiveDate>> = std::collections::BTreeMap::new();
     for (k, d) in buckets {
@@ -281,25 +223,7 @@ pub fn school_buckets(conn: &mut DbConn, scope: &ScopeFilter, buckets: &[(i32, N
     }
     let mut out = Vec::new();
     for (kind, dates) in by_kind {
-        let mut q = a::table
-            .filter(a::kind.eq(kind))
-            .filter(a::bucket_start.eq_any(dates))
-            .select((
-                a::school_id,
-                a::county_code,
-                a::kind,
-                a::bucket_start,
-                a::total_fen,
-                a::qualifying_fen,
-                a::pending_fen,
-                a::total_mg,
-                a::qualifying_mg,
-                a::purchases,
-                a::confirmed_fen,
-                a::confirmed_qualifying_fen,
-                a::paid_fen,
-            ))
-            .into_boxed();
+        let mut q = a::table.filter(a::kind.eq(kind)).filter(a::bucket_start.eq_any(dates)).select(SchoolBucket::as_select()).into_boxed();
         q = match scope {
             ScopeFilter::Province => q,
             ScopeFilter::Prefecture(p) => {
@@ -308,7 +232,7 @@ pub fn school_buckets(conn: &mut DbConn, scope: &ScopeFilter, buckets: &[(i32, N
             ScopeFilter::County(c) => q.filter(a::county_code.eq(c.clone())),
             ScopeFilter::School(s) => q.filter(a::school_id.eq(s.clone())),
         };
-        out.extend(q.load::<SchoolBucketRow>(conn)?);
+        out.extend(q.load(conn)?);
     }
     Ok(out)
 }
@@ -327,13 +251,9 @@ pub fn fact_buckets(conn: &mut DbConn, scope: &ScopeFilter, buckets: &[(i32, Nai
 }
 
 /// Every stored school bucket of one county (for the consistency check).
-pub fn all_school_buckets_of_county(conn: &mut DbConn, county: &str) -> QueryResult<Vec<SchoolBucketRow>> {
-    diesel::sql_query(
-        "SELECT school_id, county_code, kind, bucket_start, total_fen, qualifying_fen, pending_fen, total_mg, qualifying_mg, \
-         purchases, confirmed_fen, confirmed_qualifying_fen, paid_fen FROM agg_school WHERE county_code = $1",
-    )
-    .bind::<Text, _>(county)
-    .load(conn)
+pub fn all_school_buckets_of_county(conn: &mut DbConn, county: &str) -> QueryResult<Vec<SchoolBucket>> {
+    use crate::db::schema::agg_school as a;
+    a::table.filter(a::county_code.eq(county)).select(SchoolBucket::as_select()).load(conn)
 }
 
 /// Every stored fact bucket of one county (for the consistency check).

@@ -8,6 +8,7 @@
 use chrono::NaiveDate;
 use diesel::prelude::*;
 
+use super::figures::SchoolFigures;
 use super::schools::SchoolRow;
 use crate::db::DbConn;
 use crate::db::schema::{agg_facts, agg_school, ledger_heads, schools};
@@ -41,23 +42,17 @@ pub fn insert_schools(conn: &mut DbConn, rows: &[SchoolRow]) -> QueryResult<()> 
     Ok(())
 }
 
-/// A school bucket to insert.
-#[derive(Debug, Clone, Insertable)]
+/// One school bucket: inserted by rebuilds, added to by the upsert, read by reports and
+/// the consistency check.
+#[derive(Debug, Clone, Insertable, Queryable, Selectable)]
 #[diesel(table_name = agg_school)]
 pub struct SchoolBucket {
     pub school_id: String,
     pub county_code: String,
     pub kind: i32,
     pub bucket_start: NaiveDate,
-    pub total_fen: i64,
-    pub qualifying_fen: i64,
-    pub pending_fen: i64,
-    pub total_mg: i64,
-    pub qualifying_mg: i64,
-    pub purchases: i64,
-    pub confirmed_fen: i64,
-    pub confirmed_qualifying_fen: i64,
-    pub paid_fen: i64,
+    #[diesel(embed)]
+    pub figures: SchoolFigures,
 }
 
 /// A fact bucket to insert.

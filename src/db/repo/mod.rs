@@ -5,6 +5,7 @@ pub mod aggregates;
 pub mod audit;
 pub mod bulk;
 pub mod deliveries;
+pub mod figures;
 pub mod idempotency;
 pub mod imports;
 pub mod purchases;

@@ -7,7 +7,7 @@ use chrono::{Datelike, NaiveDate};
 
 use crate::db::DbConn;
 use crate::db::repo::reports::{self as repo, ScopeFilter};
-use crate::db::repo::{aggregates, reference, schools};
+use crate::db::repo::{aggregates, bulk, reference, schools};
 use crate::domain::access::Caller;
 use crate::domain::catalog::Category;
 use crate::domain::period::DateRange;
@@ -162,7 +162,7 @@ fn aggregate_measures(
         let Some(pi) = plan.period(r.kind, r.bucket_start) else { continue };
         let figures = figures_of(&r);
         let m = slot(&mut out, r.school_id, pi, periods.len());
-        m.purchases += r.purchases;
+        m.purchases += r.figures.purchases;
         if breakdown {
             // Money and mass come from the fact buckets below; confirmation and payment
             // are kept per school only.
@@ -188,18 +188,8 @@ fn aggregate_measures(
 }
 
 /// The money and mass figures of a stored school bucket.
-pub(super) fn figures_of(r: &aggregates::SchoolBucketRow) -> Figures {
-    Figures {
-        total_fen: r.total_fen,
-        qualifying_fen: r.qualifying_fen,
-        pending_fen: r.pending_fen,
-        total_mg: r.total_mg,
-        qualifying_mg: r.qualifying_mg,
-        confirmed_fen: r.confirmed_fen,
-        confirmed_qualifying_fen: r.confirmed_qualifying_fen,
-        paid_fen: r.paid_fen,
-    }
-    .counted(POLICY.require_confirmation)
+pub(super) fn figures_of(r: &bulk::SchoolBucket) -> Figures {
+    r.figures.figures().counted(POLICY.require_confirmation)
 }
 
 /// Builds the share report from the maintained aggregates.

@@ -28,7 +28,7 @@ fn groups(
     let rows = aggregates::school_buckets(conn, scope, &plan.buckets())?;
     let buckets = rows.into_iter().filter_map(|r| {
         let period = plan.period(r.kind, r.bucket_start)?;
-        let total = SchoolTotal { figures: figures_of(&r), purchases: r.purchases };
+        let total = SchoolTotal { figures: figures_of(&r), purchases: r.figures.purchases };
         Some(Bucket { school: r.school_id, county: r.county_code, period, total })
     });
     Ok(engine.groups(&plan, buckets, by_unit))
