@@ -108,6 +108,95 @@ fn the_checker_resolves_paths_as_rustc_does() {
     assert_eq!(tops("domain/a.rs", ignored), ["domain"]);
 }
 
+/// Services a handler may hand a closure, as (file under `src/`, function), each with why.
+/// Empty: control goes http → service → db and back, and a service renders what it stores
+/// itself (`service::views`).
+const CALLBACKS_ALLOWED: &[(&str, &str)] = &[];
+
+/// No `pub` function of `service/` takes a closure (`impl Fn…`, `&dyn FnMut…`, a generic
+/// bound `F: FnOnce…`): a handler that passed one would put `http` code back inside a use
+/// case (the render callbacks issue 10 removed).
+#[test]
+fn services_take_no_callbacks() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut found = Vec::new();
+    let files = rust_files(&src.join("service"));
+    assert!(files.len() > 10, "found only {} files under {}/service", files.len(), src.display());
+    for path in files {
+        let file = path.strip_prefix(&src).unwrap().to_string_lossy().replace('\\', "/");
+        let text = fs::read_to_string(&path).unwrap();
+        for (line, name) in public_fns_taking_closures(&text) {
+            if !CALLBACKS_ALLOWED.contains(&(file.as_str(), name.as_str())) {
+                found.push(format!("src/{file}:{line}: `{name}` takes a closure"));
+            }
+        }
+    }
+    assert!(found.is_empty(), "services taking callbacks:\n{}", found.join("\n"));
+}
+
+/// What `service/` stores it renders with its own views: no attribute string
+/// (`#[serde(with = "…")]`, `#[schema(value_type = …)]`) names an `http` path either.
+#[test]
+fn service_attributes_name_no_http_path() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut found = Vec::new();
+    for path in rust_files(&src.join("service")) {
+        let file = path.strip_prefix(&src).unwrap().to_string_lossy().replace('\\', "/");
+        for (n, line) in fs::read_to_string(&path).unwrap().lines().enumerate() {
+            let code = line.split("//").next().unwrap_or_default();
+            if code.contains("crate::http") || code.contains("crate::app") {
+                found.push(format!("src/{file}:{}: {}", n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(found.is_empty(), "service refers to http:\n{}", found.join("\n"));
+}
+
+#[test]
+fn the_callback_check_sees_every_form_of_closure_parameter() {
+    let names = |text: &str| -> Vec<String> { public_fns_taking_closures(text).into_iter().map(|(_, n)| n).collect() };
+    assert_eq!(names("pub fn a(render: impl Fn(&X) -> Result<String, E>) {}"), ["a"]);
+    assert_eq!(names("pub(crate) fn b(x: u8,\n answer: &dyn Fn(&X) -> String,\n) -> u8 { 1 }"), ["b"]);
+    assert_eq!(names("pub fn c<F: FnOnce(&str) -> u8>(f: F) {}"), ["c"]);
+    assert_eq!(names("pub fn d<F>(f: F) -> u8 where F: FnMut() { 1 }"), ["d"]);
+    assert_eq!(names("impl X { pub fn e(&self, f: Box<dyn Fn()>) {} }"), ["e"]);
+    assert_eq!(names("pub fn f(x: u8) -> impl Iterator<Item = u8> { let g = |y: u8| y; std::iter::once(g(x)) }"), Vec::<String>::new());
+    assert_eq!(
+        names("fn private(f: impl Fn()) {} // pub fn g(f: impl Fn())\nconst S: &str = \"pub fn h(f: impl Fn())\";"),
+        Vec::<String>::new()
+    );
+    assert_eq!(names("pub fn i(x: u8) -> u8 { x }\npub fn j(f: impl FnOnce()) {}"), ["j"]);
+    assert_eq!(names("pub trait T { fn k(&self) -> u8; }\npub fn l(x: u8) -> u8 { let m = |f: &dyn Fn()| f(); x }"), Vec::<String>::new());
+}
+
+/// `pub` (any visibility but private) functions whose signature (up to the body's `{` or a
+/// `;`) names `Fn`, `FnOnce` or `FnMut`, as (line, name).
+fn public_fns_taking_closures(text: &str) -> Vec<(usize, String)> {
+    let code = code_only(text);
+    let toks = tokens(&code);
+    let ident = |i: usize| match toks.get(i) {
+        Some((_, Token::Ident(w))) => Some(w.as_str()),
+        _ => None,
+    };
+    let mut out = Vec::new();
+    for (i, (line, t)) in toks.iter().enumerate() {
+        if *t != Token::Ident("fn".to_owned()) {
+            continue;
+        }
+        // `pub fn`, or `pub(crate) fn` / `pub(super) fn` (tokens: pub ( crate ) fn).
+        let public = (i >= 1 && ident(i - 1) == Some("pub")) || (i >= 4 && ident(i - 4) == Some("pub") && ident(i - 2).is_some());
+        let Some(name) = ident(i + 1).filter(|_| public) else { continue };
+        let takes_closure = toks[i + 2..]
+            .iter()
+            .take_while(|(_, t)| !matches!(t, Token::Open | Token::Semi))
+            .any(|(_, t)| matches!(t, Token::Ident(w) if matches!(w.as_str(), "Fn" | "FnOnce" | "FnMut")));
+        if takes_closure {
+            out.push((*line, name.to_owned()));
+        }
+    }
+    out
+}
+
 fn rust_files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut entries: Vec<_> = fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
@@ -216,6 +305,7 @@ enum Token {
     Close,
     Comma,
     Star,
+    Semi,
     Other,
 }
 
@@ -249,6 +339,7 @@ fn tokens(code: &str) -> Vec<(usize, Token)> {
                     '}' => Token::Close,
                     ',' => Token::Comma,
                     '*' => Token::Star,
+                    ';' => Token::Semi,
                     _ => Token::Other,
                 },
             ));

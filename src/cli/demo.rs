@@ -29,6 +29,11 @@ fn date(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap_or(NaiveDate::MIN)
 }
 
+/// The demo's business date: the last day of the 2019 spring semester it fills.
+fn last_day() -> NaiveDate {
+    date(2019, 6, 30)
+}
+
 /// Fills an empty ledger; refuses a database that already has schools.
 pub fn fill(conn: &mut DbConn) -> Result<String, ApiError> {
     if school_repo::count(conn)? > 0 {
@@ -135,7 +140,7 @@ fn add_purchases(conn: &mut DbConn, rng: &mut StdRng, school_ids: &[String], sup
         (Category::SoyProducts, "豆腐", Unit::Jin, "3.00"),
     ];
     let mut recorded = 0;
-    let (start, end) = (date(2019, 3, 1), date(2019, 6, 30));
+    let (start, end) = (date(2019, 3, 1), last_day());
     for school in school_ids {
         // One school in the demo stays silent, so the report shows what silence looks like.
         if school == school_ids.last().unwrap_or(school) {
@@ -167,7 +172,7 @@ fn add_purchases(conn: &mut DbConn, rng: &mut StdRng, school_ids: &[String], sup
                     draft: d,
                 };
                 let req = IdempotentRequest::new(format!("demo-{recorded:08}"), &serde_json::json!({"demo": recorded}));
-                canteen_ledger::service::purchases::record(conn, &canteen, new, &req, |_| Ok("{}".into()))?;
+                canteen_ledger::service::purchases::record(conn, &canteen, new, &req, end)?;
                 recorded += 1;
             }
             day = day.checked_add_days(Days::new(1)).unwrap_or(end.succ_opt().unwrap_or(end));
@@ -185,7 +190,7 @@ fn void_one(conn: &mut DbConn) -> Result<(), ApiError> {
             &first.id,
             "demo: entered twice",
             None,
-            |_| Ok("{}".into()),
+            last_day(),
         )?;
     }
     Ok(())

@@ -204,6 +204,12 @@ impl Caller {
         }
     }
 
+    /// May acknowledge or dispute the purchases a canteen recorded from this supplier: the
+    /// supplier itself.
+    pub fn may_acknowledge_purchases_of(&self, supplier_id: &str) -> bool {
+        self.supplier() == Some(supplier_id)
+    }
+
     /// The webhook subscriptions the caller may read (`None`: none at all): its own as a
     /// supplier, everyone's as the administrator.
     pub fn webhooks(&self) -> Option<SupplierSet<'_>> {
@@ -483,6 +489,8 @@ mod tests {
     #[test]
     fn only_a_supplier_speaks_for_a_supplier() {
         each!([None, None, None, None, None, Some("x1")], |c| c.supplier());
+        each!([F, F, F, F, F, T], |c| c.may_acknowledge_purchases_of("x1"));
+        each!([F; 6], |c| c.may_acknowledge_purchases_of("x2"));
     }
 
     #[test]

@@ -258,7 +258,7 @@ pub struct MintedTokenResponse {
     pub access_token: String,
     pub role: String,
     pub label: String,
-    #[serde(with = "crate::http::timestamp::utc")]
+    #[serde(with = "crate::service::views::timestamp::utc")]
     pub expires_at: chrono::NaiveDateTime,
 }
 

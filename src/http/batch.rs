@@ -9,13 +9,14 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::body::{JsonBytes, MAX_BATCH_BODY, from_value, parse_slice};
 use super::clock::today_cst;
-use super::purchases::{CreatePurchaseRequest, PurchaseResponse, check_idempotency_key, parse_purchase, render_purchase};
+use super::purchases::{CreatePurchaseRequest, check_idempotency_key, parse_purchase};
 use crate::error::Code;
 use crate::error::{ApiError, Problem};
 use crate::http::AppState;
 use crate::http::AuthUser;
 use crate::service::batch as service;
 use crate::service::purchases::{IdempotentRequest, Recorded};
+use crate::service::views::purchase::PurchaseResponse;
 
 /// Most purchases in one batch.
 pub const MAX_BATCH_ITEMS: usize = 1000;
@@ -141,7 +142,7 @@ pub async fn create_batch(state: web::Data<AppState>, user: AuthUser, body: Json
     if !shape_errors.is_empty() {
         return Err(ApiError::Validation(shape_errors));
     }
-    let outcomes = state.db.run(move |conn| service::record_batch(conn, &user, parsed, render_purchase)).await?;
+    let outcomes = state.db.run(move |conn| service::record_batch(conn, &user, parsed, today)).await?;
     let mut response = BatchResponse { created: 0, replayed: 0, failed: 0, results: Vec::with_capacity(outcomes.len()) };
     for (index, (outcome, idempotency_key)) in outcomes.into_iter().zip(keys).enumerate() {
         // The stored answer is JSON already: passed through, not parsed and re-encoded.

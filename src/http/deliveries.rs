@@ -2,23 +2,23 @@
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::NaiveDate;
-use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::body::{JsonBody, OptionalJsonBody, from_value};
 use super::clock::today_cst;
-use super::dto::{check_text, yuan};
-use super::purchases::{CreatePurchaseRequest, IDEMPOTENT_REPLAYED, LineRequest, PurchaseResponse, idempotency_key, parse_purchase};
+use super::dto::check_text;
+use super::purchases::{CreatePurchaseRequest, IDEMPOTENT_REPLAYED, idempotency_key, parse_purchase};
 use super::{Page, PageQuery, paginate};
-use crate::db::repo::deliveries::DeliveryRow;
 use crate::domain::catalog::DeliveryStatus as Stored;
 use crate::error::{ApiError, Problem};
 use crate::http::AppState;
 use crate::http::AuthUser;
-use crate::service::deliveries::{self as service, NewDelivery};
-use crate::service::purchases::{IdempotentRequest, Recorded};
+use crate::service::deliveries::{self as service, Confirmation, NewDelivery};
+use crate::service::purchases::{IdempotentRequest, NewPurchase, Recorded};
+use crate::service::views::delivery::{DeliveryResponse, DeliveryStatus};
+use crate::service::views::purchase::{LineRequest, PurchaseResponse};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(push_delivery).service(list_deliveries).service(get_delivery).service(confirm_delivery).service(dispute_delivery);
@@ -45,67 +45,6 @@ pub struct CreateDeliveryRequest {
     pub invoice_no: Option<String>,
     #[schema(min_items = 1, max_items = 200)]
     pub lines: Vec<LineRequest>,
-}
-
-/// Where a delivery stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum DeliveryStatus {
-    /// Awaiting the canteen.
-    Pending,
-    /// The canteen confirmed it; `purchase_id` is the purchase.
-    Confirmed,
-    /// The canteen disputed it; nothing was recorded.
-    Disputed,
-}
-
-/// A pushed delivery.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct DeliveryResponse {
-    pub id: String,
-    pub supplier_id: String,
-    pub school_id: String,
-    pub delivery_date: NaiveDate,
-    pub reference: String,
-    pub invoice_no: Option<String>,
-    #[schema(value_type = String, example = "45.90")]
-    pub total: Decimal,
-    /// The lines as pushed (the form `POST /purchases` takes).
-    #[schema(value_type = Vec<LineRequest>)]
-    pub lines: serde_json::Value,
-    pub status: DeliveryStatus,
-    pub purchase_id: Option<String>,
-    pub dispute_reason: Option<String>,
-    #[serde(with = "crate::http::timestamp::utc")]
-    pub pushed_at: chrono::NaiveDateTime,
-    #[serde(default, with = "crate::http::timestamp::utc_opt")]
-    pub resolved_at: Option<chrono::NaiveDateTime>,
-}
-
-impl From<DeliveryRow> for DeliveryResponse {
-    fn from(d: DeliveryRow) -> Self {
-        let body: serde_json::Value = serde_json::from_str(&d.purchase_body).unwrap_or_default();
-        let status = match d.status {
-            Stored::Pending => DeliveryStatus::Pending,
-            Stored::Confirmed => DeliveryStatus::Confirmed,
-            Stored::Disputed => DeliveryStatus::Disputed,
-        };
-        Self {
-            invoice_no: body.get("invoice_no").and_then(|v| v.as_str()).map(str::to_owned),
-            lines: body.get("lines").cloned().unwrap_or_default(),
-            total: yuan(d.total_fen),
-            id: d.id,
-            supplier_id: d.supplier_id,
-            school_id: d.school_id,
-            delivery_date: d.delivery_date,
-            reference: d.reference,
-            status,
-            purchase_id: d.purchase_id,
-            dispute_reason: d.dispute_reason,
-            pushed_at: d.pushed_at,
-            resolved_at: d.resolved_at,
-        }
-    }
 }
 
 /// The purchase body a delivery becomes: its fields under `POST /purchases` names.
@@ -175,8 +114,7 @@ pub async fn push_delivery(
         from_value::<CreatePurchaseRequest>(&purchase_body).and_then(|r| parse_purchase(r, today_cst())).map_err(as_delivery_fields)?;
     let new = NewDelivery { reference: body.value.reference.trim().to_owned(), purchase, purchase_body };
     let idem = IdempotentRequest::new(key, &body.raw);
-    let render = |d: &DeliveryRow| serde_json::to_string(&DeliveryResponse::from(d.clone())).map_err(|e| ApiError::Internal(e.into()));
-    let recorded = state.db.run(move |conn| service::push(conn, &user, new, &idem, render)).await?;
+    let recorded = state.db.run(move |conn| service::push(conn, &user, new, &idem)).await?;
     Ok(match recorded {
         Recorded::Created(body) => HttpResponse::Created().content_type("application/json").body(body),
         Recorded::Replayed { body, .. } => {
@@ -290,12 +228,24 @@ pub async fn confirm_delivery(
     let id = id.into_inner();
     let link = body.0.and_then(|b| b.value.purchase_id);
     let today = today_cst();
-    let parse = move |stored: &str| -> Result<_, ApiError> {
-        let raw: serde_json::Value = serde_json::from_str(stored).map_err(|e| ApiError::Internal(e.into()))?;
-        parse_purchase(from_value::<CreatePurchaseRequest>(&raw)?, today)
-    };
-    let (d, p) = state.db.run(move |conn| service::confirm(conn, &user, &id, link.as_deref(), parse)).await?;
-    Ok(HttpResponse::Ok().json(ConfirmedDelivery { delivery: d.into(), purchase: p.into() }))
+    let (d, p) = state
+        .db
+        .run(move |conn| {
+            let how = match link {
+                Some(purchase_id) => Confirmation::Link(purchase_id),
+                None => Confirmation::Record(stored_purchase(&service::get(conn, &user, &id)?.purchase_body, today)),
+            };
+            service::confirm(conn, &user, &id, how)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(ConfirmedDelivery { delivery: d.into(), purchase: PurchaseResponse::at(p, today) }))
+}
+
+/// The purchase a delivery's stored purchase body (the `POST /purchases` form) is, checked
+/// as of `today`.
+fn stored_purchase(stored: &str, today: NaiveDate) -> Result<NewPurchase, ApiError> {
+    let raw: serde_json::Value = serde_json::from_str(stored).map_err(|e| ApiError::Internal(e.into()))?;
+    parse_purchase(from_value::<CreatePurchaseRequest>(&raw)?, today)
 }
 
 /// Why a delivery or a purchase is disputed.

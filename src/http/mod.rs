@@ -24,7 +24,6 @@ pub mod settlement;
 pub mod state;
 pub mod suppliers;
 pub mod targets;
-pub mod timestamp;
 pub mod webhooks;
 
 use actix_web::dev::Payload;

@@ -4,26 +4,21 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::NaiveDate;
-use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::body::JsonBody;
 use super::clock::today_cst;
-use super::dto::{kg, yuan};
 use super::{Page, PageQuery, paginate};
-use crate::db::repo::purchases::{FullPurchase, LineRow};
-use crate::domain::catalog::{Category, ConfirmationState as Stored, EntryKind, QualificationClass, Tag, Unit};
 use crate::domain::period::DateRange;
 use crate::domain::purchase::{self, RawLine};
-use crate::domain::settlement;
-pub use crate::domain::settlement::PaymentState;
 use crate::error::Code;
 use crate::error::{ApiError, FieldError, Problem};
 use crate::http::AppState;
 use crate::http::AuthUser;
 use crate::service::purchases::{self as service, IdempotentRequest, NewPurchase, Recorded};
+use crate::service::views::purchase::{CorrectionResponse, LineRequest, PurchaseResponse};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_purchases).service(create_purchase).service(get_purchase).service(void_purchase).service(correct_purchase);
@@ -33,36 +28,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
 pub const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
 /// Header set on a replayed response.
 pub const IDEMPOTENT_REPLAYED: &str = "Idempotent-Replayed";
-
-/// One line of a purchase as sent.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct LineRequest {
-    pub category: Category,
-    #[schema(
-        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x1F\x7F-\x9F]*$",
-        min_length = 1,
-        max_length = 200,
-        example = "大白菜"
-    )]
-    pub description: String,
-    /// Positive, at most 3 decimal places, as a string.
-    #[schema(value_type = String, pattern = r"^(?!0*(\.0*)?$)[0-9]{1,9}(\.[0-9]{1,3})?$", example = "25.5")]
-    #[serde(deserialize_with = "super::dto::quantity")]
-    pub quantity: Decimal,
-    pub unit: Unit,
-    /// Yuan per unit, more than 0, at most 4 decimal places, as a string. The line's
-    /// amount (quantity × unit price, rounded to the fen) must be at least 0.01
-    /// (`zero_amount` otherwise).
-    #[schema(value_type = String, pattern = r"^(?!0*(\.0*)?$)[0-9]{1,11}(\.[0-9]{1,4})?$", example = "1.80")]
-    #[serde(deserialize_with = "super::dto::unit_price")]
-    pub unit_price: Decimal,
-    /// Yuan, at most 2 places. Optional: the ledger stores quantity × unit price rounded
-    /// half away from zero to the fen; a sent amount more than 0.01 off is a 422.
-    #[schema(value_type = Option<String>, pattern = r"^(?!0*(\.0*)?$)[0-9]{1,15}(\.[0-9]{1,2})?$", example = "45.90")]
-    #[serde(default, deserialize_with = "super::dto::optional_amount")]
-    pub amount: Option<Decimal>,
-}
 
 /// A purchase to record.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -80,218 +45,6 @@ pub struct CreatePurchaseRequest {
     pub invoice_no: Option<String>,
     #[schema(min_items = 1, max_items = 200)]
     pub lines: Vec<LineRequest>,
-}
-
-/// A stored line.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct LineResponse {
-    pub line_no: i32,
-    pub category: Category,
-    pub description: String,
-    /// Negative on a void entry.
-    #[schema(value_type = String, example = "25.500")]
-    pub quantity: Decimal,
-    pub unit: Unit,
-    #[schema(value_type = String, example = "1.8000")]
-    pub unit_price: Decimal,
-    #[schema(value_type = String, example = "45.90")]
-    pub amount: Decimal,
-    /// Mass in kg for mass units (斤 = 0.5 kg, 两 = 50 g), absent otherwise.
-    #[schema(value_type = Option<String>, example = "12.750")]
-    pub weight_kg: Option<Decimal>,
-}
-
-/// How a purchase counts toward the target.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct QualificationResponse {
-    /// `qualifying` (counts), `pending` (a declared tag awaits verification) or `none`.
-    #[schema(pattern = "^(qualifying|pending|none)$")]
-    pub class: String,
-    /// The tag it is attributed to, if any.
-    pub tag: Option<Tag>,
-    /// Policy version applied, e.g. `gz-2019`.
-    pub policy: String,
-}
-
-/// A ledger entry.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct PurchaseResponse {
-    pub id: String,
-    /// `entry` (a purchase) or `void` (a reversal of one).
-    #[schema(pattern = "^(entry|void)$")]
-    pub kind: String,
-    /// For entries: `active`, or `voided` once reversed.
-    #[schema(pattern = "^(active|voided|reversal)$")]
-    pub status: String,
-    pub school_id: String,
-    pub county_code: String,
-    pub supplier_id: String,
-    pub purchase_date: NaiveDate,
-    pub invoice_no: Option<String>,
-    /// Yuan; negative on a void entry.
-    #[schema(value_type = String, example = "45.90")]
-    pub total: Decimal,
-    pub lines: Vec<LineResponse>,
-    pub qualification: QualificationResponse,
-    /// For a void entry: the purchase it reverses.
-    pub voids_id: Option<String>,
-    pub void_reason: Option<String>,
-    /// For a voided entry: the void entry.
-    pub voided_by: Option<String>,
-    /// For an entry recorded by `POST /purchases/{id}/correct`: the entry it corrects
-    /// (voided in the same transaction).
-    pub corrects_id: Option<String>,
-    /// Position in the school's hash chain.
-    pub seq: i64,
-    pub prev_hash: String,
-    pub hash: String,
-    pub recorded_by: String,
-    #[serde(with = "crate::http::timestamp::utc")]
-    pub recorded_at: chrono::NaiveDateTime,
-    /// The second party's word on an entry (`null` on a void entry). A replayed create
-    /// returns the state at the time of the first request; read the purchase for the current one.
-    pub confirmation: Option<ConfirmationResponse>,
-    /// Payment of an entry (`null` on a void entry), as of the response.
-    pub payment: Option<PaymentStatus>,
-}
-
-/// Two-party confirmation state of a purchase.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ConfirmationState {
-    /// Recorded by the canteen; the supplier has not acknowledged it yet.
-    Unconfirmed,
-    /// Both parties agree: the canteen confirmed the supplier's delivery, or the supplier
-    /// acknowledged the canteen's entry.
-    Confirmed,
-    /// The supplier disputes the canteen's entry.
-    Disputed,
-}
-
-/// The second party's word on a purchase.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct ConfirmationResponse {
-    pub state: ConfirmationState,
-    /// `delivery` (the canteen confirmed the supplier's delivery) or `supplier` (the
-    /// supplier acknowledged or disputed the canteen's entry); absent while unconfirmed.
-    #[schema(pattern = "^(delivery|supplier)$")]
-    pub via: Option<String>,
-    pub delivery_id: Option<String>,
-    /// The supplier's reason for a dispute.
-    pub reason: Option<String>,
-    #[serde(default, with = "crate::http::timestamp::utc_opt")]
-    pub decided_at: Option<chrono::NaiveDateTime>,
-}
-
-/// How much of a purchase has been paid, and when the rest is due.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct PaymentStatus {
-    #[schema(value_type = String, example = "20.00")]
-    pub paid: Decimal,
-    #[schema(value_type = String, example = "25.90")]
-    pub unpaid: Decimal,
-    /// Purchase date plus the supplier's payment terms (30 days unless registered otherwise).
-    pub due_date: NaiveDate,
-    pub state: PaymentState,
-    /// Unpaid after the due date (China Standard Time).
-    pub overdue: bool,
-}
-
-fn confirmation(f: &FullPurchase) -> Option<ConfirmationResponse> {
-    if f.purchase.kind != EntryKind::Entry {
-        return None;
-    }
-    Some(match &f.confirmation {
-        None => {
-            ConfirmationResponse { state: ConfirmationState::Unconfirmed, via: None, delivery_id: None, reason: None, decided_at: None }
-        }
-        Some(c) => ConfirmationResponse {
-            state: match c.state {
-                Stored::Confirmed => ConfirmationState::Confirmed,
-                Stored::Disputed => ConfirmationState::Disputed,
-            },
-            via: Some(c.via.as_str().to_owned()),
-            delivery_id: c.delivery_id.clone(),
-            reason: c.reason.clone(),
-            decided_at: Some(c.decided_at),
-        },
-    })
-}
-
-/// The payment state of an entry as of `today`.
-pub fn payment_status(f: &FullPurchase, today: NaiveDate) -> Option<PaymentStatus> {
-    if f.purchase.kind != EntryKind::Entry {
-        return None;
-    }
-    let entry = settlement::Entry {
-        purchase_date: f.purchase.purchase_date,
-        terms_days: f.terms_days,
-        total_fen: f.purchase.total_fen,
-        paid_fen: f.paid_fen,
-        voided: f.voided_by.is_some(),
-    };
-    let p = entry.payment(today);
-    Some(PaymentStatus { paid: yuan(p.paid_fen), unpaid: yuan(p.unpaid_fen), due_date: p.due_date, state: p.state, overdue: p.overdue })
-}
-
-fn line(l: LineRow) -> LineResponse {
-    LineResponse {
-        line_no: l.line_no,
-        category: l.category,
-        description: l.description,
-        quantity: Decimal::new(l.quantity_milli, 3),
-        unit: l.unit,
-        unit_price: Decimal::new(l.unit_price_e4, 4),
-        amount: yuan(l.amount_fen),
-        weight_kg: l.mass_mg.map(kg),
-    }
-}
-
-impl From<FullPurchase> for PurchaseResponse {
-    fn from(f: FullPurchase) -> Self {
-        let confirmation = confirmation(&f);
-        let payment = payment_status(&f, today_cst());
-        let p = f.purchase;
-        let q = f.qualification;
-        let status = match (p.kind, &f.voided_by) {
-            (EntryKind::Void, _) => "reversal",
-            (_, Some(_)) => "voided",
-            _ => "active",
-        };
-        Self {
-            status: status.into(),
-            qualification: QualificationResponse {
-                class: q.as_ref().map_or(QualificationClass::None, |q| q.class).as_str().to_owned(),
-                tag: q.as_ref().and_then(|q| q.tag),
-                policy: q.map(|q| q.policy_version).unwrap_or_default(),
-            },
-            voided_by: f.voided_by.map(|v| v.id),
-            lines: f.lines.into_iter().map(line).collect(),
-            total: yuan(p.total_fen),
-            id: p.id,
-            kind: p.kind.as_str().to_owned(),
-            school_id: p.school_id,
-            county_code: p.county_code,
-            supplier_id: p.supplier_id,
-            purchase_date: p.purchase_date,
-            invoice_no: p.invoice_no,
-            voids_id: p.voids_id,
-            void_reason: p.void_reason,
-            corrects_id: p.corrects_id,
-            seq: p.seq,
-            prev_hash: p.prev_hash,
-            hash: p.hash,
-            recorded_by: p.recorded_by,
-            recorded_at: p.recorded_at,
-            confirmation,
-            payment,
-        }
-    }
-}
-
-/// A recorded purchase as `POST /purchases` answers it (and as its idempotency key stores it).
-pub fn render_purchase(f: &FullPurchase) -> Result<String, ApiError> {
-    serde_json::to_string(&PurchaseResponse::from(f.clone())).map_err(|e| ApiError::Internal(e.into()))
 }
 
 /// Reads and checks the `Idempotency-Key` header.
@@ -387,8 +140,9 @@ pub async fn create_purchase(
 ) -> Result<HttpResponse, ApiError> {
     let key = idempotency_key(&req)?;
     let idem = IdempotentRequest::new(key, &body.raw);
-    let new = parse_purchase(body.value, today_cst())?;
-    let recorded = state.db.run(move |conn| service::record(conn, &user, new, &idem, render_purchase)).await?;
+    let today = today_cst();
+    let new = parse_purchase(body.value, today)?;
+    let recorded = state.db.run(move |conn| service::record(conn, &user, new, &idem, today)).await?;
     Ok(respond(recorded, |_| None))
 }
 
@@ -452,7 +206,8 @@ pub async fn list_purchases(state: web::Data<AppState>, user: AuthUser, q: super
     }
     let req = service::ListRequest { school_id: q.school_id, supplier_id: q.supplier_id, from: q.from, to: q.to, after_id, limit: fetch };
     let rows = state.db.run(move |conn| service::list(conn, &user, req)).await?;
-    Ok(HttpResponse::Ok().json(paginate(rows, fetch, |p| p.purchase.id.clone(), PurchaseResponse::from)))
+    let today = today_cst();
+    Ok(HttpResponse::Ok().json(paginate(rows, fetch, |p| p.purchase.id.clone(), |p| PurchaseResponse::at(p, today))))
 }
 
 /// One ledger entry (404 when outside the caller's scope).
@@ -469,7 +224,7 @@ pub async fn list_purchases(state: web::Data<AppState>, user: AuthUser, q: super
 pub async fn get_purchase(state: web::Data<AppState>, user: AuthUser, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let p = state.db.run(move |conn| service::visible(conn, &user, &id)).await?;
-    Ok(HttpResponse::Ok().json(PurchaseResponse::from(p)))
+    Ok(HttpResponse::Ok().json(PurchaseResponse::at(p, today_cst())))
 }
 
 /// Why a purchase is voided.
@@ -544,7 +299,8 @@ pub async fn void_purchase(
     let reason = void_reason(&body.value.reason)?;
     let id = id.into_inner();
     let idem = key.map(|k| keyed_request(k, "void", &id, &body.raw));
-    let recorded = state.db.run(move |conn| service::void(conn, &user, &id, &reason, idem.as_ref(), render_purchase)).await?;
+    let today = today_cst();
+    let recorded = state.db.run(move |conn| service::void(conn, &user, &id, &reason, idem.as_ref(), today)).await?;
     Ok(respond(recorded, |doc| doc["id"].as_str()))
 }
 
@@ -562,15 +318,6 @@ pub struct CorrectPurchaseRequest {
     pub reason: String,
     /// The replacement, as `POST /purchases` takes it; same school as the corrected entry.
     pub purchase: CreatePurchaseRequest,
-}
-
-/// What a correction recorded: the reversal of the corrected entry and the new entry.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct CorrectionResponse {
-    /// The reversal of the corrected entry (`voids_id` names it).
-    pub void: PurchaseResponse,
-    /// The new entry (`corrects_id` names the corrected entry), chained right after the reversal.
-    pub purchase: PurchaseResponse,
 }
 
 /// Correct a purchase (the school's canteen): void it and record its replacement, atomically.
@@ -619,16 +366,8 @@ pub async fn correct_purchase(
     let id = id.into_inner();
     let idem = keyed_request(key, "correct", &id, &body.raw);
     let reason = void_reason(&body.value.reason)?;
-    let new = parse_purchase(body.value.purchase, today_cst()).map_err(|e| service::within("purchase", e))?;
-    let recorded = state
-        .db
-        .run(move |conn| {
-            service::correct(conn, &user, &id, &reason, &new, &idem, |void, entry| {
-                let answer =
-                    CorrectionResponse { void: PurchaseResponse::from(void.clone()), purchase: PurchaseResponse::from(entry.clone()) };
-                serde_json::to_string(&answer).map_err(|e| ApiError::Internal(e.into()))
-            })
-        })
-        .await?;
+    let today = today_cst();
+    let new = parse_purchase(body.value.purchase, today).map_err(|e| service::within("purchase", e))?;
+    let recorded = state.db.run(move |conn| service::correct(conn, &user, &id, &reason, &new, &idem, today)).await?;
     Ok(respond(recorded, |doc| doc["purchase"]["id"].as_str()))
 }

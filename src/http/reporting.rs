@@ -59,7 +59,7 @@ pub struct DeadlineResponse {
     #[schema(example = "2019-03-30")]
     pub due_on: NaiveDate,
     /// The instant the deadline ends (midnight after `due_on`, China Standard Time), in UTC.
-    #[serde(with = "crate::http::timestamp::utc")]
+    #[serde(with = "crate::service::views::timestamp::utc")]
     #[schema(example = "2019-03-30T16:00:00.000000Z")]
     pub ends_at: NaiveDateTime,
 }

@@ -8,7 +8,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::dto::{kg, yuan};
 use super::export::{self, CsvFile, ExportFormat, XlsxFile};
 use crate::db::repo::reports::ScopeFilter;
 use crate::domain::period::{DateRange, PeriodKind, parse_period};
@@ -20,6 +19,7 @@ use crate::http::AuthUser;
 use crate::service::reports::{
     self, Breakdown, Grouping, Named, OrderBy, Ranking, Report, ReportRequest, Row, SilentList, SortOrder, UnitLevel,
 };
+use crate::service::views::decimal::{kg, yuan};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(get_shares).service(get_silent_schools).service(get_semi_monthly);

@@ -30,9 +30,9 @@ pub struct SchoolResponse {
     pub code: Option<String>,
     pub students: Option<i32>,
     pub address: Option<String>,
-    #[serde(with = "crate::http::timestamp::utc")]
+    #[serde(with = "crate::service::views::timestamp::utc")]
     pub created_at: chrono::NaiveDateTime,
-    #[serde(with = "crate::http::timestamp::utc")]
+    #[serde(with = "crate::service::views::timestamp::utc")]
     pub updated_at: chrono::NaiveDateTime,
 }
 

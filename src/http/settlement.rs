@@ -10,8 +10,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::body::JsonBody;
 use super::clock::today_cst;
 use super::deliveries::{DisputeRequest, reason};
-use super::dto::{check_text, yuan};
-use super::purchases::{PaymentStatus, PurchaseResponse, payment_status};
+use super::dto::check_text;
 use crate::db::repo::purchases::PaymentRow;
 use crate::domain::money::Money;
 use crate::domain::settlement::{days_overdue, due_date};
@@ -20,6 +19,8 @@ use crate::error::{ApiError, Problem};
 use crate::http::AppState;
 use crate::http::AuthUser;
 use crate::service::settlement::{self as service, NewPayment, OverdueScope};
+use crate::service::views::decimal::yuan;
+use crate::service::views::purchase::{PaymentStatus, PurchaseResponse, payment_status};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(acknowledge_purchase).service(dispute_purchase).service(record_payment).service(list_payments).service(overdue_payments);
@@ -42,7 +43,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 pub async fn acknowledge_purchase(state: web::Data<AppState>, user: AuthUser, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let p = state.db.run(move |conn| service::decide(conn, &user, &id, true, None)).await?;
-    Ok(HttpResponse::Ok().json(PurchaseResponse::from(p)))
+    Ok(HttpResponse::Ok().json(PurchaseResponse::at(p, today_cst())))
 }
 
 /// Dispute a purchase recorded against the caller (the purchase's supplier), with a
@@ -71,7 +72,7 @@ pub async fn dispute_purchase(
     let reason = reason(&body.value)?;
     let id = id.into_inner();
     let p = state.db.run(move |conn| service::decide(conn, &user, &id, false, Some(&reason))).await?;
-    Ok(HttpResponse::Ok().json(PurchaseResponse::from(p)))
+    Ok(HttpResponse::Ok().json(PurchaseResponse::at(p, today_cst())))
 }
 
 /// A payment to record.
@@ -83,7 +84,7 @@ pub struct CreatePaymentRequest {
     pub paid_on: NaiveDate,
     /// Yuan, more than 0, at most 2 places, at most the unpaid balance.
     #[schema(value_type = String, pattern = r"^(?!0*(\.0*)?$)[0-9]{1,15}(\.[0-9]{1,2})?$", example = "20.00")]
-    #[serde(deserialize_with = "super::dto::amount")]
+    #[serde(deserialize_with = "crate::service::views::decimal::amount")]
     pub amount: Decimal,
     /// Bank transfer or receipt reference.
     #[schema(
@@ -105,7 +106,7 @@ pub struct PaymentResponse {
     pub amount: Decimal,
     pub reference: String,
     pub recorded_by: String,
-    #[serde(with = "crate::http::timestamp::utc")]
+    #[serde(with = "crate::service::views::timestamp::utc")]
     pub recorded_at: chrono::NaiveDateTime,
 }
 

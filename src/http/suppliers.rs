@@ -33,10 +33,10 @@ pub struct TagResponse {
     /// E.g. the 建档立卡 registration number of a poor household.
     pub evidence: String,
     pub declared_by: String,
-    #[serde(with = "crate::http::timestamp::utc")]
+    #[serde(with = "crate::service::views::timestamp::utc")]
     pub declared_at: chrono::NaiveDateTime,
     pub reviewed_by: Option<String>,
-    #[serde(default, with = "crate::http::timestamp::utc_opt")]
+    #[serde(default, with = "crate::service::views::timestamp::utc_opt")]
     pub reviewed_at: Option<chrono::NaiveDateTime>,
     pub review_note: Option<String>,
 }
@@ -69,7 +69,7 @@ pub struct SupplierResponse {
     /// Whether the origin county is one of the province's counties.
     pub in_province: bool,
     pub registration_ref: String,
-    #[serde(with = "crate::http::timestamp::utc")]
+    #[serde(with = "crate::service::views::timestamp::utc")]
     pub created_at: chrono::NaiveDateTime,
     /// Days after the purchase date a payment is due.
     pub payment_terms_days: i32,

@@ -35,7 +35,7 @@ pub struct TargetYearResponse {
     #[schema(example = "province/u-123")]
     pub set_by: String,
     /// When it was set (UTC).
-    #[serde(with = "crate::http::timestamp::utc")]
+    #[serde(with = "crate::service::views::timestamp::utc")]
     pub set_at: NaiveDateTime,
 }
 

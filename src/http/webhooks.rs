@@ -70,7 +70,7 @@ pub struct WebhookResponse {
     /// characters' bytes). Only in the answer to the create: it is never shown again.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
-    #[serde(with = "crate::http::timestamp::utc")]
+    #[serde(with = "crate::service::views::timestamp::utc")]
     pub created_at: NaiveDateTime,
 }
 
@@ -104,14 +104,14 @@ pub struct WebhookDeliveryResponse {
     pub last_status_code: Option<i32>,
     /// Why the last attempt failed, if it did.
     pub last_error: Option<String>,
-    #[serde(default, with = "crate::http::timestamp::utc_opt")]
+    #[serde(default, with = "crate::service::views::timestamp::utc_opt")]
     pub last_attempt_at: Option<NaiveDateTime>,
     /// When it is attempted next (UTC); `null` once delivered or failed.
-    #[serde(default, with = "crate::http::timestamp::utc_opt")]
+    #[serde(default, with = "crate::service::views::timestamp::utc_opt")]
     pub next_attempt_at: Option<NaiveDateTime>,
-    #[serde(default, with = "crate::http::timestamp::utc_opt")]
+    #[serde(default, with = "crate::service::views::timestamp::utc_opt")]
     pub delivered_at: Option<NaiveDateTime>,
-    #[serde(with = "crate::http::timestamp::utc")]
+    #[serde(with = "crate::service::views::timestamp::utc")]
     pub created_at: NaiveDateTime,
 }
 

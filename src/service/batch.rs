@@ -3,9 +3,11 @@
 //! head is locked once, and each table gets multi-row statements. Each item still answers
 //! exactly what `POST /purchases` would have answered for it, in order.
 
+use chrono::NaiveDate;
+
 use super::purchases::{IdempotentRequest, NewPurchase, Recorded, check_writer};
 use super::record::{self, Done, Item};
-use crate::db::repo::purchases::FullPurchase;
+use super::views::purchase::Answer;
 use crate::db::{DbConn, write_tx};
 use crate::domain::access::Caller;
 use crate::error::ApiError;
@@ -17,12 +19,13 @@ pub type ItemOutcome = Result<Recorded, ApiError>;
 /// An item that fails (bad body, another school, unknown supplier, a key reused with a
 /// different body) writes nothing and does not stop the others. A key repeated within
 /// the batch replays (or conflicts with) the earlier item, as separate requests would. A
-/// database failure writes nothing at all (a retry with the same keys is then safe).
+/// database failure writes nothing at all (a retry with the same keys is then safe). Each
+/// item's answer is its entry, its payment as of `today`.
 pub fn record_batch(
     conn: &mut DbConn,
     user: &Caller,
     items: Vec<(Result<NewPurchase, ApiError>, IdempotentRequest)>,
-    render: impl Fn(&FullPurchase) -> Result<String, ApiError>,
+    today: NaiveDate,
 ) -> Result<Vec<ItemOutcome>, ApiError> {
     let mut outcomes: Vec<Option<ItemOutcome>> = Vec::with_capacity(items.len());
     let (mut positions, mut todo) = (Vec::new(), Vec::new());
@@ -39,7 +42,7 @@ pub fn record_batch(
     // A writer writes the ledger of one school only, so every remaining item is for it.
     if let Some(school_id) = todo.first().map(|item| item.new.school_id.clone()) {
         let done = write_tx(conn, |conn| match record::lock(conn, &school_id, &todo)? {
-            Some(head) => record::record_many(conn, user, &school_id, head, todo, &render),
+            Some(head) => record::record_many(conn, user, &school_id, head, todo, Answer::Entry { today }),
             None => Ok(todo.iter().map(|_| Err(ApiError::NotFound("school"))).collect()),
         })?;
         for (index, outcome) in positions.into_iter().zip(done) {

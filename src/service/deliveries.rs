@@ -14,6 +14,7 @@ use crate::domain::webhook;
 use crate::error::ApiError;
 use crate::error::Code;
 use crate::error::ProblemType;
+use crate::service::views::{self, delivery::DeliveryResponse, purchase::Answer};
 use crate::service::{aggregates, webhooks};
 
 /// A validated delivery: the purchase it becomes once confirmed, and the supplier's reference.
@@ -44,14 +45,9 @@ fn replay(conn: &mut DbConn, supplier_id: &str, req: &IdempotentRequest) -> Resu
     Ok(Some(Recorded::Replayed { status: 201, body: d.response_body }))
 }
 
-/// Pushes a delivery to a school (the caller is the supplier), idempotently.
-pub fn push(
-    conn: &mut DbConn,
-    user: &Caller,
-    new: NewDelivery,
-    req: &IdempotentRequest,
-    render: impl FnOnce(&DeliveryRow) -> Result<String, ApiError>,
-) -> Result<Recorded, ApiError> {
+/// Pushes a delivery to a school (the caller is the supplier), idempotently. The answer
+/// (the delivery's view) is stored under the key.
+pub fn push(conn: &mut DbConn, user: &Caller, new: NewDelivery, req: &IdempotentRequest) -> Result<Recorded, ApiError> {
     let supplier_id = supplier_of(user)?.to_owned();
     if let Some(done) = replay(conn, &supplier_id, req)? {
         return Ok(done);
@@ -83,7 +79,7 @@ pub fn push(
             resolved_by: None,
             resolved_at: None,
         };
-        row.response_body = render(&row)?;
+        row.response_body = views::body(&DeliveryResponse::from(row.clone()))?;
         deliveries::insert(conn, &row)?;
         super::audit(
             conn,
@@ -167,29 +163,34 @@ fn pending_for_canteen(conn: &mut DbConn, user: &Caller, id: &str) -> Result<(De
     Ok((d, head))
 }
 
+/// How the canteen confirms a delivery.
+#[derive(Debug)]
+pub enum Confirmation {
+    /// Record the delivery as a purchase: what its stored purchase body (`DeliveryRow::purchase_body`)
+    /// parses to. A body that no longer parses fails the confirmation only once the caller and
+    /// the delivery's state have been checked, as any other failure to record.
+    Record(Result<NewPurchase, ApiError>),
+    /// Confirm this purchase, which the canteen already recorded.
+    Link(String),
+}
+
 /// The canteen confirms a delivery: records it as a purchase confirmed by both parties,
-/// or (with `link`) confirms a purchase it already recorded for the same supplier, whose
-/// total must equal the delivery's. `parse` turns the stored purchase body into a
-/// validated purchase.
-pub fn confirm(
-    conn: &mut DbConn,
-    user: &Caller,
-    id: &str,
-    link: Option<&str>,
-    parse: impl FnOnce(&str) -> Result<NewPurchase, ApiError>,
-) -> Result<(DeliveryRow, FullPurchase), ApiError> {
+/// or (with [`Confirmation::Link`]) confirms a purchase it already recorded for the same
+/// supplier, whose total must equal the delivery's.
+pub fn confirm(conn: &mut DbConn, user: &Caller, id: &str, how: Confirmation) -> Result<(DeliveryRow, FullPurchase), ApiError> {
     write_tx(conn, |conn| {
         let (d, head) = pending_for_canteen(conn, user, id)?;
-        let purchase = match link {
-            None => {
-                let item = Item { new: parse(&d.purchase_body)?, req: None, delivery: Some(d.id.clone()), corrects: None };
-                match record::record_one(conn, user, head, item, &|_| Ok(String::new()))? {
+        let linked = matches!(how, Confirmation::Link(_));
+        let purchase = match how {
+            Confirmation::Record(new) => {
+                let item = Item { new: new?, req: None, delivery: Some(d.id.clone()), corrects: None };
+                match record::record_one(conn, user, head, item, Answer::Unkeyed)? {
                     Done::Created { entry, .. } => *entry,
                     // An item without a key has nothing to replay.
                     Done::Replayed { .. } => return Err(ApiError::Internal(anyhow::anyhow!("a confirmation was replayed"))),
                 }
             }
-            Some(pid) => link_purchase(conn, user, &d, pid)?,
+            Confirmation::Link(pid) => link_purchase(conn, user, &d, &pid)?,
         };
         let now = super::now();
         deliveries::resolve(conn, &d.id, DeliveryStatus::Confirmed, Some(&purchase.purchase.id), None, &user.actor(), now)?;
@@ -199,7 +200,7 @@ pub fn confirm(
             "delivery.confirm",
             ("delivery", &d.id),
             Some(serde_json::json!({"status": DeliveryStatus::Pending})),
-            Some(serde_json::json!({"status": DeliveryStatus::Confirmed, "purchase_id": purchase.purchase.id, "linked": link.is_some()})),
+            Some(serde_json::json!({"status": DeliveryStatus::Confirmed, "purchase_id": purchase.purchase.id, "linked": linked})),
         )?;
         let mut payload = webhooks::purchase_payload(&purchase.purchase);
         payload["via"] = ConfirmationVia::Delivery.as_str().into();

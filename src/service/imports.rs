@@ -15,8 +15,10 @@ use chrono::NaiveDate;
 
 use super::purchases::{IdempotentRequest, NewPurchase};
 use super::record::{self, Done, Item};
+use super::views::import::ImportResponse;
+use super::views::purchase::Answer;
 use crate::db::repo::imports::{self, ImportRow};
-use crate::db::repo::purchases::{self, FullPurchase};
+use crate::db::repo::purchases;
 use crate::db::repo::suppliers;
 use crate::db::{DbConn, write_tx};
 use crate::domain::access::Caller;
@@ -83,16 +85,10 @@ pub fn replayed(conn: &mut DbConn, school_id: &str, file_sha256: &str) -> Result
     Ok(imports::find_by_sha(conn, school_id, file_sha256)?.map(|row| row.response_body))
 }
 
-/// Imports the plan, all or nothing. `render_purchase` is the body stored under each
-/// purchase's idempotency key (as `POST /purchases` stores it); `render` is the import's
-/// response, stored for replays.
-pub fn import(
-    conn: &mut DbConn,
-    user: &Caller,
-    plan: ImportPlan,
-    render_purchase: impl Fn(&FullPurchase) -> Result<String, ApiError>,
-    render: impl FnOnce(&ImportSummary) -> Result<String, ApiError>,
-) -> Result<Imported, ApiError> {
+/// Imports the plan, all or nothing. Each purchase's idempotency key stores what
+/// `POST /purchases` would (its payment as of `today`); the import's own answer
+/// ([`ImportResponse`]) is stored for replays.
+pub fn import(conn: &mut DbConn, user: &Caller, plan: ImportPlan, today: NaiveDate) -> Result<Imported, ApiError> {
     if importing_school(user)? != plan.school_id {
         return Err(ApiError::Forbidden("you may import only into your own school".into()));
     }
@@ -115,7 +111,7 @@ pub fn import(
         if !errors.is_empty() {
             return Err(ApiError::Validation(field_errors(errors)));
         }
-        let outcomes = record::record_many(conn, user, &plan.school_id, head, items, &render_purchase)?;
+        let outcomes = record::record_many(conn, user, &plan.school_id, head, items, Answer::Entry { today })?;
         let purchase_ids = created_ids(&plan, outcomes)?;
         let summary = ImportSummary {
             import_id: super::new_id(),
@@ -126,7 +122,7 @@ pub fn import(
             rows: plan.rows,
             purchase_ids,
         };
-        let body = render(&summary)?;
+        let body = super::views::body(&ImportResponse::from(&summary))?;
         store(conn, user, &summary, &body)?;
         Ok(Imported::Created(body))
     })

@@ -17,6 +17,7 @@ pub mod schools;
 pub mod settlement;
 pub mod suppliers;
 pub mod targets;
+pub mod views;
 pub mod webhooks;
 
 use chrono::{NaiveDateTime, Timelike, Utc};

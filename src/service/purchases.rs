@@ -5,10 +5,12 @@
 //! head, store the response under the key, audit. Concurrent retries with one key are
 //! serialized by the head lock and find the stored response.
 
+use chrono::NaiveDate;
 use sha2::{Digest, Sha256};
 
 use super::aggregates;
 use super::record::{self, Done, Item};
+use super::views::purchase::Answer;
 use super::webhooks;
 use crate::db::repo::idempotency;
 use crate::db::repo::purchases::{self, FullPurchase, LineRow, PurchaseFilter, PurchaseRow};
@@ -150,15 +152,9 @@ fn append(
     Ok(row)
 }
 
-/// Records a purchase for the caller's own school, idempotently. `render` produces the
-/// response body that is stored under the key and replayed on retries.
-pub fn record(
-    conn: &mut DbConn,
-    user: &Caller,
-    new: NewPurchase,
-    req: &IdempotentRequest,
-    render: impl Fn(&FullPurchase) -> Result<String, ApiError>,
-) -> Result<Recorded, ApiError> {
+/// Records a purchase for the caller's own school, idempotently. The answer (the entry,
+/// its payment as of `today`) is stored under the key and replayed on retries.
+pub fn record(conn: &mut DbConn, user: &Caller, new: NewPurchase, req: &IdempotentRequest, today: NaiveDate) -> Result<Recorded, ApiError> {
     check_writer(user, &new.school_id)?;
     if let Some(done) = replay(conn, &new.school_id, req)? {
         return Ok(done);
@@ -166,7 +162,7 @@ pub fn record(
     write_tx(conn, |conn| {
         let item = Item::keyed(new, req.clone());
         let head = record::lock(conn, &item.new.school_id, std::slice::from_ref(&item))?.ok_or(ApiError::NotFound("school"))?;
-        Ok(record::record_one(conn, user, head, item, &render)?.into_recorded())
+        Ok(record::record_one(conn, user, head, item, Answer::Entry { today })?.into_recorded())
     })
 }
 
@@ -192,14 +188,15 @@ fn writable(conn: &mut DbConn, user: &Caller, purchase_id: &str, what: &str) -> 
 /// is idempotent like a create: the same key and request get the stored answer, another
 /// request with the key is a 409 naming what differs, and concurrent retries void once
 /// (keys are the school's, shared with creates). Voiding twice is a 409 `already-voided`
-/// (also enforced by a unique constraint on `voids_id`). `render` produces the answer.
+/// (also enforced by a unique constraint on `voids_id`). The answer is the reversal, its
+/// payment as of `today`.
 pub fn void(
     conn: &mut DbConn,
     user: &Caller,
     purchase_id: &str,
     reason: &str,
     req: Option<&IdempotentRequest>,
-    render: impl FnOnce(&FullPurchase) -> Result<String, ApiError>,
+    today: NaiveDate,
 ) -> Result<Recorded, ApiError> {
     let seen = writable(conn, user, purchase_id, "void")?;
     let school_id = seen.purchase.school_id.as_str();
@@ -218,7 +215,7 @@ pub fn void(
             return Ok(done);
         }
         let reversal = void_in_tx(conn, user, purchase_id, reason, head, req.map(|r| r.key.clone()))?;
-        let body = render(&reversal)?;
+        let body = Answer::Entry { today }.render(&reversal)?;
         if let Some(req) = req {
             idempotency::insert(conn, &record::stored_answer(&reversal.purchase, req, &body))?;
         }
@@ -315,8 +312,8 @@ fn reversal_of(
 /// [`record`] does) on top of the reversal, the new entry naming the one it corrects.
 /// Idempotent under `req` like a create. `new` must be for the entry's school (a 422 on
 /// `purchase.school_id` otherwise); any error of either half writes nothing, and field
-/// errors of the new entry are named under `purchase.`. `render` gets the reversal and the
-/// new entry and produces the answer stored under the key.
+/// errors of the new entry are named under `purchase.`. The answer stored under the key is
+/// the reversal and the new entry, their payments as of `today`.
 pub fn correct(
     conn: &mut DbConn,
     user: &Caller,
@@ -324,7 +321,7 @@ pub fn correct(
     reason: &str,
     new: &NewPurchase,
     req: &IdempotentRequest,
-    render: impl Fn(&FullPurchase, &FullPurchase) -> Result<String, ApiError>,
+    today: NaiveDate,
 ) -> Result<Recorded, ApiError> {
     let seen = writable(conn, user, purchase_id, "correct")?;
     let school_id = seen.purchase.school_id.as_str();
@@ -350,7 +347,8 @@ pub fn correct(
         let reversal = void_in_tx(conn, user, purchase_id, reason, head, None)?;
         let item = Item { new: new.clone(), req: Some(req.clone()), delivery: None, corrects: Some(purchase_id.to_owned()) };
         let head = (reversal.purchase.seq, reversal.purchase.hash.clone());
-        let done = record::record_one(conn, user, head, item, &|entry| render(&reversal, entry)).map_err(|e| within("purchase", e))?;
+        let answer = Answer::Correction { void: &reversal, today };
+        let done = record::record_one(conn, user, head, item, answer).map_err(|e| within("purchase", e))?;
         let new_id = match &done {
             Done::Created { entry, .. } => Some(entry.purchase.id.clone()),
             Done::Replayed { .. } => None,

@@ -19,6 +19,7 @@ use std::collections::HashMap;
 use super::aggregates;
 use super::purchases::{IdempotentRequest, NewPurchase, Recorded, chain_entry, diff_fields};
 use super::qualify::{self, row_for};
+use super::views::purchase::Answer;
 use super::webhooks::{self, Emit};
 use crate::db::DbConn;
 use crate::db::repo::aggregates::Delta;
@@ -78,13 +79,7 @@ impl Done {
 pub(crate) type Outcome = Result<Done, ApiError>;
 
 /// Records one item (see [`record_many`]); its failure is the use case's.
-pub(crate) fn record_one(
-    conn: &mut DbConn,
-    user: &Caller,
-    head: (i64, String),
-    item: Item,
-    answer: &dyn Fn(&FullPurchase) -> Result<String, ApiError>,
-) -> Result<Done, ApiError> {
+pub(crate) fn record_one(conn: &mut DbConn, user: &Caller, head: (i64, String), item: Item, answer: Answer<'_>) -> Result<Done, ApiError> {
     let school_id = item.new.school_id.clone();
     let mut outcomes = record_many(conn, user, &school_id, head, vec![item], answer)?;
     outcomes.pop().ok_or_else(|| ApiError::Internal(anyhow::anyhow!("an item got no outcome")))?
@@ -120,16 +115,16 @@ pub(crate) fn lock(conn: &mut DbConn, school_id: &str, items: &[Item]) -> Result
 
 /// Records `items` for `school_id` (their writer already checked, every item for that
 /// school, its head `head` locked by the caller with [`lock`]) and returns one outcome
-/// per item, in order. `answer` renders the body stored under an item's key and replayed
-/// on retries, from the entry as it is about to be stored (a correction's answer holds
-/// both of its halves); it is called only for items with a key.
+/// per item, in order. `answer` is the body stored under an item's key and replayed on
+/// retries, rendered from the entry as it is about to be stored (a correction's answer
+/// holds both of its halves); only items with a key have one.
 pub(crate) fn record_many(
     conn: &mut DbConn,
     user: &Caller,
     school_id: &str,
     head: (i64, String),
     items: Vec<Item>,
-    answer: &dyn Fn(&FullPurchase) -> Result<String, ApiError>,
+    answer: Answer<'_>,
 ) -> Result<Vec<Outcome>, ApiError> {
     let mut run = Run::load(conn, school_id, &items, head)?;
     let mut out = Vec::with_capacity(items.len());
@@ -190,7 +185,7 @@ impl Run {
     }
 
     /// Adds one item: its replay, its failure, or its new entry sealed onto the chain.
-    fn add(&mut self, user: &Caller, item: Item, answer: &dyn Fn(&FullPurchase) -> Result<String, ApiError>) -> Result<Outcome, ApiError> {
+    fn add(&mut self, user: &Caller, item: Item, answer: Answer<'_>) -> Result<Outcome, ApiError> {
         if let Some(req) = &item.req
             && let Some(earlier) = self.stored.get(&req.key).or_else(|| self.answered_here.get(&req.key).map(|&i| &self.answers[i]))
         {
@@ -226,7 +221,7 @@ impl Run {
         };
         let body = match &item.req {
             Some(req) => {
-                let body = answer(&entry)?;
+                let body = answer.render(&entry)?;
                 self.answered_here.insert(req.key.clone(), self.answers.len());
                 self.answers.push(stored_answer(&entry.purchase, req, &body));
                 Some(body)

@@ -18,18 +18,39 @@ use crate::error::Code;
 use crate::error::ProblemType;
 use crate::service::{aggregates, webhooks};
 
-/// An active entry (not a void, not voided) of `user`'s scope, re-read under the school's
-/// chain-head lock so a void, a confirmation and a payment of one school never interleave.
-fn active_locked(
-    conn: &mut DbConn,
-    user: &Caller,
-    id: &str,
-    may_write: impl FnOnce(&FullPurchase) -> bool,
-    who: &str,
-) -> Result<FullPurchase, ApiError> {
+/// The party to a purchase that acts on it after it is recorded.
+#[derive(Debug, Clone, Copy)]
+enum Party {
+    /// Its supplier, who acknowledges or disputes it.
+    Supplier,
+    /// Its school's canteen, which pays it.
+    Canteen,
+}
+
+impl Party {
+    /// Whether `user` is this party to `p` (`domain::access` decides).
+    fn is(self, user: &Caller, p: &FullPurchase) -> bool {
+        match self {
+            Self::Supplier => user.may_acknowledge_purchases_of(&p.purchase.supplier_id),
+            Self::Canteen => user.may_write_ledger_of(&p.purchase.school_id),
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Supplier => "the purchase's supplier",
+            Self::Canteen => "the school's canteen",
+        }
+    }
+}
+
+/// An active entry (not a void, not voided) of `user`'s scope that `user` is the `party`
+/// to, re-read under the school's chain-head lock so a void, a confirmation and a payment
+/// of one school never interleave.
+fn active_locked(conn: &mut DbConn, user: &Caller, id: &str, party: Party) -> Result<FullPurchase, ApiError> {
     let seen = visible(conn, user, id)?;
-    if !may_write(&seen) {
-        return Err(ApiError::Forbidden(format!("only {who} may do this")));
+    if !party.is(user, &seen) {
+        return Err(ApiError::Forbidden(format!("only {} may do this", party.name())));
     }
     schools::lock_head(conn, &seen.purchase.school_id)?.ok_or(ApiError::NotFound("school"))?;
     let p = purchases::find(conn, id)?.ok_or(ApiError::NotFound("purchase"))?;
@@ -58,8 +79,7 @@ pub(crate) fn qualification_of(p: &FullPurchase) -> Result<Qualification, ApiErr
 /// confirmed.
 pub fn decide(conn: &mut DbConn, user: &Caller, id: &str, agree: bool, reason: Option<&str>) -> Result<FullPurchase, ApiError> {
     write_tx(conn, |conn| {
-        let is_supplier = |p: &FullPurchase| user.supplier() == Some(p.purchase.supplier_id.as_str());
-        let mut p = active_locked(conn, user, id, is_supplier, "the purchase's supplier")?;
+        let mut p = active_locked(conn, user, id, Party::Supplier)?;
         if let Some(c) = &p.confirmation {
             return Err(ApiError::conflict(ProblemType::AlreadyDecided, format!("this purchase is already {}", c.state)));
         }
@@ -106,8 +126,7 @@ pub struct NewPayment {
 /// add up, and never to more than the purchase's total.
 pub fn pay(conn: &mut DbConn, user: &Caller, id: &str, new: NewPayment) -> Result<(FullPurchase, PaymentRow), ApiError> {
     write_tx(conn, |conn| {
-        let is_canteen = |p: &FullPurchase| user.may_write_ledger_of(&p.purchase.school_id);
-        let mut p = active_locked(conn, user, id, is_canteen, "the school's canteen")?;
+        let mut p = active_locked(conn, user, id, Party::Canteen)?;
         let unpaid = p.purchase.total_fen - p.paid_fen;
         if new.amount_fen > unpaid {
             return Err(ApiError::field(

@@ -10,20 +10,20 @@ mod xlsx_file;
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::NaiveDate;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use sha2::{Digest, Sha256};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::body::read_limited;
 use super::clock::today_cst;
 use super::export::{self, CsvFile, ExportFormat, XLSX_TYPE, XlsxFile};
-use super::purchases::render_purchase;
 use crate::error::Code;
 use crate::error::{ApiError, Problem};
 use crate::http::AppState;
 use crate::http::AuthUser;
-use crate::service::imports::{self as service, ImportPlan, ImportSummary, Imported};
+use crate::service::imports::{self as service, ImportPlan, Imported};
+use crate::service::views::import::ImportResponse;
 
 pub use xlsx_file::{MAX_RATIO, MAX_UNCOMPRESSED};
 
@@ -82,46 +82,6 @@ pub struct ImportQuery {
     /// The uploaded file's name, kept with the import (default `upload.csv`/`upload.xlsx`).
     #[param(pattern = r"^[^\x00-\x1F\x7F-\x9F]*$", min_length = 1, max_length = 255)]
     pub file_name: Option<String>,
-}
-
-/// The result of an import.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct ImportResponse {
-    pub import_id: String,
-    /// The caller's school, which every purchase was recorded for.
-    pub school_id: String,
-    pub file_name: String,
-    /// `csv` or `xlsx`.
-    #[schema(pattern = "^(csv|xlsx)$")]
-    pub format: String,
-    /// SHA-256 of the file's bytes (hex): the same file is imported only once per school.
-    #[schema(pattern = "^[0-9a-f]{64}$")]
-    pub file_sha256: String,
-    /// Data rows read (purchase lines; blank rows are skipped).
-    pub rows: usize,
-    /// Purchases recorded (rows grouped by supplier, date and invoice number).
-    pub purchases: usize,
-    /// The recorded purchases, in the order of their first row.
-    pub purchase_ids: Vec<String>,
-    /// `true` when this is the stored result of an earlier upload of the same file, and
-    /// nothing was written now.
-    pub replayed: bool,
-}
-
-impl From<&ImportSummary> for ImportResponse {
-    fn from(s: &ImportSummary) -> Self {
-        Self {
-            import_id: s.import_id.clone(),
-            school_id: s.school_id.clone(),
-            file_name: s.file_name.clone(),
-            format: s.format.to_owned(),
-            file_sha256: s.file_sha256.clone(),
-            rows: s.rows,
-            purchases: s.purchase_ids.len(),
-            purchase_ids: s.purchase_ids.clone(),
-            replayed: false,
-        }
-    }
 }
 
 /// The stored response of the first upload, flagged as a replay.
@@ -207,8 +167,7 @@ pub async fn create_import(
     let plan = web::block(move || read_file(format, &bytes, school_id, today, sha, file_name))
         .await
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("blocking task failed: {e}")))??;
-    let render = |s: &ImportSummary| serde_json::to_string(&ImportResponse::from(s)).map_err(|e| ApiError::Internal(e.into()));
-    match state.db.run(move |conn| service::import(conn, &user, plan, render_purchase, render)).await? {
+    match state.db.run(move |conn| service::import(conn, &user, plan, today)).await? {
         Imported::Created(body) => Ok(HttpResponse::Created().content_type("application/json").body(body)),
         Imported::Replayed(stored) => replay(&stored),
     }

@@ -19,8 +19,9 @@ use crate::domain::money::{AMOUNT_DIGITS, Money, QUANTITY_DIGITS, Quantity, UNIT
 use crate::domain::text::has_control;
 use crate::error::Code;
 use crate::error::{ApiError, FieldError};
-use crate::http::purchases::{CreatePurchaseRequest, LineRequest, parse_purchase};
+use crate::http::purchases::{CreatePurchaseRequest, parse_purchase};
 use crate::service::imports::{ImportPlan, PlannedPurchase};
+use crate::service::views::purchase::LineRequest;
 
 /// One cell as a reader found it.
 #[derive(Debug, Clone, Default, PartialEq)]
