@@ -212,8 +212,28 @@ pub struct CheckReport {
     pub differences: Vec<Difference>,
 }
 
-fn kind_name(code: i32) -> String {
-    PeriodKind::from_code(code).map_or_else(|| code.to_string(), |k| k.as_str().to_owned())
+impl Difference {
+    /// A difference in `table` for the bucket (school, kind code, start).
+    fn of(table: &str, (school_id, kind, bucket_start): (&str, i32, NaiveDate), detail: String) -> Self {
+        let kind = PeriodKind::from_code(kind).map_or_else(|| kind.to_string(), |k| k.as_str().to_owned());
+        Self { table: table.to_owned(), school_id: school_id.to_owned(), kind, bucket_start, detail }
+    }
+}
+
+/// The buckets whose expected and stored values differ, in key order, as (key, expected,
+/// stored); a bucket missing on one side counts as zero there.
+fn differing<'a, K: Ord + std::hash::Hash, V: Default + PartialEq + Clone>(
+    expected: &'a HashMap<K, V>,
+    stored: &'a HashMap<K, V>,
+) -> Vec<(&'a K, V, V)> {
+    let zero = V::default();
+    let keys: std::collections::BTreeSet<&K> = expected.keys().chain(stored.keys()).collect();
+    keys.into_iter()
+        .filter_map(|k| {
+            let (e, s) = (expected.get(k).unwrap_or(&zero), stored.get(k).unwrap_or(&zero));
+            (e != s).then(|| (k, e.clone(), s.clone()))
+        })
+        .collect()
 }
 
 /// Recomputes every aggregate from the ledger and lists every difference (there must be
@@ -233,32 +253,12 @@ pub fn check(conn: &mut DbConn) -> Result<CheckReport, ApiError> {
         }
         report.school_buckets += stored_schools.len();
         report.fact_buckets += stored_facts.len();
-        let zero = SchoolFigures::default();
-        let keys: std::collections::BTreeSet<&SchoolKey> = expected.schools.keys().chain(stored_schools.keys()).collect();
-        for k in keys {
-            let (e, s) = (expected.schools.get(k).unwrap_or(&zero), stored_schools.get(k).unwrap_or(&zero));
-            if e != s {
-                report.differences.push(Difference {
-                    table: "agg_school".into(),
-                    school_id: k.0.clone(),
-                    kind: kind_name(k.1),
-                    bucket_start: k.2,
-                    detail: format!("stored {s:?} expected {e:?}"),
-                });
-            }
+        for (k, e, s) in differing(&expected.schools, &stored_schools) {
+            report.differences.push(Difference::of("agg_school", (&k.0, k.1, k.2), format!("stored {s:?} expected {e:?}")));
         }
-        let fact_keys: std::collections::BTreeSet<&FactKey> = expected.facts.keys().chain(stored_facts.keys()).collect();
-        for k in fact_keys {
-            let (e, s) = (expected.facts.get(k).copied().unwrap_or_default(), stored_facts.get(k).copied().unwrap_or_default());
-            if e != s {
-                report.differences.push(Difference {
-                    table: "agg_facts".into(),
-                    school_id: k.0.clone(),
-                    kind: kind_name(k.1),
-                    bucket_start: k.2,
-                    detail: format!("{}/{}/{}: stored (fen, mg) {s:?} expected {e:?}", k.3, k.4, k.5),
-                });
-            }
+        for (k, e, s) in differing(&expected.facts, &stored_facts) {
+            let detail = format!("{}/{}/{}: stored (fen, mg) {s:?} expected {e:?}", k.3, k.4, k.5);
+            report.differences.push(Difference::of("agg_facts", (&k.0, k.1, k.2), detail));
         }
     }
     Ok(report)
