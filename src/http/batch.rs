@@ -2,6 +2,7 @@
 //! idempotency key and its own result, as if each had been sent to `POST /purchases`.
 
 use actix_web::{HttpResponse, post, web};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use utoipa::ToSchema;
@@ -14,7 +15,7 @@ use crate::error::Code;
 use crate::error::{ApiError, Problem};
 use crate::http::AppState;
 use crate::http::AuthUser;
-use crate::service::batch as service;
+use crate::service::batch::{self as service, ItemOutcome, ItemRequest};
 use crate::service::purchases::{IdempotentRequest, Recorded};
 use crate::service::views::purchase::PurchaseResponse;
 
@@ -116,16 +117,23 @@ pub async fn create_batch(state: web::Data<AppState>, user: AuthUser, body: Json
     // Each purchase stays raw text until its turn.
     let BatchRequest { items } = parse_slice(&body.0)?;
     drop(body);
+    let keys: Vec<String> = items.iter().map(|i| i.idempotency_key.clone()).collect();
+    let today = today_cst();
+    let parsed = parse_items(items, today)?;
+    let outcomes = state.db.run(move |conn| service::record_batch(conn, &user, parsed, today)).await?;
+    Ok(HttpResponse::Ok().json(batch_response(outcomes, keys)?))
+}
+
+/// The batch's items as purchases to record, each with its keyed request. A batch is
+/// checked as a whole before anything is recorded, as any body is: no items or too many,
+/// or an item that POST /purchases would refuse on its own (a malformed key, a wrong type,
+/// an unknown or missing field, a value outside its pattern or its rules), makes the batch
+/// a 422 naming `items[i].…`, and nothing is written. What depends on the ledger (another
+/// school, an unknown supplier, a key already used for another body) fails its item alone.
+fn parse_items(items: Vec<BatchItem>, today: NaiveDate) -> Result<Vec<ItemRequest>, ApiError> {
     if items.is_empty() || items.len() > MAX_BATCH_ITEMS {
         return Err(ApiError::field("items", Code::BadCount, format!("send 1 to {MAX_BATCH_ITEMS} items")));
     }
-    let today = today_cst();
-    let keys: Vec<String> = items.iter().map(|i| i.idempotency_key.clone()).collect();
-    // A batch is checked as a whole before anything is recorded, as any body is: an item
-    // that POST /purchases would refuse on its own (a malformed key, a wrong type, an
-    // unknown or missing field, a value outside its pattern or its rules) makes the batch
-    // a 422 naming `items[i].…`, and nothing is written. What depends on the ledger (another
-    // school, an unknown supplier, a key already used for another body) fails its item alone.
     let mut shape_errors = Vec::new();
     let mut parsed = Vec::with_capacity(items.len());
     for (i, item) in items.into_iter().enumerate() {
@@ -139,39 +147,52 @@ pub async fn create_batch(state: web::Data<AppState>, user: AuthUser, body: Json
             Err(e) => shape_errors.extend(e.problem().errors),
         }
     }
-    if !shape_errors.is_empty() {
-        return Err(ApiError::Validation(shape_errors));
-    }
-    let outcomes = state.db.run(move |conn| service::record_batch(conn, &user, parsed, today)).await?;
+    if shape_errors.is_empty() { Ok(parsed) } else { Err(ApiError::Validation(shape_errors)) }
+}
+
+/// The answer: one result per item, in request order (`keys` are the items' keys), and
+/// the counts of each outcome.
+fn batch_response(outcomes: Vec<ItemOutcome>, keys: Vec<String>) -> Result<BatchResponse, ApiError> {
     let mut response = BatchResponse { created: 0, replayed: 0, failed: 0, results: Vec::with_capacity(outcomes.len()) };
     for (index, (outcome, idempotency_key)) in outcomes.into_iter().zip(keys).enumerate() {
-        // The stored answer is JSON already: passed through, not parsed and re-encoded.
-        let stored = |body: String| RawValue::from_string(body).map_err(|e| ApiError::Internal(e.into()));
-        let result = match outcome {
-            Ok(Recorded::Created(body)) => {
-                response.created += 1;
-                let purchase = Some(stored(body)?);
-                BatchItemResult { index, idempotency_key, outcome: BatchOutcome::Created, status: 201, purchase, problem: None }
-            }
-            Ok(Recorded::Replayed { status, body }) => {
-                response.replayed += 1;
-                let purchase = Some(stored(body)?);
-                BatchItemResult { index, idempotency_key, outcome: BatchOutcome::Replayed, status, purchase, problem: None }
-            }
-            Err(e) => {
-                response.failed += 1;
-                let problem = e.problem();
-                BatchItemResult {
-                    index,
-                    idempotency_key,
-                    outcome: BatchOutcome::Failed,
-                    status: problem.status,
-                    purchase: None,
-                    problem: Some(problem),
-                }
-            }
-        };
+        let result = item_result(index, idempotency_key, outcome)?;
+        match result.outcome {
+            BatchOutcome::Created => response.created += 1,
+            BatchOutcome::Replayed => response.replayed += 1,
+            BatchOutcome::Failed => response.failed += 1,
+        }
         response.results.push(result);
     }
-    Ok(HttpResponse::Ok().json(response))
+    Ok(response)
+}
+
+/// The result of item `index`: its recorded or replayed purchase, or its problem.
+fn item_result(index: usize, idempotency_key: String, outcome: ItemOutcome) -> Result<BatchItemResult, ApiError> {
+    // The stored answer is JSON already: passed through, not parsed and re-encoded.
+    let stored = |body: String| RawValue::from_string(body).map_err(|e| ApiError::Internal(e.into()));
+    let recorded = |outcome: BatchOutcome, status: u16, body: String| -> Result<BatchItemResult, ApiError> {
+        Ok(BatchItemResult {
+            index,
+            idempotency_key: idempotency_key.clone(),
+            outcome,
+            status,
+            purchase: Some(stored(body)?),
+            problem: None,
+        })
+    };
+    match outcome {
+        Ok(Recorded::Created(body)) => recorded(BatchOutcome::Created, 201, body),
+        Ok(Recorded::Replayed { status, body }) => recorded(BatchOutcome::Replayed, status, body),
+        Err(e) => {
+            let problem = e.problem();
+            Ok(BatchItemResult {
+                index,
+                idempotency_key,
+                outcome: BatchOutcome::Failed,
+                status: problem.status,
+                purchase: None,
+                problem: Some(problem),
+            })
+        }
+    }
 }

@@ -15,18 +15,16 @@ use crate::error::ApiError;
 /// The outcome of one item of a batch: what a single create would have answered.
 pub type ItemOutcome = Result<Recorded, ApiError>;
 
+/// One item of a batch: the purchase it is (or why it is none), and its keyed request.
+pub type ItemRequest = (Result<NewPurchase, ApiError>, IdempotentRequest);
+
 /// Records many purchases for the caller's school, in order, all in one transaction.
 /// An item that fails (bad body, another school, unknown supplier, a key reused with a
 /// different body) writes nothing and does not stop the others. A key repeated within
 /// the batch replays (or conflicts with) the earlier item, as separate requests would. A
 /// database failure writes nothing at all (a retry with the same keys is then safe). Each
 /// item's answer is its entry, its payment as of `today`.
-pub fn record_batch(
-    conn: &mut DbConn,
-    user: &Caller,
-    items: Vec<(Result<NewPurchase, ApiError>, IdempotentRequest)>,
-    today: NaiveDate,
-) -> Result<Vec<ItemOutcome>, ApiError> {
+pub fn record_batch(conn: &mut DbConn, user: &Caller, items: Vec<ItemRequest>, today: NaiveDate) -> Result<Vec<ItemOutcome>, ApiError> {
     let mut outcomes: Vec<Option<ItemOutcome>> = Vec::with_capacity(items.len());
     let (mut positions, mut todo) = (Vec::new(), Vec::new());
     for (index, (new, req)) in items.into_iter().enumerate() {
