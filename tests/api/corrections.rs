@@ -8,7 +8,7 @@ use canteen_ledger::service::aggregates;
 use serde_json::{Value, json};
 
 use crate::both_backends;
-use crate::helpers::{Resp, TestApp, TestDb, line};
+use crate::helpers::{Resp, TestDb, Trade, line};
 
 both_backends!(
     a_void_with_a_key_replays_its_answer_and_a_void_by_someone_else_is_a_409,
@@ -22,20 +22,19 @@ both_backends!(
 
 const COUNTY: &str = "522731";
 
-struct World {
-    app: TestApp,
-    school: String,
-    supplier: String,
-    canteen: String,
+/// The shared world, with the requests of this file.
+struct World(Trade);
+
+impl std::ops::Deref for World {
+    type Target = Trade;
+
+    fn deref(&self) -> &Trade {
+        &self.0
+    }
 }
 
 async fn world(db: TestDb) -> World {
-    let app = TestApp::new(db).await;
-    let school = app.school(COUNTY, "一小").await;
-    let supplier = app.supplier(COUNTY, "cooperative").await;
-    app.tag(&supplier, "cooperative", "2019-01-01", None, true).await;
-    let canteen = app.token(&Role::Canteen(school.clone()));
-    World { app, school, supplier, canteen }
+    World(Trade::new(db, COUNTY).await)
 }
 
 impl World {
@@ -176,8 +175,7 @@ async fn concurrent_void_retries_void_once(db: TestDb) {
 
 async fn a_correction_voids_and_records_in_one_chained_step(db: TestDb) {
     let w = world(db).await;
-    let vendor = w.app.token(&Role::Supplier(w.supplier.clone()));
-    w.app.post("/api/v1/webhooks", &vendor, &json!({"url": "https://erp.example.cn/hooks"})).await.expect(201);
+    w.app.post("/api/v1/webhooks", &w.vendor, &json!({"url": "https://erp.example.cn/hooks"})).await.expect(201);
     let id = w.purchase("2019-03-05", "10").await;
     assert_eq!(w.march_total().await, "50.00");
     let (audit_before, events_before) = w.audit_and_events();

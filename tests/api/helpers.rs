@@ -372,3 +372,29 @@ impl TestApp {
 pub fn line(category: &str, qty: &str, unit: &str, price: &str) -> Value {
     json!({"category": category, "description": "item", "quantity": qty, "unit": unit, "unit_price": price})
 }
+
+/// The world of the ledger's own tests: one school and one supplier that trade with it.
+pub struct Trade {
+    pub app: TestApp,
+    /// A school of the county.
+    pub school: String,
+    /// A cooperative of the county, tagged `cooperative` (verified) from 2019-01-01.
+    pub supplier: String,
+    /// The school's canteen.
+    pub canteen: String,
+    /// The supplier's own integration.
+    pub vendor: String,
+}
+
+impl Trade {
+    /// The app on `db` with that school (`一小`) and supplier in `county`, and their tokens.
+    pub async fn new(db: TestDb, county: &str) -> Self {
+        let app = TestApp::new(db).await;
+        let school = app.school(county, "一小").await;
+        let supplier = app.supplier(county, "cooperative").await;
+        app.tag(&supplier, "cooperative", "2019-01-01", None, true).await;
+        let canteen = app.token(&Role::Canteen(school.clone()));
+        let vendor = app.token(&Role::Supplier(supplier.clone()));
+        Self { app, school, supplier, canteen, vendor }
+    }
+}

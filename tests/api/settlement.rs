@@ -12,7 +12,7 @@ use chrono::NaiveDate;
 use serde_json::{Value, json};
 
 use crate::both_backends;
-use crate::helpers::{Resp, TestApp, TestDb, line};
+use crate::helpers::{Resp, TestApp, TestDb, Trade, line};
 
 both_backends!(
     a_pushed_delivery_becomes_a_confirmed_purchase_when_the_canteen_confirms_it,
@@ -25,22 +25,10 @@ both_backends!(
 
 const COUNTY: &str = "522731";
 
-struct World {
-    app: TestApp,
-    school: String,
-    supplier: String,
-    canteen: String,
-    vendor: String,
-}
+type World = Trade;
 
 async fn world(db: TestDb) -> World {
-    let app = TestApp::new(db).await;
-    let school = app.school(COUNTY, "一小").await;
-    let supplier = app.supplier(COUNTY, "cooperative").await;
-    app.tag(&supplier, "cooperative", "2019-01-01", None, true).await;
-    let canteen = app.token(&Role::Canteen(school.clone()));
-    let vendor = app.token(&Role::Supplier(supplier.clone()));
-    World { app, school, supplier, canteen, vendor }
+    Trade::new(db, COUNTY).await
 }
 
 async fn push(w: &World, key: &str, date: &str, lines: Value) -> Resp {
