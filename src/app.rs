@@ -11,7 +11,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
-pub use crate::http::AppState;
+use crate::http::state::AppState;
 use crate::http::{self, fallback};
 
 struct BearerAuth;

@@ -6,5 +6,4 @@ pub mod jwt;
 pub mod password;
 pub mod throttle;
 
-pub use crate::domain::role::Role;
 pub use jwt::{Claims, JwtKeys, TokenKind};

@@ -24,7 +24,7 @@ use diesel::prelude::*;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use canteen_ledger::auth::{JwtKeys, Role, TokenKind};
+use canteen_ledger::auth::{JwtKeys, TokenKind};
 use canteen_ledger::db::repo::purchases::{LineRow, PurchaseRow};
 use canteen_ledger::db::repo::reference::CountyRow;
 use canteen_ledger::db::repo::reports::ScopeFilter;
@@ -38,6 +38,7 @@ use canteen_ledger::domain::ledger::GENESIS;
 use canteen_ledger::domain::money::{Quantity, UnitPrice, line_amount};
 use canteen_ledger::domain::period::parse_period;
 use canteen_ledger::domain::qualification::{Designation, HeldTag, OriginCounty, Qualification, qualify};
+use canteen_ledger::domain::role::Role;
 use canteen_ledger::service::qualify::{POLICY, row_for};
 use canteen_ledger::service::reports::{self, Grouping, ReportRequest, Source, UnitLevel};
 use canteen_ledger::service::{aggregates, record};

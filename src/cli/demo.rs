@@ -8,12 +8,12 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rust_decimal::Decimal;
 
-use canteen_ledger::auth::Role;
 use canteen_ledger::db::DbConn;
 use canteen_ledger::db::repo::{purchases as purchase_repo, schools as school_repo};
 use canteen_ledger::domain::access::Caller;
 use canteen_ledger::domain::catalog::{Category, SupplierKind, Tag, TagStatus, Unit};
 use canteen_ledger::domain::purchase::{RawLine, draft};
+use canteen_ledger::domain::role::Role;
 use canteen_ledger::error::{ApiError, ProblemType};
 use canteen_ledger::service::purchases::{IdempotentRequest, NewPurchase};
 use canteen_ledger::service::{accounts, schools as school_service, suppliers as supplier_service};

@@ -5,10 +5,10 @@
 use std::collections::HashMap;
 
 use actix_web::http::Method;
-use canteen_ledger::auth::Role;
 use canteen_ledger::db::repo::reports::ScopeFilter;
 use canteen_ledger::domain::access::Caller;
 use canteen_ledger::domain::period::{DateRange, PeriodKind};
+use canteen_ledger::domain::role::Role;
 use canteen_ledger::service::aggregates;
 use canteen_ledger::service::reports::{self, Breakdown, Grouping, ReportRequest, Source, UnitLevel};
 use chrono::NaiveDate;

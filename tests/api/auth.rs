@@ -1,7 +1,8 @@
 //! Login, tokens, the bootstrap administrator and integration-token revocation.
 
 use actix_web::http::Method;
-use canteen_ledger::auth::{Role, TokenKind};
+use canteen_ledger::auth::TokenKind;
+use canteen_ledger::domain::role::Role;
 use canteen_ledger::service::{accounts, now};
 use serde_json::json;
 

@@ -18,7 +18,8 @@ use std::collections::{BTreeSet, HashSet};
 
 use actix_web::http::Method;
 use canteen_ledger::app;
-use canteen_ledger::auth::{JwtKeys, Role, TokenKind};
+use canteen_ledger::auth::{JwtKeys, TokenKind};
+use canteen_ledger::domain::role::Role;
 use serde_json::{Value, json};
 
 use crate::both_backends;

@@ -4,8 +4,8 @@
 
 use actix_web::http::Method;
 use actix_web::test as atest;
-use canteen_ledger::auth::Role;
 use canteen_ledger::db::DbConn;
+use canteen_ledger::domain::role::Role;
 use canteen_ledger::http::clock::today_cst;
 use diesel::prelude::*;
 use serde_json::{Value, json};

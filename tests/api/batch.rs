@@ -1,7 +1,7 @@
 //! `POST /purchases/batch`: per-item results, idempotency shared with single creates,
 //! failed items write nothing, and the aggregates stay consistent.
 
-use canteen_ledger::auth::Role;
+use canteen_ledger::domain::role::Role;
 use canteen_ledger::service::aggregates;
 use serde_json::{Value, json};
 

@@ -3,7 +3,7 @@
 //! entry and records its replacement in one transaction, idempotently.
 
 use actix_web::http::Method;
-use canteen_ledger::auth::Role;
+use canteen_ledger::domain::role::Role;
 use canteen_ledger::service::aggregates;
 use serde_json::{Value, json};
 

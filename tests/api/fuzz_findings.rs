@@ -3,9 +3,11 @@
 
 use actix_web::http::Method;
 use actix_web::{test as atest, web};
-use canteen_ledger::app::{self, AppState};
-use canteen_ledger::auth::{JwtKeys, Role, TokenKind};
+use canteen_ledger::app;
+use canteen_ledger::auth::{JwtKeys, TokenKind};
 use canteen_ledger::db::{self, Db};
+use canteen_ledger::domain::role::Role;
+use canteen_ledger::http::state::AppState;
 use canteen_ledger::service::reference;
 use serde_json::json;
 

@@ -7,7 +7,7 @@ use std::io::{Cursor, Write};
 
 use actix_web::http::Method;
 use calamine::Reader;
-use canteen_ledger::auth::Role;
+use canteen_ledger::domain::role::Role;
 use canteen_ledger::service::aggregates;
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
 use serde_json::{Value, json};

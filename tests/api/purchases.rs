@@ -1,7 +1,7 @@
 //! Recording, idempotency, voids, the append-only rule and the hash chain.
 
 use actix_web::http::Method;
-use canteen_ledger::auth::Role;
+use canteen_ledger::domain::role::Role;
 use serde_json::json;
 
 use crate::both_backends;

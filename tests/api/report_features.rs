@@ -8,8 +8,8 @@ use std::io::Cursor;
 use actix_web::test as atest;
 use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
 use canteen_ledger::app;
-use canteen_ledger::auth::Role;
 use canteen_ledger::db::repo::audit;
+use canteen_ledger::domain::role::Role;
 use serde_json::{Value, json};
 
 use crate::both_backends;

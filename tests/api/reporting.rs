@@ -2,7 +2,7 @@
 //! to whom.
 
 use actix_web::http::Method;
-use canteen_ledger::auth::Role;
+use canteen_ledger::domain::role::Role;
 use canteen_ledger::startup;
 use serde_json::{Value, json};
 

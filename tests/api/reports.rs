@@ -1,7 +1,7 @@
 //! Share reports: exact figures, silent vs 0%, exactly 50%, pending, re-evaluation on tag
 //! and designation changes, scopes.
 
-use canteen_ledger::auth::Role;
+use canteen_ledger::domain::role::Role;
 use serde_json::{Value, json};
 
 use crate::both_backends;

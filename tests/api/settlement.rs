@@ -2,10 +2,10 @@
 //! and their figures in the reports (from the aggregates, equal to the ledger's).
 
 use actix_web::http::Method;
-use canteen_ledger::auth::Role;
 use canteen_ledger::db::repo::reports::ScopeFilter;
 use canteen_ledger::domain::access::Caller;
 use canteen_ledger::domain::period::DateRange;
+use canteen_ledger::domain::role::Role;
 use canteen_ledger::service::aggregates;
 use canteen_ledger::service::reports::{self, Grouping, ReportRequest, Source, UnitLevel};
 use chrono::NaiveDate;

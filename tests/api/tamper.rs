@@ -2,9 +2,9 @@
 //! by the chain (or recomputed by verify), a deleted entry is missing at its own seq, and
 //! the databases themselves refuse UPDATE and DELETE on the append-only tables.
 
-use canteen_ledger::auth::Role;
 use canteen_ledger::db::repo::purchases as purchase_repo;
 use canteen_ledger::domain::ledger::{self, GENESIS};
+use canteen_ledger::domain::role::Role;
 use canteen_ledger::service::purchases as purchase_service;
 use serde_json::json;
 

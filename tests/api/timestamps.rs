@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::io::Read as _;
 
 use actix_web::http::Method;
-use canteen_ledger::auth::Role;
+use canteen_ledger::domain::role::Role;
 use diesel::prelude::*;
 use serde_json::{Value, json};
 

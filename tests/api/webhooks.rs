@@ -7,9 +7,9 @@ use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 
-use canteen_ledger::auth::Role;
 use canteen_ledger::db::repo::audit;
 use canteen_ledger::dispatch::dispatch_due;
+use canteen_ledger::domain::role::Role;
 use canteen_ledger::domain::webhook::MAX_ATTEMPTS;
 use canteen_ledger::service;
 use chrono::{NaiveDateTime, TimeDelta};
