@@ -23,6 +23,7 @@ both_backends!(
     a_re_uploaded_file_is_replayed_and_writes_nothing,
     hostile_and_broken_files_are_4xx_problems_that_write_nothing,
     the_template_downloads_in_both_formats_and_imports_back,
+    errors_name_the_row_as_the_spreadsheet_numbers_it_with_crlf_lf_or_cr,
     only_a_canteen_imports_and_only_into_its_own_school,
 );
 
@@ -394,6 +395,36 @@ async fn the_template_downloads_in_both_formats_and_imports_back(db: TestDb) {
     assert_eq!(errors(&r), vec![pair("row 2, column 供应商编号 / supplier_id", "unknown_supplier")]);
     let r = app.get("/api/v1/imports/template?format=pdf", &county).await;
     assert_eq!(r.problem(422)["errors"][0]["field"], "format");
+}
+
+/// The bug report: the CSV template uploaded as downloaded (BOM, CRLF, as Excel writes
+/// it) named its example row "row 1" — the header. Every line ending numbers rows alike:
+/// the example is row 2, a row after a blank line row 4.
+async fn errors_name_the_row_as_the_spreadsheet_numbers_it_with_crlf_lf_or_cr(db: TestDb) {
+    let World { app, school, supplier, canteen } = world(db).await;
+    let template = app.get("/api/v1/imports/template?format=csv", &canteen).await;
+    template.expect(200);
+    assert!(template.text.contains("\r\n") && template.text.starts_with('\u{feff}'), "the template is CRLF with a BOM");
+    let as_downloaded = template.text.clone().into_bytes();
+    let r = upload(&app, &canteen, CSV, as_downloaded).await;
+    r.problem(422);
+    assert_eq!(errors(&r), vec![pair("row 2, column 供应商编号 / supplier_id", "unknown_supplier")]);
+
+    // The example, a blank row, a row with a bad price; in each line ending.
+    let crlf = format!("{}\r\n\r\n2019-03-06,{supplier},FP-2,蔬菜,土豆,3,斤,-2,\r\n", template.text.trim_end());
+    for (ending, text) in [("CRLF", crlf.clone()), ("LF", crlf.replace("\r\n", "\n")), ("CR", crlf.replace("\r\n", "\r"))] {
+        let r = upload(&app, &canteen, CSV, text.into_bytes()).await;
+        r.problem(422);
+        assert_eq!(
+            errors(&r),
+            vec![
+                pair("row 2, column 供应商编号 / supplier_id", "unknown_supplier"),
+                pair("row 4, column 单价 / unit_price", "negative_amount")
+            ],
+            "{ending}"
+        );
+    }
+    assert!(entries(&app, &school).await.is_empty());
 }
 
 /// The XLSX template's bytes (`Resp` keeps bodies as text).

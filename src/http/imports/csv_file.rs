@@ -30,8 +30,13 @@ pub fn read(bytes: &[u8], collector: &mut Collector) -> Result<(), ApiError> {
     each_record(&text, |number, cells| collector.push(number, cells))
 }
 
+/// Line breaks in `bytes`: LF, CRLF and a lone CR (old Mac "CSV") each count one.
+fn line_breaks(bytes: &[u8]) -> usize {
+    bytes.iter().enumerate().filter(|&(i, &b)| b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n'))).count()
+}
+
 /// Calls `f` with each record and the (1-based) line its first cell is on, counting every
-/// line break of the text, blank lines included, whether lines end in LF or CRLF.
+/// line break of the text, blank lines included, whether lines end in LF, CRLF or CR.
 fn each_record(text: &str, mut f: impl FnMut(u32, Vec<Cell>) -> Result<(), ApiError>) -> Result<(), ApiError> {
     let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
     let mut record = csv::StringRecord::new();
@@ -48,8 +53,7 @@ fn each_record(text: &str, mut f: impl FnMut(u32, Vec<Cell>) -> Result<(), ApiEr
         // of the next record): find the record's first byte past any line break instead.
         let byte = record.position().map_or(text.len(), |p| usize::try_from(p.byte()).unwrap_or(usize::MAX)).min(text.len());
         let start = text.as_bytes()[byte..].iter().position(|b| !matches!(b, b'\r' | b'\n')).map_or(text.len(), |i| byte + i);
-        line =
-            line.saturating_add(u32::try_from(text.as_bytes()[counted..start].iter().filter(|&&b| b == b'\n').count()).unwrap_or(u32::MAX));
+        line = line.saturating_add(u32::try_from(line_breaks(&text.as_bytes()[counted..start])).unwrap_or(u32::MAX));
         counted = start;
         let cells = record.iter().map(|c| if c.is_empty() { Cell::Empty } else { Cell::Text(c.to_owned()) }).collect();
         f(line, cells)?;
@@ -77,5 +81,8 @@ mod tests {
         assert_eq!(numbers(lf), expected);
         assert_eq!(numbers(&lf.replace('\n', "\r\n")).into_iter().map(|(n, t)| (n, t.replace('\r', ""))).collect::<Vec<_>>(), expected);
         assert_eq!(numbers("h1,h2\r\na,b"), vec![(1, "h1|h2".to_owned()), (2, "a|b".to_owned())], "no final line break");
+        let cr = numbers("h1,h2\ra,b\r\rc,d\r");
+        assert_eq!(cr, vec![(1, "h1|h2".to_owned()), (2, "a|b".to_owned()), (4, "c|d".to_owned())], "CR line endings");
+        assert_eq!(line_breaks(b"a\r\nb\nc\rd\r\r\n"), 5);
     }
 }
