@@ -1,5 +1,6 @@
 //! Closed vocabularies of the ledger: product categories, units (with mass conversion),
-//! supplier kinds and supplier tags. Pure: no I/O.
+//! supplier kinds and supplier tags, each value with its stable code and its Chinese label
+//! (the one home of the labels the Chinese exports and the import template print). Pure: no I/O.
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -7,7 +8,7 @@ use utoipa::ToSchema;
 use super::money::Quantity;
 
 macro_rules! vocabulary {
-    ($(#[$m:meta])* $name:ident { $($variant:ident = $text:tt),+ $(,)? }) => {
+    ($(#[$m:meta])* $name:ident { $($variant:ident = $text:tt / $zh:tt),+ $(,)? }) => {
         // `tt`, not `literal`: a `literal` fragment reaches derives wrapped in an invisible
         // group, and utoipa then ignores the `rename` (the OpenAPI enum would show the
         // Rust variant names instead of the wire spelling).
@@ -28,6 +29,12 @@ macro_rules! vocabulary {
             pub fn parse(text: &str) -> Option<Self> {
                 match text { $($text => Some(Self::$variant),)+ _ => None }
             }
+
+            /// The Chinese label people read (spreadsheets, the template); programs use
+            /// [`Self::as_str`].
+            pub const fn zh(self) -> &'static str {
+                match self { $(Self::$variant => $zh),+ }
+            }
         }
 
         impl std::fmt::Display for $name {
@@ -39,17 +46,17 @@ macro_rules! vocabulary {
 vocabulary!(
     /// Product category of a purchase line.
     Category {
-        Vegetables = "vegetables",
-        Fruit = "fruit",
-        Grain = "grain",
-        MeatPoultry = "meat_poultry",
-        Eggs = "eggs",
-        Aquatic = "aquatic",
-        Dairy = "dairy",
-        EdibleOil = "edible_oil",
-        SoyProducts = "soy_products",
-        Condiments = "condiments",
-        Other = "other",
+        Vegetables = "vegetables" / "蔬菜",
+        Fruit = "fruit" / "水果",
+        Grain = "grain" / "粮食",
+        MeatPoultry = "meat_poultry" / "肉禽",
+        Eggs = "eggs" / "蛋类",
+        Aquatic = "aquatic" / "水产",
+        Dairy = "dairy" / "奶类",
+        EdibleOil = "edible_oil" / "食用油",
+        SoyProducts = "soy_products" / "豆制品",
+        Condiments = "condiments" / "调味品",
+        Other = "other" / "其他",
     }
 );
 
@@ -57,67 +64,67 @@ vocabulary!(
     /// Unit of a purchase line quantity. Mass units (`kg`, `g`, `t`, `jin` 斤 = 0.5 kg,
     /// `liang` 两 = 50 g) feed the share by weight.
     Unit {
-        Kg = "kg",
-        G = "g",
-        T = "t",
-        Jin = "jin",
-        Liang = "liang",
-        L = "L",
-        Ml = "ml",
-        Piece = "piece",
+        Kg = "kg" / "千克",
+        G = "g" / "克",
+        T = "t" / "吨",
+        Jin = "jin" / "斤",
+        Liang = "liang" / "两",
+        L = "L" / "升",
+        Ml = "ml" / "毫升",
+        Piece = "piece" / "个",
     }
 );
 
 vocabulary!(
     /// What kind of business a supplier is.
     SupplierKind {
-        Household = "household",
-        Cooperative = "cooperative",
-        Enterprise = "enterprise",
-        Other = "other",
+        Household = "household" / "农户",
+        Cooperative = "cooperative" / "合作社",
+        Enterprise = "enterprise" / "企业",
+        Other = "other" / "其他",
     }
 );
 
 vocabulary!(
     /// A supplier tag that can make its purchases count toward the target.
     Tag {
-        PoorHousehold = "poor_household",
-        Cooperative = "cooperative",
-        InProvinceProcessor = "in_province_processor",
+        PoorHousehold = "poor_household" / "建档立卡贫困户",
+        Cooperative = "cooperative" / "农民专业合作社",
+        InProvinceProcessor = "in_province_processor" / "省内农副产品加工企业",
     }
 );
 
 vocabulary!(
     /// Review status of a supplier tag.
     TagStatus {
-        Declared = "declared",
-        Verified = "verified",
-        Revoked = "revoked",
+        Declared = "declared" / "已申报",
+        Verified = "verified" / "已核实",
+        Revoked = "revoked" / "已撤销",
     }
 );
 
 vocabulary!(
     /// What a ledger row is: an entry (a purchase) or the void that reverses one.
     EntryKind {
-        Entry = "entry",
-        Void = "void",
+        Entry = "entry" / "采购",
+        Void = "void" / "作废",
     }
 );
 
 vocabulary!(
     /// Stored qualification class of a ledger row (see `qualification::Qualification`).
     QualificationClass {
-        Qualifying = "qualifying",
-        Pending = "pending",
-        None = "none",
+        Qualifying = "qualifying" / "计入",
+        Pending = "pending" / "待认定",
+        None = "none" / "不计入",
     }
 );
 
 vocabulary!(
     /// The second party's word on a purchase, once given.
     ConfirmationState {
-        Confirmed = "confirmed",
-        Disputed = "disputed",
+        Confirmed = "confirmed" / "已确认",
+        Disputed = "disputed" / "有异议",
     }
 );
 
@@ -125,28 +132,33 @@ vocabulary!(
     /// How a confirmation was given: the canteen confirmed the supplier's delivery, or the
     /// supplier acknowledged the canteen's entry.
     ConfirmationVia {
-        Delivery = "delivery",
-        Supplier = "supplier",
+        Delivery = "delivery" / "送货确认",
+        Supplier = "supplier" / "供应商确认",
     }
 );
 
 vocabulary!(
     /// Where a supplier's delivery stands.
     DeliveryStatus {
-        Pending = "pending",
-        Confirmed = "confirmed",
-        Disputed = "disputed",
+        Pending = "pending" / "待确认",
+        Confirmed = "confirmed" / "已确认",
+        Disputed = "disputed" / "有异议",
     }
 );
 
 vocabulary!(
     /// Where one webhook delivery attempt series stands.
     WebhookDeliveryStatus {
-        Pending = "pending",
-        Delivered = "delivered",
-        Failed = "failed",
+        Pending = "pending" / "待发送",
+        Delivered = "delivered" / "已送达",
+        Failed = "failed" / "失败",
     }
 );
+
+/// A yes/no answer as the Chinese exports print it: 是 or 否 (programs read `true`/`false`).
+pub const fn yes_no(answer: bool) -> &'static str {
+    if answer { "是" } else { "否" }
+}
 
 impl Unit {
     /// Grams per unit for mass units; `None` for volume and count units.
@@ -233,5 +245,27 @@ mod tests {
         round_trip(WebhookDeliveryStatus::ALL, WebhookDeliveryStatus::as_str, WebhookDeliveryStatus::parse);
         assert_eq!(Category::ALL.len(), 11);
         assert_eq!(Unit::parse("KG"), None);
+    }
+
+    #[test]
+    fn every_value_has_its_own_chinese_label() {
+        fn distinct<T: Copy + std::fmt::Debug>(all: &[T], zh: fn(T) -> &'static str) {
+            let labels: std::collections::BTreeSet<&str> = all.iter().map(|v| zh(*v)).collect();
+            assert_eq!(labels.len(), all.len(), "{all:?}");
+            assert!(labels.iter().all(|l| !l.is_empty() && !l.is_ascii()), "{labels:?}");
+        }
+        distinct(Category::ALL, Category::zh);
+        distinct(Unit::ALL, Unit::zh);
+        distinct(SupplierKind::ALL, SupplierKind::zh);
+        distinct(Tag::ALL, Tag::zh);
+        distinct(TagStatus::ALL, TagStatus::zh);
+        distinct(EntryKind::ALL, EntryKind::zh);
+        distinct(QualificationClass::ALL, QualificationClass::zh);
+        distinct(ConfirmationState::ALL, ConfirmationState::zh);
+        distinct(ConfirmationVia::ALL, ConfirmationVia::zh);
+        distinct(DeliveryStatus::ALL, DeliveryStatus::zh);
+        distinct(WebhookDeliveryStatus::ALL, WebhookDeliveryStatus::zh);
+        assert_eq!((Category::Vegetables.zh(), Tag::PoorHousehold.zh()), ("蔬菜", "建档立卡贫困户"));
+        assert_eq!((yes_no(true), yes_no(false)), ("是", "否"));
     }
 }

@@ -159,41 +159,35 @@ impl CellError {
     }
 }
 
-/// A category by its wire name (any case) or its Chinese name.
+/// Other Chinese names people write for a category (its label is [`Category::zh`]).
+const CATEGORY_ALIASES: &[(&str, Category)] = &[
+    ("粮油", Category::Grain),
+    ("肉类", Category::MeatPoultry),
+    ("禽肉", Category::MeatPoultry),
+    ("禽蛋", Category::Eggs),
+    ("蛋", Category::Eggs),
+    ("水产品", Category::Aquatic),
+    ("乳制品", Category::Dairy),
+    ("奶制品", Category::Dairy),
+    ("其它", Category::Other),
+];
+
+/// Other Chinese names people write for a unit (its label is [`Unit::zh`]).
+const UNIT_ALIASES: &[(&str, Unit)] = &[("公斤", Unit::Kg), ("件", Unit::Piece)];
+
+/// A category by its wire name (any case), its Chinese label or a common alias.
 pub fn category_from_text(text: &str) -> Option<Category> {
     let t = text.trim();
-    let zh = match t {
-        "蔬菜" => Some(Category::Vegetables),
-        "水果" => Some(Category::Fruit),
-        "粮食" | "粮油" => Some(Category::Grain),
-        "肉禽" | "肉类" | "禽肉" => Some(Category::MeatPoultry),
-        "蛋类" | "禽蛋" | "蛋" => Some(Category::Eggs),
-        "水产" | "水产品" => Some(Category::Aquatic),
-        "奶类" | "乳制品" | "奶制品" => Some(Category::Dairy),
-        "食用油" => Some(Category::EdibleOil),
-        "豆制品" => Some(Category::SoyProducts),
-        "调味品" => Some(Category::Condiments),
-        "其他" | "其它" => Some(Category::Other),
-        _ => None,
-    };
-    zh.or_else(|| Category::parse(&t.to_ascii_lowercase()))
+    let zh = Category::ALL.iter().copied().find(|c| c.zh() == t);
+    zh.or_else(|| CATEGORY_ALIASES.iter().find(|(a, _)| *a == t).map(|(_, c)| *c)).or_else(|| Category::parse(&t.to_ascii_lowercase()))
 }
 
-/// A unit by its wire name (any case) or its Chinese name.
+/// A unit by its wire name (any case), its Chinese label or a common alias.
 pub fn unit_from_text(text: &str) -> Option<Unit> {
     let t = text.trim();
-    let zh = match t {
-        "千克" | "公斤" => Some(Unit::Kg),
-        "克" => Some(Unit::G),
-        "吨" => Some(Unit::T),
-        "斤" => Some(Unit::Jin),
-        "两" => Some(Unit::Liang),
-        "升" => Some(Unit::L),
-        "毫升" => Some(Unit::Ml),
-        "个" | "件" => Some(Unit::Piece),
-        _ => None,
-    };
-    zh.or_else(|| Unit::ALL.iter().copied().find(|u| u.as_str().eq_ignore_ascii_case(t)))
+    let zh = Unit::ALL.iter().copied().find(|u| u.zh() == t);
+    zh.or_else(|| UNIT_ALIASES.iter().find(|(a, _)| *a == t).map(|(_, u)| *u))
+        .or_else(|| Unit::ALL.iter().copied().find(|u| u.as_str().eq_ignore_ascii_case(t)))
 }
 
 /// The rules of the template, one per line, in Chinese and English (written into the
@@ -236,5 +230,24 @@ mod tests {
         assert_eq!(unit_from_text("l"), Some(Unit::L));
         assert_eq!(unit_from_text("KG"), Some(Unit::Kg));
         assert_eq!(unit_from_text("box"), None);
+        assert_eq!((category_from_text("粮油"), unit_from_text("公斤")), (Some(Category::Grain), Some(Unit::Kg)));
+        for c in Category::ALL {
+            assert_eq!(category_from_text(c.zh()), Some(*c));
+        }
+        for u in Unit::ALL {
+            assert_eq!(unit_from_text(u.zh()), Some(*u));
+        }
+    }
+
+    #[test]
+    fn the_rules_name_every_chinese_label_and_code() {
+        let category = Column::Category.rule();
+        for c in Category::ALL {
+            assert!(category.contains(c.zh()) && category.contains(c.as_str()), "{c}");
+        }
+        let unit = Column::Unit.rule();
+        for u in Unit::ALL {
+            assert!(unit.contains(u.zh()) && unit.contains(u.as_str()), "{u}");
+        }
     }
 }

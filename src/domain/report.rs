@@ -56,6 +56,21 @@ pub struct Named {
     pub name: String,
 }
 
+/// The Chinese label of what a row is about (a [`Named`]'s kind, a scope's kind) or of a
+/// `group_by` dimension, as the Chinese exports print it; `None` for an unknown kind.
+pub fn kind_zh(kind: &str) -> Option<&'static str> {
+    Some(match kind {
+        "province" => "全省",
+        "prefecture" => "市州",
+        "county" => "县区",
+        "school" => "学校",
+        "tag" => "标签",
+        "category" => "品类",
+        "period" => "期间",
+        _ => return None,
+    })
+}
+
 /// One report row: figures and the verdict against the target.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Row {
@@ -346,7 +361,7 @@ fn breakdown_rows(unit: Option<Named>, period: Option<(String, DateRange)>, m: &
             .iter()
             .map(|c| {
                 let f = m.by_category[category_index(*c)];
-                row(Named { kind: "category", code: c.as_str().into(), name: c.as_str().into() }, f, f.total_fen)
+                row(Named { kind: "category", code: c.as_str().into(), name: c.zh().into() }, f, f.total_fen)
             })
             .collect(),
         // A tag row's share is its attributed qualifying amount over the unit's total.
@@ -354,7 +369,7 @@ fn breakdown_rows(unit: Option<Named>, period: Option<(String, DateRange)>, m: &
             .iter()
             .map(|t| {
                 let f = Figures { total_fen: m.all.total_fen, total_mg: m.all.total_mg, ..m.by_tag[tag_index(*t)] };
-                row(Named { kind: "tag", code: t.as_str().into(), name: t.as_str().into() }, f, m.all.total_fen)
+                row(Named { kind: "tag", code: t.as_str().into(), name: t.zh().into() }, f, m.all.total_fen)
             })
             .collect(),
     }
@@ -623,6 +638,14 @@ impl SemiMonthly {
 mod tests {
     use super::super::qualification::Qualification;
     use super::*;
+
+    #[test]
+    fn every_kind_a_report_names_has_a_chinese_label() {
+        for kind in ["province", "prefecture", "county", "school", "tag", "category", "period"] {
+            assert!(kind_zh(kind).is_some_and(|l| !l.is_ascii()), "{kind}");
+        }
+        assert_eq!(kind_zh("supplier"), None);
+    }
 
     fn day(m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(2019, m, d).unwrap()

@@ -25,6 +25,15 @@ impl PaymentState {
             Self::Partial
         }
     }
+
+    /// The Chinese label the exports print: 未付, 部分已付, 已付.
+    pub const fn zh(self) -> &'static str {
+        match self {
+            Self::Unpaid => "未付",
+            Self::Partial => "部分已付",
+            Self::Paid => "已付",
+        }
+    }
 }
 
 /// The day a purchase's payment falls due: the purchase date plus the supplier's
@@ -126,6 +135,8 @@ mod tests {
         // Overpaid is paid; a zero-total entry is paid with nothing paid.
         assert_eq!(PaymentState::of(150, -50), PaymentState::Paid);
         assert_eq!(PaymentState::of(0, 0), PaymentState::Paid);
+        let labels = [PaymentState::Unpaid, PaymentState::Partial, PaymentState::Paid].map(PaymentState::zh);
+        assert_eq!(labels, ["未付", "部分已付", "已付"]);
     }
 
     #[test]

@@ -75,6 +75,8 @@ pub struct NamedRef {
     pub kind: String,
     /// Division code, school id, tag or category.
     pub code: String,
+    /// The division's or school's name, or the Chinese label of the tag or category
+    /// (`建档立卡贫困户`, `蔬菜`).
     pub name: String,
 }
 
