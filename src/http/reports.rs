@@ -11,6 +11,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::export::{self, CsvFile, ExportFormat, XlsxFile};
 use crate::db::repo::reports::ScopeFilter;
 use crate::domain::period::{DateRange, PeriodKind, parse_period};
+use crate::domain::reporting::HalfMonth;
 use crate::domain::shares::{Target, ratio_4dp};
 use crate::error::Code;
 use crate::error::{ApiError, Problem};
@@ -412,7 +413,7 @@ pub async fn get_shares(
         ExportFormat::Json => Ok(HttpResponse::Ok().json(body)),
         file => {
             let stem = format!("shares_{}-{}_{}", body.scope.kind, body.scope.code, range_stem(body.from, body.to));
-            export::table_file(file, "报表 Report", &stem, &export::share_table(&body))
+            export::sheet_file(file, &stem, export::share_sheet(&body), super::clock::now())
         }
     }
 }
@@ -532,7 +533,7 @@ pub async fn get_silent_schools(
         ExportFormat::Json => Ok(HttpResponse::Ok().json(body)),
         file => {
             let stem = format!("silent-schools_{}-{}_{}", body.scope.kind, body.scope.code, range_stem(body.from, body.to));
-            export::table_file(file, "无采购学校 Silent", &stem, &export::silent_table(&body))
+            export::sheet_file(file, &stem, export::silent_sheet(&body), super::clock::now())
         }
     }
 }
@@ -595,11 +596,13 @@ pub async fn get_semi_monthly(
     let county = q.county.clone();
     let report = state.db.run(move |conn| reports::semi_monthly(conn, &user, &county, range)).await?;
     let dto = |r: Report, group_by: &str| ShareReport::from((r, vec![group_by.to_owned()]));
+    let name = HalfMonth::parse(&report.label).map_or_else(|_| report.label.clone(), HalfMonth::label_zh);
     let bytes = export::semi_monthly_xlsx(
-        &report.label,
+        (&report.label, &name),
         &dto(report.by_school, "school"),
         &dto(report.by_tag, "tag"),
         &dto(report.by_category, "category"),
+        super::clock::now(),
     )?;
     Ok(export::attachment(ExportFormat::Xlsx, &format!("semi-monthly_{}_{}", q.county, report.label), bytes))
 }

@@ -390,6 +390,14 @@ async fn the_template_downloads_in_both_formats_and_imports_back(db: TestDb) {
     let range = wb.worksheet_range(&first).unwrap();
     let header: Vec<String> = range.rows().next().unwrap().iter().map(ToString::to_string).collect();
     assert_eq!(header, LABELS);
+    // Typed cells, as a spreadsheet user fills them in: a date cell, number cells.
+    let example: Vec<calamine::Data> = range.rows().nth(1).unwrap().to_vec();
+    assert!(matches!(&example[0], calamine::Data::DateTime(d) if d.is_datetime()), "{:?}", example[0]);
+    assert_eq!(
+        &example[5..],
+        [calamine::Data::Float(25.5), calamine::Data::String("斤".into()), calamine::Data::Float(1.8), calamine::Data::Float(45.9)]
+    );
+    assert_eq!((&example[1], &example[3]), (&calamine::Data::String("S-0001".into()), &calamine::Data::String("蔬菜".into())));
     let r = upload(&app, &canteen, XLSX, raw).await;
     r.problem(422);
     assert_eq!(errors(&r), vec![pair("row 2, column 供应商编号 / supplier_id", "unknown_supplier")]);

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::io::Cursor;
 
 use actix_web::test as atest;
-use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
+use calamine::{Data, Reader, SheetVisible, Xlsx, open_workbook_from_rs};
 use canteen_ledger::app;
 use canteen_ledger::db::repo::audit;
 use canteen_ledger::domain::role::Role;
@@ -114,40 +114,125 @@ fn parse_csv(bytes: &[u8]) -> (Vec<String>, Vec<Vec<String>>) {
     (headers, rows)
 }
 
-/// A cell as the text the CSV would hold; counts must be integral numbers.
+/// A cell of a hidden twin: every one is the text the CSV holds.
 fn cell_text(d: &Data) -> String {
     match d {
         Data::String(s) => s.clone(),
-        Data::Float(f) => {
-            assert_eq!(f.fract(), 0.0, "counts are whole numbers");
-            format!("{}", *f as i64)
-        }
-        Data::Int(i) => i.to_string(),
-        Data::Bool(b) => b.to_string(),
         Data::Empty => String::new(),
-        other => panic!("unexpected cell {other:?}"),
+        other => panic!("the exact twin holds text only, not {other:?}"),
     }
 }
 
-/// Every sheet of a workbook: name → (header, rows as CSV-like text), in sheet order.
-fn parse_xlsx(bytes: &[u8]) -> Vec<(String, Vec<String>, Vec<Vec<String>>)> {
+/// The hidden twins of a workbook's visible sheets (`<name> 精确值`, hidden): visible
+/// name → (header, rows as the CSV's text), in sheet order.
+fn exact_sheets(bytes: &[u8]) -> Vec<(String, Vec<String>, Vec<Vec<String>>)> {
     let mut wb: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes.to_vec())).unwrap();
-    let names = wb.sheet_names();
-    names
-        .into_iter()
-        .map(|name| {
-            let range = wb.worksheet_range(&name).unwrap();
+    let meta = wb.sheets_metadata().to_vec();
+    let visible: Vec<&str> = meta.iter().filter(|m| m.visible == SheetVisible::Visible).map(|m| m.name.as_str()).collect();
+    let hidden: Vec<&str> = meta.iter().filter(|m| m.visible == SheetVisible::Hidden).map(|m| m.name.as_str()).collect();
+    assert_eq!(hidden, visible.iter().map(|v| format!("{v} 精确值")).collect::<Vec<_>>(), "one hidden twin per sheet, after them");
+    visible
+        .iter()
+        .zip(&hidden)
+        .map(|(name, twin)| {
+            let range = wb.worksheet_range(twin).unwrap();
             let mut rows = range.rows().map(|r| r.iter().map(cell_text).collect::<Vec<_>>());
             let header = rows.next().unwrap_or_default();
-            (name, header, rows.collect())
+            ((*name).to_owned(), header, rows.collect())
         })
         .collect()
 }
 
-/// The raw XLSX cells of one sheet (to check cell types).
-fn xlsx_cells(bytes: &[u8], sheet: &str) -> Vec<Vec<Data>> {
-    let mut wb: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes.to_vec())).unwrap();
-    wb.worksheet_range(sheet).unwrap().rows().map(<[Data]>::to_vec).collect()
+/// A visible sheet: the heading lines above the table, the header row, the typed rows.
+struct Visible {
+    heading: Vec<String>,
+    header: Vec<String>,
+    rows: Vec<Vec<Data>>,
+}
+
+impl Visible {
+    fn read(bytes: &[u8], sheet: &str) -> Self {
+        let mut wb: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes.to_vec())).unwrap();
+        let range = wb.worksheet_range(sheet).unwrap();
+        assert_eq!(range.start(), Some((0, 0)));
+        let rows: Vec<Vec<Data>> = range.rows().map(<[Data]>::to_vec).collect();
+        // The heading, a blank row, the header row, the table.
+        let blank = rows.iter().position(|r| r.iter().all(|c| *c == Data::Empty)).expect("a blank row under the heading");
+        let heading = rows[..blank].iter().map(|r| r[0].to_string()).collect();
+        let header = rows[blank + 1].iter().map(ToString::to_string).filter(|h| !h.is_empty()).collect();
+        Self { heading, header, rows: rows[blank + 2..].to_vec() }
+    }
+
+    fn col(&self, name: &str) -> usize {
+        self.header.iter().position(|h| h.ends_with(&format!(" {name}"))).unwrap_or_else(|| panic!("column {name}"))
+    }
+
+    fn cell(&self, row: usize, name: &str) -> &Data {
+        &self.rows[row][self.col(name)]
+    }
+
+    /// The heading's fact `label` (`口径 policy`): what follows its `：` (facts on a line are
+    /// apart by two ideographic spaces).
+    fn fact(&self, label: &str) -> &str {
+        let fact = self.heading[1..].iter().flat_map(|l| l.split("\u{3000}\u{3000}")).find(|f| f.starts_with(label));
+        fact.unwrap_or_else(|| panic!("{label} in {:?}", self.heading)).split_once('：').unwrap().1
+    }
+}
+
+/// A JSON decimal string as the number an XLSX cell must hold: the double nearest it.
+fn number(v: &Value) -> Data {
+    match v {
+        Value::Null => Data::Empty,
+        v => Data::Float(v.as_str().unwrap().parse::<f64>().unwrap()),
+    }
+}
+
+/// A JSON `YYYY-MM-DD` as the Excel serial day of a date cell.
+fn serial_day(v: &Value) -> f64 {
+    let date = chrono::NaiveDate::parse_from_str(v.as_str().unwrap(), "%Y-%m-%d").unwrap();
+    let epoch = chrono::NaiveDate::from_ymd_opt(1899, 12, 30).unwrap();
+    (date - epoch).num_days() as f64
+}
+
+fn assert_date_cell(cell: &Data, json: &Value) {
+    match cell {
+        Data::DateTime(d) => assert_eq!((d.is_datetime(), d.as_f64()), (true, serial_day(json)), "{json}"),
+        other => panic!("{json}: a date cell, not {other:?}"),
+    }
+}
+
+/// A JSON flag as the workbook writes it.
+fn yes_no(v: &Value) -> Data {
+    match v.as_bool() {
+        Some(true) => Data::String("是".into()),
+        Some(false) => Data::String("否".into()),
+        None => Data::Empty,
+    }
+}
+
+/// The XML parts of a workbook: part name → text.
+fn xml_parts(bytes: &[u8]) -> HashMap<String, String> {
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes.to_vec())).unwrap();
+    (0..zip.len())
+        .map(|i| {
+            let mut part = zip.by_index(i).unwrap();
+            let mut xml = String::new();
+            std::io::Read::read_to_string(&mut part, &mut xml).unwrap();
+            (part.name().to_owned(), xml)
+        })
+        .collect()
+}
+
+/// The sheet XML of the `n`th sheet (1-based): frozen header, filter and page setup.
+fn assert_printable(parts: &HashMap<String, String>, n: usize, header_row: usize, landscape: bool) {
+    let xml = &parts[&format!("xl/worksheets/sheet{n}.xml")];
+    let frozen = format!("<pane ySplit=\"{header_row}\" topLeftCell=\"A{}\" activePane=\"bottomLeft\" state=\"frozen\"/>", header_row + 1);
+    assert!(xml.contains(&frozen), "sheet {n}: the header row is frozen: {xml}");
+    assert!(xml.contains(&format!("<autoFilter ref=\"A{header_row}:")), "sheet {n}: an autofilter from the header row");
+    assert!(xml.contains("paperSize=\"9\""), "sheet {n}: A4");
+    assert_eq!(xml.contains("orientation=\"landscape\""), landscape, "sheet {n}: landscape");
+    assert!(xml.contains("<pageSetUpPr fitToPage=\"1\"/>") && xml.contains("fitToHeight=\"0\""), "sheet {n}: one page wide");
+    assert!(xml.contains("<cols>"), "sheet {n}: column widths");
 }
 
 /// A JSON value as export text: strings as is, `null` as empty.
@@ -427,11 +512,16 @@ async fn csv_export_has_a_bom_and_the_json_figures_exactly(db: TestDb) {
     assert!(headers["content-disposition"].starts_with("attachment; filename=\"shares_county-520102_2019-03-01_2019-03-15"));
     assert!(headers["content-disposition"].ends_with(".csv\""));
     let (header, rows) = parse_csv(&bytes);
-    assert_eq!(header[2], "单位代码 unit_code");
+    assert_eq!((header[2].as_str(), header[3].as_str()), ("单位名称 unit_name", "单位代码 unit_code"), "the name leads");
     assert_share_table_matches(&json.json, &header, &rows);
     assert!(rows.iter().any(|r| r.contains(&"B小学".to_owned())), "Chinese names survive");
     assert!(rows.iter().any(|r| r.contains(&"22.50".to_owned())), "amounts keep their two places");
-    // The same file by content negotiation.
+    // Codes for programs: kinds and flags as the API spells them.
+    assert_eq!((rows[0][0].as_str(), rows[0][1].as_str(), rows[1][1].as_str()), ("summary", "county", "school"));
+    assert!(
+        rows.iter().all(|r| ["true", "false", ""].contains(&r[header.iter().position(|h| h.ends_with(" meets_target")).unwrap()].as_str()))
+    );
+    // The same file by content negotiation, byte for byte.
     let (status, headers, again) = fetch(&w.app, &format!("{H1}&order_by=share"), &tok, Some("text/csv")).await;
     assert_eq!((status, headers["content-type"].as_str()), (200, "text/csv; charset=utf-8"));
     assert_eq!(again, bytes);
@@ -451,22 +541,64 @@ async fn xlsx_export_has_the_json_figures_exactly(db: TestDb) {
         assert_eq!(status, 200);
         assert_eq!(headers["content-type"], XLSX);
         assert!(headers["content-disposition"].ends_with(".xlsx\""));
-        let sheets = parse_xlsx(&bytes);
+        // The hidden twin holds the CSV's table exactly.
+        let sheets = exact_sheets(&bytes);
         assert_eq!(sheets.len(), 1);
-        let (_, header, rows) = &sheets[0];
+        let (name, header, rows) = &sheets[0];
+        assert_eq!(name, "报表 Report");
         assert_share_table_matches(&json.json, header, rows);
         let (_, _, csv_bytes) = fetch(&w.app, &format!("{query}&format=csv"), &tok, None).await;
-        assert_eq!(parse_csv(&csv_bytes), (header.clone(), rows.clone()), "CSV and XLSX hold the same table");
+        assert_eq!(parse_csv(&csv_bytes), (header.clone(), rows.clone()), "CSV and the exact twin hold the same table");
+        // The visible sheet: the same columns, figures as numbers equal to the JSON's.
+        let v = Visible::read(&bytes, "报表 Report");
+        assert_eq!(&v.header, header);
+        assert_visible_share_rows(&json.json, &v);
     }
-    // Amounts are exact text cells; counts are numbers; flags are booleans.
     let (_, _, bytes) = fetch(&w.app, &format!("{H1}&format=xlsx"), &tok, None).await;
-    let cells = xlsx_cells(&bytes, "报表 Report");
-    let col = |name: &str| cells[0].iter().position(|h| matches!(h, Data::String(s) if s.ends_with(&format!(" {name}")))).unwrap();
-    assert_eq!(cells[0][col("total")], Data::String("采购总额 total".into()));
-    assert_eq!(cells[1][col("total")], Data::String("115.00".into()));
-    assert_eq!(cells[1][col("purchases")], Data::Float(6.0));
-    assert_eq!(cells[1][col("meets_target")], Data::Bool(false));
-    assert!(cells.iter().skip(2).any(|r| r[col("share")] == Data::Empty && r[col("silent")] == Data::Bool(true)), "silent: no share");
+    let v = Visible::read(&bytes, "报表 Report");
+    assert_eq!(v.heading[0], "南明区 贫困地区农产品采购占比报表 / Poverty-area procurement share report");
+    assert_eq!(v.fact("范围 scope"), "南明区（县区 520102）");
+    assert_eq!(v.fact("期间 period"), "2019-03-01 至 2019-03-15");
+    assert_eq!(v.fact("分组 group by"), "学校");
+    assert!(v.fact("口径 policy").starts_with("gz-2019（"));
+    assert_eq!(v.fact("目标 target"), "50.00%（1/2）");
+    assert!(chrono::NaiveDate::parse_from_str(v.fact("逾期截至 overdue as of"), "%Y-%m-%d").is_ok());
+    assert!(v.fact("导出时间 exported at").ends_with("（北京时间 UTC+8）"));
+    assert_eq!(v.cell(0, "total"), &Data::Float(115.0));
+    assert_eq!(v.cell(0, "purchases"), &Data::Float(6.0));
+    assert_eq!(v.cell(0, "meets_target"), &Data::String("否".into()));
+    assert_eq!((v.cell(0, "row"), v.cell(0, "unit_kind")), (&Data::String("合计".into()), &Data::String("县区".into())));
+    assert!(v.rows.iter().skip(1).all(|r| r[v.col("unit_kind")] == Data::String("学校".into())));
+    let silent = v.rows.iter().skip(1).find(|r| r[v.col("silent")] == Data::String("是".into())).expect("a silent school");
+    assert_eq!(silent[v.col("share")], Data::Empty, "silent: no share, not 0%");
+    // Frozen header (under the title, three lines of facts and a blank row), filter, A4 landscape.
+    let parts = xml_parts(&bytes);
+    assert_printable(&parts, 1, 6, true);
+    assert!(parts["xl/workbook.xml"].contains("state=\"hidden\""), "the twin is hidden");
+    assert!(parts["xl/styles.xml"].contains("formatCode=\"#,##0.00\"") && parts["xl/styles.xml"].contains("formatCode=\"0.00%\""));
+}
+
+/// Every row of a visible share sheet against the JSON report: amounts, weights and shares
+/// are numbers equal to the JSON's decimals, dates are date cells, flags 是/否.
+fn assert_visible_share_rows(report: &Value, v: &Visible) {
+    let json_rows: Vec<&Value> = std::iter::once(&report["summary"]).chain(report["rows"].as_array().unwrap()).collect();
+    assert_eq!(v.rows.len(), json_rows.len());
+    for (i, j) in json_rows.iter().enumerate() {
+        for field in ["total", "qualifying", "pending", "share", "shortfall", "total_weight_kg", "qualifying_weight_kg"] {
+            assert_eq!(v.cell(i, field), &number(&j[field]), "row {i} {field}");
+        }
+        for field in ["confirmed_total", "confirmed_qualifying", "confirmed_share", "paid", "unpaid", "overdue"] {
+            assert_eq!(v.cell(i, field), &number(&j["settlement"][field]), "row {i} {field}");
+        }
+        assert_eq!(v.cell(i, "purchases"), &Data::Float(j["purchases"].as_f64().unwrap()));
+        assert_eq!(v.cell(i, "meets_target"), &yes_no(&j["meets_target"]));
+        assert_eq!(v.cell(i, "target"), &number(&report["target"]["share"]));
+        assert_date_cell(v.cell(i, "from"), &report["from"]);
+        assert_date_cell(v.cell(i, "to"), &report["to"]);
+        if let Some(p) = j.get("period") {
+            assert_date_cell(v.cell(i, "period_from"), &p["from"]);
+        }
+    }
 }
 
 async fn silent_schools_export_as_csv_and_xlsx(db: TestDb) {
@@ -482,21 +614,28 @@ async fn silent_schools_export_as_csv_and_xlsx(db: TestDb) {
     assert_eq!(
         &header[..6],
         [
-            "市州代码 prefecture_code",
-            "市州名称 prefecture_name",
-            "县代码 county_code",
-            "县名称 county_name",
+            "学校名称 school_name",
             "学校编号 school_id",
-            "学校名称 school_name"
+            "县名称 county_name",
+            "县代码 county_code",
+            "市州名称 prefecture_name",
+            "市州代码 prefecture_code",
         ]
     );
     let schools: Vec<(&str, &str, &str, &str)> =
-        rows.iter().map(|r| (r[2].as_str(), r[3].as_str(), r[4].as_str(), r[5].as_str())).collect();
-    assert_eq!(schools, [("520102", "南明区", w.c.as_str(), "C小学"), ("522731", "惠水县", w.f.as_str(), "F小学")]);
+        rows.iter().map(|r| (r[0].as_str(), r[1].as_str(), r[2].as_str(), r[3].as_str())).collect();
+    assert_eq!(schools, [("C小学", w.c.as_str(), "南明区", "520102"), ("F小学", w.f.as_str(), "惠水县", "522731")]);
     let (_, headers, xlsx) = fetch(&w.app, url, &tok, Some(XLSX)).await;
     assert_eq!(headers["content-type"], XLSX);
-    let sheets = parse_xlsx(&xlsx);
+    let sheets = exact_sheets(&xlsx);
     assert_eq!((sheets[0].1.clone(), sheets[0].2.clone()), (header, rows));
+    let v = Visible::read(&xlsx, "无采购学校 Silent");
+    assert_eq!(v.cell(0, "school_name"), &Data::String("C小学".into()));
+    assert_eq!(v.cell(0, "target"), &Data::Float(0.5));
+    assert_date_cell(v.cell(1, "from"), &json!("2019-03-01"));
+    assert_eq!(v.fact("学校 schools"), "登记 6 所，无采购 2 所 / 6 registered, 2 silent");
+    assert_eq!(v.fact("目标 target"), "50.00%（1/2）");
+    assert_printable(&xml_parts(&xlsx), 1, 5, true);
 }
 
 async fn semi_monthly_workbook_has_four_sheets_and_every_school(db: TestDb) {
@@ -509,7 +648,7 @@ async fn semi_monthly_workbook_has_four_sheets_and_every_school(db: TestDb) {
     assert_eq!(status, 200);
     assert_eq!(headers["content-type"], XLSX);
     assert_eq!(headers["content-disposition"], "attachment; filename=\"semi-monthly_520102_2019-03-H1.xlsx\"");
-    let sheets = parse_xlsx(&bytes);
+    let sheets = exact_sheets(&bytes);
     let names: Vec<&str> = sheets.iter().map(|s| s.0.as_str()).collect();
     assert_eq!(names, ["汇总 Summary", "学校 Schools", "标签 Tags", "品类 Categories"]);
     let table = |i: usize| {
@@ -559,6 +698,34 @@ async fn semi_monthly_workbook_has_four_sheets_and_every_school(db: TestDb) {
     let grain = categories.iter().find(|r| r["category"] == "grain").unwrap();
     assert_eq!((grain["total"].as_str(), grain["qualifying"].as_str(), grain["share"].as_str()), ("40.00", "0.00", "0.0000"));
     assert_eq!(categories.iter().find(|r| r["category"] == "dairy").unwrap()["share"], "");
+
+    // The visible sheets, for people: numbers, dates, Chinese labels, names first.
+    let summary = Visible::read(&bytes, "汇总 Summary");
+    assert!(summary.heading[0].starts_with("南明区 2019年3月上半月"), "{:?}", summary.heading);
+    assert_eq!(summary.fact("期间 period"), "2019年3月上半月（2019-03-01 至 2019-03-15）");
+    assert_eq!(summary.header[0], "县名称 county_name");
+    for k in ["total", "qualifying", "pending", "share", "shortfall", "total_weight_kg"] {
+        assert_eq!(summary.cell(0, k), &number(&json.json["summary"][k]), "{k}");
+    }
+    assert_eq!(summary.cell(0, "meets_target"), &yes_no(&json.json["summary"]["meets_target"]));
+    assert_eq!(summary.cell(0, "schools"), &Data::Float(4.0));
+    assert_date_cell(summary.cell(0, "from"), &json!("2019-03-01"));
+    let school_sheet = Visible::read(&bytes, "学校 Schools");
+    assert_eq!(&school_sheet.header[..2], ["学校名称 school_name", "学校编号 school_id"], "the school's name leads");
+    let c = school_sheet.rows.iter().find(|r| r[1] == Data::String(w.c.clone())).unwrap();
+    assert_eq!((&c[0], &c[school_sheet.col("silent")]), (&Data::String("C小学".into()), &Data::String("是".into())));
+    let tag_sheet = Visible::read(&bytes, "标签 Tags");
+    let labels: Vec<String> = tag_sheet.rows.iter().map(|r| r[0].to_string()).collect();
+    assert_eq!(labels, ["建档立卡贫困户", "农民专业合作社", "省内农副产品加工企业"]);
+    let coop = &tag_sheet.rows[1];
+    assert_eq!((&coop[tag_sheet.col("qualifying")], &coop[tag_sheet.col("share")]), (&Data::Float(30.0), &Data::Float(0.2609)));
+    let category_sheet = Visible::read(&bytes, "品类 Categories");
+    assert!(category_sheet.rows.iter().any(|r| r[0] == Data::String("粮食".into())));
+    assert!(category_sheet.rows.iter().all(|r| matches!(&r[0], Data::String(s) if !s.is_ascii())), "labels are Chinese");
+    let parts = xml_parts(&bytes);
+    for n in 1..=4 {
+        assert_printable(&parts, n, 5, true);
+    }
 }
 
 async fn semi_monthly_report_needs_a_half_month_and_county_access(db: TestDb) {
