@@ -243,6 +243,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_subscriptions,
     webhook_events,
     webhook_deliveries,
+    submissions,
+    submission_heads,
 );
 
 diesel::table! {
@@ -396,3 +398,34 @@ diesel::table! {
         updated_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    submissions (id) {
+        id -> Text,
+        unit_kind -> Text,
+        unit_code -> Text,
+        period -> Text,
+        revision -> Integer,
+        reason -> Nullable<Text>,
+        idem_key -> Text,
+        request_json -> Text,
+        submitted_by -> Text,
+        submitted_at -> Timestamp,
+        due_on -> Date,
+        on_time -> Bool,
+        policy_version -> Text,
+        digest -> Text,
+        frozen_json -> Text,
+    }
+}
+
+diesel::table! {
+    submission_heads (submission_id, school_id) {
+        submission_id -> Text,
+        school_id -> Text,
+        seq -> BigInt,
+        hash -> Text,
+    }
+}
+
+diesel::joinable!(submission_heads -> submissions (submission_id));

@@ -21,6 +21,7 @@ pub mod reporting;
 pub mod role;
 pub mod settlement;
 pub mod shares;
+pub mod submission;
 pub mod text;
 pub mod throttle;
 pub mod webhook;

@@ -15,6 +15,7 @@ pub mod reports;
 pub mod schools;
 pub mod sessions;
 pub mod settlement;
+pub mod submissions;
 pub mod suppliers;
 pub mod targets;
 pub mod tokens;

@@ -1,0 +1,2 @@
+DROP TABLE submission_heads;
+DROP TABLE submissions;

@@ -1,0 +1,51 @@
+-- Half-monthly progress submissions of county and prefecture bureaus. A submission
+-- freezes what the unit reported (`frozen_json`, the answer `GET /submissions/{id}`
+-- returns byte for byte) and the chain head of every school it covers
+-- (`submission_heads`, with one `digest` over them). Never changed: a correction is a new
+-- revision with a reason; the latest revision stands.
+CREATE TABLE submissions (
+    id TEXT PRIMARY KEY,
+    unit_kind TEXT NOT NULL CHECK (unit_kind IN ('county', 'prefecture')),
+    unit_code TEXT NOT NULL,
+    period TEXT NOT NULL,
+    revision INTEGER NOT NULL CHECK (revision >= 1),
+    reason TEXT,
+    idem_key TEXT NOT NULL,
+    request_json TEXT NOT NULL,
+    submitted_by TEXT NOT NULL,
+    submitted_at TIMESTAMP NOT NULL,
+    due_on DATE NOT NULL,
+    on_time BOOLEAN NOT NULL,
+    policy_version TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    frozen_json TEXT NOT NULL,
+    UNIQUE (unit_kind, unit_code, period, revision),
+    UNIQUE (unit_kind, unit_code, idem_key),
+    CHECK ((revision = 1) = (reason IS NULL))
+);
+CREATE INDEX submissions_by_period ON submissions (period, unit_kind, unit_code);
+
+CREATE TABLE submission_heads (
+    submission_id TEXT NOT NULL REFERENCES submissions (id),
+    school_id TEXT NOT NULL,
+    seq BIGINT NOT NULL,
+    hash TEXT NOT NULL,
+    PRIMARY KEY (submission_id, school_id)
+);
+
+CREATE TRIGGER submissions_no_update BEFORE UPDATE ON submissions
+BEGIN
+    SELECT RAISE(ABORT, 'UPDATE on submissions refused: the table is append-only');
+END;
+CREATE TRIGGER submissions_no_delete BEFORE DELETE ON submissions
+BEGIN
+    SELECT RAISE(ABORT, 'DELETE on submissions refused: the table is append-only');
+END;
+CREATE TRIGGER submission_heads_no_update BEFORE UPDATE ON submission_heads
+BEGIN
+    SELECT RAISE(ABORT, 'UPDATE on submission_heads refused: the table is append-only');
+END;
+CREATE TRIGGER submission_heads_no_delete BEFORE DELETE ON submission_heads
+BEGIN
+    SELECT RAISE(ABORT, 'DELETE on submission_heads refused: the table is append-only');
+END;
