@@ -115,6 +115,7 @@ where
             .configure(http::imports::configure)
             .configure(http::reports::configure)
             .configure(http::reporting::configure)
+            .configure(http::submissions::configure)
             .configure(http::targets::configure)
             .configure(http::webhooks::configure),
     )

@@ -91,6 +91,18 @@ pub struct Outcome {
     pub server_peak_rss_kb: u64,
     pub db_bytes: u64,
     pub consistency_differences: usize,
+    /// The reporting cycle: the county with the most schools, and the prefecture with the
+    /// most counties, frozen (`POST /submissions`' use case, in-process).
+    pub freeze_county_schools: usize,
+    pub freeze_county_p50_ms: f64,
+    pub freeze_county_p99_ms: f64,
+    pub freeze_prefecture_counties: usize,
+    pub freeze_prefecture_p50_ms: f64,
+    pub freeze_prefecture_p99_ms: f64,
+    /// Drift of the county after `drift_changes` late entries.
+    pub drift_changes: usize,
+    pub drift_p50_ms: f64,
+    pub drift_balanced: bool,
 }
 
 impl Outcome {
@@ -255,6 +267,7 @@ fn run_one(opts: &Options, backend: &str, url: &str) -> anyhow::Result<Outcome> 
         o.raw_bulk_rate,
         peak(&server)
     );
+    reporting_cycle(&db, &server.base, &keys, &world, opts, &mut o)?;
     o.server_peak_rss_kb = server.peak_rss_kb();
     server.stop();
 
@@ -603,6 +616,98 @@ fn http_throughput(base: &str, keys: &JwtKeys, world: &World, opts: &Options) ->
 }
 
 /// Purchases per batch request and lines per purchase in the ingest measurement.
+/// Freezes the busiest county and prefecture (`opts.runs` revisions each), then records
+/// 1,000 late entries in one of the county's schools (one `POST /purchases/batch`) and
+/// times the drift of the county's latest submission.
+fn reporting_cycle(db: &Db, base: &str, keys: &JwtKeys, world: &World, opts: &Options, o: &mut Outcome) -> anyhow::Result<()> {
+    use canteen_ledger::domain::reporting::HalfMonth;
+    use canteen_ledger::domain::submission::{Narrative, Unit as ReportingUnit};
+    use canteen_ledger::service::purchases::IdempotentRequest;
+    use canteen_ledger::service::submissions::{self, SubmitRequest};
+    let mut conn = db.get()?;
+    let period = HalfMonth::parse("2019-07-H1").map_err(|e| anyhow::anyhow!("{e}"))?;
+    let at = NaiveDate::from_ymd_opt(YEAR, 7, 20).and_then(|d| d.and_hms_opt(2, 0, 0)).unwrap_or_default();
+    let roster = canteen_ledger::db::repo::schools::roster(&mut conn, None, None, None)?;
+    let mut per_county: HashMap<String, usize> = HashMap::new();
+    for (_, _, county, _) in &roster {
+        *per_county.entry(county.clone()).or_default() += 1;
+    }
+    let (county, schools) =
+        per_county.iter().max_by_key(|(c, n)| (**n, std::cmp::Reverse((*c).clone()))).map(|(c, n)| (c.clone(), *n)).unwrap_or_default();
+    let counties = reference::list_counties(&mut conn, None)?;
+    let mut per_prefecture: HashMap<String, usize> = HashMap::new();
+    for c in &counties {
+        *per_prefecture.entry(c.prefecture_code.clone()).or_default() += 1;
+    }
+    let (prefecture, n_counties) =
+        per_prefecture.iter().max_by_key(|(p, n)| (**n, std::cmp::Reverse((*p).clone()))).map(|(p, n)| (p.clone(), *n)).unwrap_or_default();
+    let narrative =
+        || Narrative { progress: "基准测试".into(), experience: String::new(), difficulties: String::new(), measures: String::new() };
+    let freeze = |unit: ReportingUnit, role: Role, conn: &mut DbConn| -> anyhow::Result<(Vec<f64>, String)> {
+        let caller = Caller::new("bench", role);
+        let mut times = Vec::new();
+        let mut last = String::new();
+        for run in 0..opts.runs.max(1) {
+            let reason = (run > 0).then(|| format!("bench run {run}"));
+            let req = SubmitRequest { unit: unit.clone(), period, narrative: narrative(), reason: reason.clone() };
+            let idem = IdempotentRequest::new(format!("bench-{unit}-{run}"), &serde_json::json!({"run": run, "unit": unit.to_string()}));
+            let (ms, done) = time_ms(|| submissions::submit(conn, &caller, req, &idem, at).map_err(err))?;
+            times.push(ms);
+            last = done.id;
+        }
+        times.sort_by(f64::total_cmp);
+        Ok((times, last))
+    };
+    let (county_ms, county_submission) = freeze(ReportingUnit::County(county.clone()), Role::County(county.clone()), &mut conn)?;
+    let (pref_ms, _) = freeze(ReportingUnit::Prefecture(prefecture.clone()), Role::Prefecture(prefecture.clone()), &mut conn)?;
+    o.freeze_county_schools = schools;
+    o.freeze_county_p50_ms = percentile(&county_ms, 0.5);
+    o.freeze_county_p99_ms = percentile(&county_ms, 0.99);
+    o.freeze_prefecture_counties = n_counties;
+    o.freeze_prefecture_p50_ms = percentile(&pref_ms, 0.5);
+    o.freeze_prefecture_p99_ms = percentile(&pref_ms, 0.99);
+    eprintln!(
+        "[{}] freeze: county {county} ({schools} schools) p50 {:.1} ms p99 {:.1} ms; prefecture {prefecture} ({n_counties} counties) p50 {:.1} ms p99 {:.1} ms",
+        o.backend, o.freeze_county_p50_ms, o.freeze_county_p99_ms, o.freeze_prefecture_p50_ms, o.freeze_prefecture_p99_ms
+    );
+    // 1,000 late entries in one school of the county, dated in the frozen half-month.
+    let school = roster.iter().find(|(_, _, c, _)| *c == county).map(|(id, ..)| id.clone()).unwrap_or_default();
+    let supplier = &world.suppliers[0];
+    let token =
+        keys.issue("bench", &Role::Canteen(school.clone()), TokenKind::Session, "bench-late", chrono::Utc::now().timestamp(), 3600)?;
+    let items: Vec<String> = (0..BATCH)
+        .map(|i| {
+            format!(
+                r#"{{"idempotency_key":"late-{i}-{}","purchase":{{"school_id":"{school}","supplier_id":"{supplier}","purchase_date":"2019-07-{:02}","lines":[{{"category":"vegetables","description":"白菜","quantity":"12.5","unit":"jin","unit_price":"1.20"}}]}}}}"#,
+                uuid::Uuid::new_v4().simple(),
+                1 + i % 15
+            )
+        })
+        .collect();
+    let mut res = http_agent()
+        .post(&format!("{base}/api/v1/purchases/batch"))
+        .header("Authorization", &format!("Bearer {token}"))
+        .header("Content-Type", "application/json")
+        .send(format!(r#"{{"items":[{}]}}"#, items.join(",")).as_str())?;
+    let text = res.body_mut().with_config().limit(64 << 20).read_to_string()?;
+    anyhow::ensure!(res.status() == 200, "late batch answered {}: {}", res.status(), &text[..text.len().min(300)]);
+    let caller = Caller::new("bench", Role::County(county.clone()));
+    submissions::drift::drift(&mut conn, &caller, &county_submission, at).map_err(err)?;
+    let mut drift_ms = Vec::new();
+    let mut last = None;
+    for _ in 0..opts.runs.max(1) {
+        let (ms, d) = time_ms(|| submissions::drift::drift(&mut conn, &caller, &county_submission, at).map_err(err))?;
+        drift_ms.push(ms);
+        last = Some(d);
+    }
+    drift_ms.sort_by(f64::total_cmp);
+    o.drift_p50_ms = percentile(&drift_ms, 0.5);
+    o.drift_changes = last.as_ref().map_or(0, |d| d.changes.len());
+    o.drift_balanced = last.as_ref().is_some_and(|d| d.balanced);
+    eprintln!("[{}] drift: {} changes, p50 {:.1} ms, balanced {}", o.backend, o.drift_changes, o.drift_p50_ms, o.drift_balanced);
+    Ok(())
+}
+
 const BATCH: usize = 1000;
 const LINES_PER_PURCHASE: usize = 3;
 
@@ -738,12 +843,12 @@ fn database_size(conn: &mut DbConn, url: &str) -> anyhow::Result<u64> {
 /// The results as a Markdown table.
 pub fn markdown(results: &[Outcome]) -> String {
     let mut s = String::from(
-        "| backend | lines | purchases | schools | generate s | report p50 ms (aggregates) | report p99 ms | HTTP report p50 / p99 ms | naive GROUP BY p50 ms | speed-up | identical | HTTP POST/s | raw insert/s | ratio | batch lines/s | raw bulk lines/s | batch ratio | server peak RSS MiB | DB size MiB | check differences |\n\
-         |---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+        "| backend | lines | purchases | schools | generate s | report p50 ms (aggregates) | report p99 ms | HTTP report p50 / p99 ms | naive GROUP BY p50 ms | speed-up | identical | HTTP POST/s | raw insert/s | ratio | batch lines/s | raw bulk lines/s | batch ratio | server peak RSS MiB | DB size MiB | check differences | freeze county (schools) p50 / p99 ms | freeze prefecture (counties) p50 / p99 ms | drift (changes) p50 ms | drift balanced |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
     );
     for o in results {
         s.push_str(&format!(
-            "| {} | {} | {} | {} | {:.1} | {:.2} | {:.2} | {:.2} / {:.2} | {:.1} | {:.0}× | {} | {:.0} | {:.0} | {:.2} | {:.0} | {:.0} | {:.3} | {:.1} | {:.1} | {} |\n",
+            "| {} | {} | {} | {} | {:.1} | {:.2} | {:.2} | {:.2} / {:.2} | {:.1} | {:.0}× | {} | {:.0} | {:.0} | {:.2} | {:.0} | {:.0} | {:.3} | {:.1} | {:.1} | {} | ({}) {:.1} / {:.1} | ({}) {:.1} / {:.1} | ({}) {:.1} | {} |\n",
             o.backend,
             o.lines,
             o.purchases,
@@ -764,7 +869,16 @@ pub fn markdown(results: &[Outcome]) -> String {
             o.batch_rate / o.raw_bulk_rate.max(f64::MIN_POSITIVE),
             o.server_peak_rss_kb as f64 / 1024.0,
             o.db_bytes as f64 / 1_048_576.0,
-            o.consistency_differences
+            o.consistency_differences,
+            o.freeze_county_schools,
+            o.freeze_county_p50_ms,
+            o.freeze_county_p99_ms,
+            o.freeze_prefecture_counties,
+            o.freeze_prefecture_p50_ms,
+            o.freeze_prefecture_p99_ms,
+            o.drift_changes,
+            o.drift_p50_ms,
+            o.drift_balanced
         ));
     }
     s

@@ -45,11 +45,14 @@ pub fn fill(conn: &mut DbConn) -> Result<String, ApiError> {
     let supplier_ids = add_suppliers(conn, &admin)?;
     let recorded = add_purchases(conn, &mut rng, &school_ids, &supplier_ids)?;
     void_one(conn)?;
+    let late = add_campaign(conn, &school_ids, &supplier_ids)?;
     let (county_pw, province_pw) = add_accounts(conn)?;
     Ok(format!(
         "Demo loaded: {} schools in {} counties, {} suppliers, {recorded} purchases (2019 spring semester), one void.\n\
          Log in (POST /api/v1/auth/token) as (passwords shown once):\n  demo-province / {province_pw}   (province)\n  demo-county   / {county_pw}   (county 520102, 南明区)\n\
-         Then try GET /api/v1/reports/shares?scope=province&period=2019-spring&group_by=county",
+         Then try GET /api/v1/reports/shares?scope=province&period=2019-spring&group_by=county\n\
+         Reporting cycle, 2019-03-H1: 南明区 on time, 惠水县 late, 水城县 missing, 黎平县 amended ({late} late entries in 南明区);\n\
+         as demo-province: GET /api/v1/reporting/status?period=2019-03-H1&scope=province",
         school_ids.len(),
         COUNTIES.len(),
         supplier_ids.len()
@@ -204,4 +207,71 @@ fn add_accounts(conn: &mut DbConn) -> Result<(String, String), ApiError> {
     accounts::add_user(conn, "demo", "demo-county", &canteen_ledger::auth::password::hash(&county_pw)?, &Role::County("520102".into()))?;
     accounts::add_user(conn, "demo", "demo-province", &canteen_ledger::auth::password::hash(&province_pw)?, &Role::Province)?;
     Ok((county_pw, province_pw))
+}
+
+/// An instant of the campaign, given in China Standard Time.
+fn cst(y: i32, m: u32, d: u32, h: u32) -> chrono::NaiveDateTime {
+    date(y, m, d).and_hms_opt(h, 0, 0).unwrap_or_default() - chrono::Duration::hours(8)
+}
+
+/// The reporting cycle of 2019-03-H1 (due 2019-03-30): 南明区 submits on time, 惠水县
+/// three days late, 水城县 not at all, 黎平县 on time and then amends with a reason; two
+/// purchases of 南明区 dated in the half-month are recorded after its submission (late
+/// entries), and its 2019-03-H2 submission shows them as adjustments; 贵阳市 submits
+/// for its counties. Returns the number of late entries.
+fn add_campaign(conn: &mut DbConn, school_ids: &[String], supplier_ids: &[String]) -> Result<usize, ApiError> {
+    use canteen_ledger::domain::reporting::HalfMonth;
+    use canteen_ledger::domain::submission::{Narrative, Unit as ReportingUnit};
+    use canteen_ledger::service::submissions::{self, SubmitRequest};
+    let h1 = HalfMonth::parse("2019-03-H1").map_err(|e| ApiError::Internal(anyhow::anyhow!("{e}")))?;
+    let h2 = h1.next();
+    let narrative = |county: &str| Narrative {
+        progress: format!("{county}各学校食堂本半月按计划开展校农结合采购，优先采购贫困户和合作社农产品。"),
+        experience: "以县为单位统一组织合作社与学校对接，按周订单配送。".into(),
+        difficulties: "部分偏远学校网络不稳定，采购记录存在补录。".into(),
+        measures: "督促未采购学校尽快对接，按时报送。".into(),
+    };
+    let submit = |conn: &mut DbConn, unit: ReportingUnit, period: HalfMonth, at: chrono::NaiveDateTime, reason: Option<&str>| {
+        let role = match &unit {
+            ReportingUnit::County(c) => Role::County(c.clone()),
+            ReportingUnit::Prefecture(p) => Role::Prefecture(p.clone()),
+        };
+        let name = unit.to_string();
+        let req = SubmitRequest { unit: unit.clone(), period, narrative: narrative(&name), reason: reason.map(str::to_owned) };
+        let idem = IdempotentRequest::new(format!("demo-{unit}-{period}-{}", reason.is_some()), &serde_json::json!({"demo": name}));
+        submissions::submit(conn, &actor(role), req, &idem, at).map(drop)
+    };
+    let county = |c: &str| ReportingUnit::County(c.into());
+    submit(conn, county("520102"), h1, cst(2019, 3, 28, 10), None)?;
+    submit(conn, county("522631"), h1, cst(2019, 3, 29, 16), None)?;
+    submit(conn, county("522731"), h1, cst(2019, 4, 2, 9), None)?;
+    submit(conn, county("522631"), h1, cst(2019, 4, 3, 11), Some("补报两所学校漏报的采购记录"))?;
+    // Two late entries in 南明区's first school (recorded now, dated in the half-month).
+    let school = &school_ids[0];
+    let canteen = actor(Role::Canteen(school.clone()));
+    let mut late = 0;
+    for (i, day) in [10_u32, 12].into_iter().enumerate() {
+        let lines = [RawLine {
+            category: Category::Vegetables,
+            description: "补录：大白菜".into(),
+            quantity: Decimal::new(250, 1),
+            unit: Unit::Jin,
+            unit_price: Decimal::new(120, 2),
+            amount: None,
+        }];
+        let d =
+            draft(date(2019, 3, day), date(2019, 6, 30), &lines).map_err(|e| ApiError::Internal(anyhow::anyhow!("demo draft: {e:?}")))?;
+        let new = NewPurchase {
+            school_id: school.clone(),
+            supplier_id: supplier_ids[0].clone(),
+            invoice_no: Some(format!("BL{i:04}")),
+            draft: d,
+        };
+        let req = IdempotentRequest::new(format!("demo-late-{i}"), &serde_json::json!({"late": i}));
+        canteen_ledger::service::purchases::record(conn, &canteen, new, &req, |_| Ok("{}".into()))?;
+        late += 1;
+    }
+    submit(conn, ReportingUnit::Prefecture("520100".into()), h1, cst(2019, 4, 10, 15), None)?;
+    submit(conn, county("520102"), h2, cst(2019, 4, 12, 10), None)?;
+    Ok(late)
 }

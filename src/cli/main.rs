@@ -209,10 +209,14 @@ fn ledger(settings: &Settings, command: LedgerCommand) -> anyhow::Result<()> {
         LedgerCommand::Verify => {
             let broken = service::purchases::verify_all_chains(&mut conn).map_err(ApiError::into_cli)?;
             print_broken(&broken);
-            if !broken.is_empty() {
-                anyhow::bail!("{} school chain(s) do not verify", broken.len());
+            let (submissions, bad) = service::submissions::verify_all(&mut conn).map_err(ApiError::into_cli)?;
+            for b in &bad {
+                println!("BROKEN submission {}: {}", b.id, b.problem);
             }
-            println!("every school's chain verifies");
+            if !broken.is_empty() || !bad.is_empty() {
+                anyhow::bail!("{} school chain(s) and {} submission(s) do not verify", broken.len(), bad.len());
+            }
+            println!("every school's chain verifies; {submissions} submission digest(s) match the chains");
         }
     }
     Ok(())

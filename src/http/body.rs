@@ -232,6 +232,7 @@ fn walk(v: &serde_json::Value, path: &mut String, found: &mut Vec<String>) {
         return;
     }
     match v {
+        Value::String(s) if crate::domain::text::is_multi_line_field(path) && !crate::domain::text::has_control_but_line_breaks(s) => {}
         Value::String(s) if has_control(s) => found.push(path.clone()),
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {

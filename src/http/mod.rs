@@ -22,6 +22,7 @@ pub mod responses;
 pub mod schools;
 pub mod settlement;
 pub mod state;
+pub mod submissions;
 pub mod suppliers;
 pub mod targets;
 pub mod webhooks;

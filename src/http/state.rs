@@ -16,11 +16,20 @@ pub struct AppState {
     pub hashes: HashPool,
     /// Failed logins per username and client address.
     pub throttle: LoginThrottle,
+    /// The reporting cycle's clock (see `http::clock`).
+    pub clock: super::clock::Clock,
 }
 
 impl AppState {
     pub fn new(db: Db, keys: JwtKeys, allow_private_callbacks: bool) -> Self {
-        Self { db, keys, allow_private_callbacks, hashes: HashPool::default(), throttle: LoginThrottle::default() }
+        Self {
+            db,
+            keys,
+            allow_private_callbacks,
+            hashes: HashPool::default(),
+            throttle: LoginThrottle::default(),
+            clock: super::clock::Clock::default(),
+        }
     }
 
     /// What a password login needs.

@@ -15,6 +15,7 @@ pub mod reporting;
 pub mod reports;
 pub mod schools;
 pub mod settlement;
+pub mod submissions;
 pub mod suppliers;
 pub mod targets;
 pub mod views;

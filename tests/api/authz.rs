@@ -124,6 +124,14 @@ enum Route {
     ReportingCalendar,
     ReportingLines,
     PutReportingLine,
+    SubmitCounty,
+    SubmitPrefecture,
+    ListSubmissions,
+    GetSubmission,
+    SubmissionWorkbook,
+    SubmissionDrift,
+    StatusProvince,
+    StatusPrefecture,
     ListTargets,
     TargetHistory,
     PutTarget,
@@ -185,6 +193,12 @@ impl Route {
             Self::ReportingCalendar => "GET /api/v1/reporting/calendar",
             Self::ReportingLines => "GET /api/v1/reporting/lines",
             Self::PutReportingLine => "PUT /api/v1/reporting/lines/{code}",
+            Self::SubmitCounty | Self::SubmitPrefecture => "POST /api/v1/submissions",
+            Self::ListSubmissions => "GET /api/v1/submissions",
+            Self::GetSubmission => "GET /api/v1/submissions/{id}",
+            Self::SubmissionWorkbook => "GET /api/v1/submissions/{id}/workbook",
+            Self::SubmissionDrift => "GET /api/v1/submissions/{id}/drift",
+            Self::StatusProvince | Self::StatusPrefecture => "GET /api/v1/reporting/status",
             Self::ListTargets => "GET /api/v1/targets",
             Self::TargetHistory => "GET /api/v1/targets/{year}/history",
             Self::PutTarget => "PUT /api/v1/targets/{year}",
@@ -255,6 +269,14 @@ impl Route {
             Self::ReportingCalendar => "GET /reporting/calendar?year=2019",
             Self::ReportingLines => "GET /reporting/lines",
             Self::PutReportingLine => "PUT /reporting/lines/520102",
+            Self::SubmitCounty => "POST /submissions (county OWN, 2019-04-H1)",
+            Self::SubmitPrefecture => "POST /submissions (prefecture OWN, 2019-03-H1)",
+            Self::ListSubmissions => "GET /submissions",
+            Self::GetSubmission => "GET /submissions/S (county OWN's)",
+            Self::SubmissionWorkbook => "GET /submissions/S/workbook",
+            Self::SubmissionDrift => "GET /submissions/S/drift",
+            Self::StatusProvince => "GET /reporting/status?scope=province",
+            Self::StatusPrefecture => "GET /reporting/status?scope=prefecture:OWN",
             Self::ListTargets => "GET /targets",
             Self::TargetHistory => "GET /targets/2019/history",
             Self::PutTarget => "PUT /targets/2019",
@@ -345,6 +367,17 @@ const EXPECTED: &[(Route, [u16; 12])] = &[
     // Reporting lines: read by everyone signed in, recorded by the administrator.
     (ReportingLines,                         [401,  401,  200,  200, 200,  200,  200,  200,  200,  200,  200,  200]),
     (PutReportingLine,                       [401,  401,  200,  403, 403,  403,  403,  403,  403,  403,  403,  403]),
+    // Submissions: made by the unit's own bureau only; read by the unit, its prefecture and
+    // the province (a submission outside the scope is a 404; lists show what is in scope).
+    (SubmitCounty,                           [401,  401,  403,  403, 403,  403,  201,  403,  403,  403,  403,  403]),
+    (SubmitPrefecture,                       [401,  401,  403,  403, 201,  403,  403,  403,  403,  403,  403,  403]),
+    (ListSubmissions,                        [401,  401,  200,  200, 200,  200,  200,  200,  200,  200,  200,  200]),
+    (GetSubmission,                          [401,  401,  200,  200, 200,  404,  200,  404,  404,  404,  404,  404]),
+    (SubmissionWorkbook,                     [401,  401,  200,  200, 200,  404,  200,  404,  404,  404,  404,  404]),
+    (SubmissionDrift,                        [401,  401,  200,  200, 200,  404,  200,  404,  404,  404,  404,  404]),
+    // Status lists: the province's for the province, a prefecture's for it and the province.
+    (StatusProvince,                         [401,  401,  200,  200, 403,  403,  403,  403,  403,  403,  403,  403]),
+    (StatusPrefecture,                       [401,  401,  200,  200, 200,  403,  403,  403,  403,  403,  403,  403]),
     (ListTargets,                            [401,  401,  200,  200, 200,  200,  200,  200,  200,  200,  200,  200]),
     (TargetHistory,                          [401,  401,  200,  200, 200,  200,  200,  200,  200,  200,  200,  200]),
     (PutTarget,                              [401,  401,  200,  200, 403,  403,  403,  403,  403,  403,  403,  403]),
@@ -366,6 +399,8 @@ const EXPECTED: &[(Route, [u16; 12])] = &[
 
 /// The fixed part of the world.
 struct World {
+    /// County OWN's submission for 2019-03-H1.
+    submission: String,
     own_school: String,
     other_school: String,
     own_supplier: String,
@@ -412,6 +447,20 @@ async fn delivery_between(app: &TestApp, supplier: &str, school: &str) -> String
     r.json["id"].as_str().expect("delivery id").to_owned()
 }
 
+fn submission_body(unit: &str, period: &str) -> Value {
+    json!({"unit": unit, "period": period, "progress": "进展", "experience": "", "difficulties": "", "measures": ""})
+}
+
+/// County OWN's submission for 2019-03-H1.
+async fn submission(app: &TestApp) -> String {
+    let token = app.token(&Role::County(OWN_COUNTY.into()));
+    let key = uuid::Uuid::new_v4().to_string();
+    let body = submission_body(&format!("county:{OWN_COUNTY}"), "2019-03-H1");
+    let r = app.send(Method::POST, "/api/v1/submissions", Some(&token), Some(&body), &[("Idempotency-Key", &key)]).await;
+    r.expect(201);
+    r.json["id"].as_str().expect("submission id").to_owned()
+}
+
 /// Subscribes a webhook for `supplier` (never delivered here); returns its id.
 async fn subscribe(app: &TestApp, supplier: &str) -> String {
     let r =
@@ -439,7 +488,9 @@ impl World {
         county.expect(200);
         let designations = county.json["designations"].clone();
         let webhook = subscribe(app, &own_supplier).await;
+        let submission = submission(app).await;
         let mut world = Self {
+            submission,
             own_school,
             other_school,
             own_supplier,
@@ -633,6 +684,20 @@ async fn prepare(app: &TestApp, w: &World, route: Route) -> Req {
             method: Method::PUT,
             ..post(format!("/api/v1/reporting/lines/{OWN_COUNTY}"), json!({"reports_to": "prefecture", "source": "authz matrix"}))
         },
+        SubmitCounty => Req {
+            idempotency_key: Some(uuid::Uuid::new_v4().to_string()),
+            ..post("/api/v1/submissions".into(), submission_body(&format!("county:{OWN_COUNTY}"), "2019-04-H1"))
+        },
+        SubmitPrefecture => Req {
+            idempotency_key: Some(uuid::Uuid::new_v4().to_string()),
+            ..post("/api/v1/submissions".into(), submission_body(&format!("prefecture:{OWN_PREFECTURE}"), "2019-03-H1"))
+        },
+        ListSubmissions => get("/api/v1/submissions".into()),
+        GetSubmission => get(format!("/api/v1/submissions/{}", w.submission)),
+        SubmissionWorkbook => get(format!("/api/v1/submissions/{}/workbook", w.submission)),
+        SubmissionDrift => get(format!("/api/v1/submissions/{}/drift", w.submission)),
+        StatusProvince => get("/api/v1/reporting/status?period=2019-03-H1&scope=province".into()),
+        StatusPrefecture => get(format!("/api/v1/reporting/status?period=2019-03-H1&scope=prefecture:{OWN_PREFECTURE}")),
         ListTargets => get("/api/v1/targets".into()),
         TargetHistory => get("/api/v1/targets/2019/history".into()),
         PutTarget => Req { method: Method::PUT, ..post("/api/v1/targets/2019".into(), json!({"numerator": 1, "denominator": 2})) },

@@ -28,6 +28,9 @@ fn assert_sound(o: &bench::Outcome) {
     assert!(o.http_rate > 0.0 && o.raw_rate > 0.0, "{o:?}");
     assert!(o.batch_rate > 0.0 && o.raw_bulk_rate > 0.0, "{o:?}");
     assert!(o.server_peak_rss_kb > 0, "{o:?}");
+    assert!(o.freeze_county_schools > 0 && o.freeze_prefecture_counties > 0 && o.freeze_county_p50_ms > 0.0, "{o:?}");
+    assert_eq!(o.drift_changes, 1_000, "{o:?}");
+    assert!(o.drift_balanced, "{o:?}");
 }
 
 #[test]

@@ -31,6 +31,7 @@ mod reporting;
 mod reports;
 mod server;
 mod settlement;
+mod submissions;
 mod tamper;
 mod timestamps;
 mod webhooks;
