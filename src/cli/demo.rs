@@ -268,7 +268,7 @@ fn add_campaign(conn: &mut DbConn, school_ids: &[String], supplier_ids: &[String
             draft: d,
         };
         let req = IdempotentRequest::new(format!("demo-late-{i}"), &serde_json::json!({"late": i}));
-        canteen_ledger::service::purchases::record(conn, &canteen, new, &req, |_| Ok("{}".into()))?;
+        canteen_ledger::service::purchases::record(conn, &canteen, new, &req, date(2019, 6, 30))?;
         late += 1;
     }
     submit(conn, ReportingUnit::Prefecture("520100".into()), h1, cst(2019, 4, 10, 15), None)?;

@@ -190,6 +190,12 @@ pub fn digest(heads: &[Head]) -> String {
     hex::encode(h.finalize())
 }
 
+/// Whether an entry at `seq` is a late entry: its county had submitted the half-month of
+/// its date when it was recorded, i.e. it lies above the head that submission froze.
+pub fn is_late_entry(seq: i64, frozen_head: Option<i64>) -> bool {
+    frozen_head.is_some_and(|head| seq > head)
+}
+
 /// The share-relevant figures a submission freezes for a unit, and what a change adds to
 /// them: money in fen (total, qualifying, pending) and the net number of purchases.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -391,6 +397,14 @@ mod tests {
         for bad in ["", "qualifying", "none:cooperative", "qualifying:nope", "x:cooperative"] {
             assert_eq!(parse_described(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn an_entry_above_the_frozen_head_is_late() {
+        assert!(!is_late_entry(5, None));
+        assert!(!is_late_entry(5, Some(5)));
+        assert!(!is_late_entry(4, Some(5)));
+        assert!(is_late_entry(6, Some(5)));
     }
 
     #[test]

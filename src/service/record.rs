@@ -151,6 +151,8 @@ struct Run {
     deltas: Vec<Delta>,
     audit: Vec<AuditRow>,
     events: Vec<Emit>,
+    /// Heads of this school frozen by its county's submissions, by half-month.
+    frozen: HashMap<String, i64>,
 }
 
 impl Run {
@@ -168,7 +170,9 @@ impl Run {
             suppliers::find_many(conn, &supplier_ids)?.into_iter().map(|s| (s.id.clone(), s)).collect();
         let origins: Vec<(&str, &str)> = suppliers.values().map(|s| (s.id.as_str(), s.origin_county_code.as_str())).collect();
         let contexts = qualify::supplier_contexts(conn, &origins)?;
+        let frozen = crate::db::repo::submissions::frozen_heads_of_school(conn, &school.school.county_code, school_id)?;
         Ok(Self {
+            frozen,
             county_code: school.school.county_code,
             head,
             now: super::now(),
@@ -218,6 +222,7 @@ impl Run {
             confirmation,
             paid_fen: 0,
             terms_days: supplier.payment_terms_days,
+            frozen_head: self.frozen.get(&crate::db::repo::purchases::half_month_of(item.new.draft.purchase_date)).copied(),
         };
         let body = match &item.req {
             Some(req) => {

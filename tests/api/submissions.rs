@@ -417,7 +417,16 @@ async fn late_entries_are_adjustments_in_the_next_submission(db: TestDb) {
     submit(&w.app, &tok, &body(&unit, "2019-03-H1")).await.expect(201);
     let late = w.app.purchase(&w.c, &w.coop, "2019-03-14", json!([line("vegetables", "5", "jin", "1.5")])).await;
     late.expect(201);
-    w.app.purchase(&w.c, &w.coop, "2019-03-18", json!([line("vegetables", "1", "jin", "1")])).await.expect(201);
+    assert_eq!(late.json["late_entry"], true, "recorded after the county submitted its half-month");
+    let h2 = w.app.purchase(&w.c, &w.coop, "2019-03-18", json!([line("vegetables", "1", "jin", "1")])).await;
+    h2.expect(201);
+    assert_eq!(h2.json["late_entry"], false, "the second half is not submitted yet");
+    let listed = w.app.get(&format!("/api/v1/purchases?school_id={}", w.c), &tok).await;
+    listed.expect(200);
+    let item = listed.json["items"].as_array().unwrap().iter().find(|p| p["id"] == late.json["id"]).unwrap().clone();
+    assert_eq!(item["late_entry"], true);
+    let before = w.app.get(&format!("/api/v1/purchases/{}", w.a_enterprise), &tok).await;
+    assert_eq!(before.json["late_entry"], false, "recorded before the submission");
 
     at(&w.app, "2019-04-12T10:00:00");
     let next = submit(&w.app, &tok, &body(&unit, "2019-03-H2")).await;

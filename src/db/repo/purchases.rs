@@ -77,6 +77,9 @@ pub struct FullPurchase {
     pub paid_fen: i64,
     /// The supplier's payment terms, in days after the purchase date.
     pub terms_days: i32,
+    /// The head its school's chain had when the county first submitted the half-month of
+    /// the purchase date (`None`: not submitted): an entry above it is a late entry.
+    pub frozen_head: Option<i64>,
 }
 
 /// Filters for listing purchases; `None` means "any".
@@ -136,6 +139,11 @@ pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<FullPurchase>> {
 }
 
 /// Loads lines, qualifications and voids for a page of purchases (three queries).
+/// The half-month (`YYYY-MM-H1|H2`) a date falls in, as submissions name it.
+pub fn half_month_of(date: chrono::NaiveDate) -> String {
+    crate::domain::reporting::HalfMonth::containing(date).map(|h| h.to_string()).unwrap_or_default()
+}
+
 pub fn hydrate(conn: &mut DbConn, rows: Vec<PurchaseRow>) -> QueryResult<Vec<FullPurchase>> {
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
     let mut lines = lines_of(conn, &ids)?;
@@ -149,6 +157,10 @@ pub fn hydrate(conn: &mut DbConn, rows: Vec<PurchaseRow>) -> QueryResult<Vec<Ful
         .select(ConfirmationRow::as_select())
         .load(conn)?;
     let paid: std::collections::HashMap<String, i64> = paid_of(conn, &ids)?.into_iter().collect();
+    let frozen = super::submissions::frozen_heads(
+        conn,
+        &rows.iter().map(|r| (r.county_code.clone(), half_month_of(r.purchase_date), r.school_id.clone())).collect::<Vec<_>>(),
+    )?;
     let supplier_ids: Vec<&String> = rows.iter().map(|r| &r.supplier_id).collect();
     let terms: std::collections::HashMap<String, i32> = suppliers::table
         .filter(suppliers::id.eq_any(supplier_ids))
@@ -167,6 +179,9 @@ pub fn hydrate(conn: &mut DbConn, rows: Vec<PurchaseRow>) -> QueryResult<Vec<Ful
                 confirmation: confirmations.iter().find(|c| c.purchase_id == purchase.id).cloned(),
                 paid_fen: paid.get(&purchase.id).copied().unwrap_or(0),
                 terms_days: terms.get(&purchase.supplier_id).copied().unwrap_or(30),
+                frozen_head: frozen
+                    .get(&(purchase.county_code.clone(), half_month_of(purchase.purchase_date), purchase.school_id.clone()))
+                    .copied(),
                 lines: mine,
                 purchase,
             }

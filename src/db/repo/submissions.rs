@@ -300,3 +300,52 @@ pub fn county_first_times(conn: &mut DbConn, counties: &[String], periods: &[Str
 pub fn last_audit_at(conn: &mut DbConn) -> QueryResult<Option<NaiveDateTime>> {
     audit_log::table.select(diesel::dsl::max(audit_log::at)).first(conn)
 }
+
+/// The heads frozen by the first county submission of each `(county, half-month)` for each
+/// school, for these `(county, half-month, school)` triples.
+pub fn frozen_heads(
+    conn: &mut DbConn,
+    triples: &[(String, String, String)],
+) -> QueryResult<std::collections::HashMap<(String, String, String), i64>> {
+    let mut out = std::collections::HashMap::new();
+    if triples.is_empty() {
+        return Ok(out);
+    }
+    let mut counties: Vec<&String> = triples.iter().map(|t| &t.0).collect();
+    counties.sort_unstable();
+    counties.dedup();
+    let mut periods: Vec<&String> = triples.iter().map(|t| &t.1).collect();
+    periods.sort_unstable();
+    periods.dedup();
+    let mut schools: Vec<&String> = triples.iter().map(|t| &t.2).collect();
+    schools.sort_unstable();
+    schools.dedup();
+    let rows: Vec<(String, String, String, i64)> = submissions::table
+        .inner_join(submission_heads::table)
+        .filter(submissions::unit_kind.eq("county"))
+        .filter(submissions::revision.eq(1))
+        .filter(submissions::unit_code.eq_any(counties))
+        .filter(submissions::period.eq_any(periods))
+        .filter(submission_heads::school_id.eq_any(schools))
+        .select((submissions::unit_code, submissions::period, submission_heads::school_id, submission_heads::seq))
+        .load(conn)?;
+    for (county, period, school, seq) in rows {
+        out.insert((county, period, school), seq);
+    }
+    Ok(out)
+}
+
+/// The heads of `school` frozen by its county's first submission of each half-month, by
+/// half-month.
+pub fn frozen_heads_of_school(conn: &mut DbConn, county: &str, school: &str) -> QueryResult<std::collections::HashMap<String, i64>> {
+    Ok(submissions::table
+        .inner_join(submission_heads::table)
+        .filter(submissions::unit_kind.eq("county"))
+        .filter(submissions::revision.eq(1))
+        .filter(submissions::unit_code.eq(county))
+        .filter(submission_heads::school_id.eq(school))
+        .select((submissions::period, submission_heads::seq))
+        .load::<(String, i64)>(conn)?
+        .into_iter()
+        .collect())
+}

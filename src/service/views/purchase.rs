@@ -115,6 +115,10 @@ pub struct PurchaseResponse {
     pub confirmation: Option<ConfirmationResponse>,
     /// Payment of an entry (`null` on a void entry), as of the response.
     pub payment: Option<PaymentStatus>,
+    /// Recorded after its county submitted the half-month of its date (补录): never
+    /// refused, shown in that submission's drift and in the county's next submission under
+    /// `adjustments`.
+    pub late_entry: bool,
 }
 
 /// Two-party confirmation state of a purchase.
@@ -214,6 +218,7 @@ impl PurchaseResponse {
     pub fn at(f: FullPurchase, today: NaiveDate) -> Self {
         let confirmation = confirmation(&f);
         let payment = payment_status(&f, today);
+        let late_entry = crate::domain::submission::is_late_entry(f.purchase.seq, f.frozen_head);
         let p = f.purchase;
         let q = f.qualification;
         let status = match (p.kind, &f.voided_by) {
@@ -248,6 +253,7 @@ impl PurchaseResponse {
             recorded_at: p.recorded_at,
             confirmation,
             payment,
+            late_entry,
         }
     }
 }
