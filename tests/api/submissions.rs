@@ -2,7 +2,7 @@
 //! the fen, the status lists, scopes, and the digest check of `ledger verify`.
 
 use actix_web::http::Method;
-use canteen_ledger::auth::Role;
+use canteen_ledger::domain::role::Role;
 use serde_json::{Value, json};
 
 use crate::both_backends;
