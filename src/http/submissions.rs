@@ -7,11 +7,10 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::body::JsonBody;
-use super::export::{self, Cell, CsvFile, ExportFormat, Table, XlsxFile};
+use super::export::{self, Cell, CsvFile, ExportFormat, Heading, Sheet, Table, XlsxFile};
 use super::purchases::idempotency_key;
-use crate::service::submissions::document::{ChangeDoc, Figs, FrozenRow};
+use crate::service::submissions::document::{Figs, FrozenRow};
 use rust_decimal::Decimal;
-use rust_xlsxwriter::{DocProperties, Format, FormatAlign, Workbook, Worksheet, XlsxError};
 
 /// `Idempotent-Replayed`, as header maps spell it.
 const REPLAYED_HEADER: &str = "idempotent-replayed";
@@ -312,7 +311,7 @@ pub async fn reporting_status(
         ExportFormat::Json => Ok(HttpResponse::Ok().json(list)),
         file => {
             let stem = format!("reporting-status_{}-{}_{}", list.scope.kind, list.scope.code, list.period);
-            export::table_file(file, "报送情况 Status", &stem, &status_table(&list))
+            export::sheet_file(file, &stem, status_sheet(&list), super::clock::now())
         }
     }
 }
@@ -347,7 +346,7 @@ pub fn status_table(list: &StatusList) -> Table {
                 }),
                 Cell::Text(r.status_label.clone()),
                 r.late_days.map_or(Cell::Empty, Cell::Count),
-                r.first_submitted_at.clone().map_or(Cell::Empty, Cell::Text),
+                r.first_submitted_at.as_deref().and_then(cst_text).map_or(Cell::Empty, Cell::Text),
                 Cell::Count(r.revisions),
                 Cell::Count(r.schools.schools),
                 Cell::Count(r.schools.silent),
@@ -358,198 +357,139 @@ pub fn status_table(list: &StatusList) -> Table {
     Table { headers: headers.to_vec(), rows }
 }
 
-/// An amount as a spreadsheet number: exact, since the decimal text of fen has at most 15
-/// significant digits (a double holds them).
-fn number(d: Decimal) -> f64 {
-    use rust_decimal::prelude::ToPrimitive;
-    d.to_f64().unwrap_or_default()
+/// An RFC 3339 UTC instant as a Chinese sheet prints it: China Standard Time, to the minute.
+fn cst_text(utc: &str) -> Option<String> {
+    let t = chrono::DateTime::parse_from_rfc3339(utc).ok()?;
+    Some((t.naive_utc() + chrono::Duration::hours(8)).format("%Y-%m-%d %H:%M").to_string())
 }
 
-fn yes_no(b: Option<bool>) -> &'static str {
-    match b {
-        Some(true) => "是",
-        Some(false) => "否",
-        None => "",
-    }
+/// The status list as one sheet, with its heading.
+pub fn status_sheet(list: &StatusList) -> Sheet {
+    let heading = Heading {
+        title: format!("{} {} 校农结合工作进展报送情况", list.scope.name, list.period_label),
+        facts: vec![
+            ("报送期 period", format!("{}（{}）", list.period_label, list.period)),
+            ("截止 due", format!("{} 24:00（北京时间）", list.due_on)),
+            ("统计时间 as of", cst_text(&list.as_of).unwrap_or_default()),
+            ("情况 summary", format!("按时 {}，迟报 {}，未报 {}，未到期 {}", list.on_time, list.late, list.missing, list.not_due)),
+        ],
+    };
+    Sheet { name: "报送情况 Status", heading, table: status_table(list) }
 }
 
-struct Formats {
-    bold: Format,
-    title: Format,
-    money: Format,
-    share: Format,
-    wrap: Format,
-}
-
-impl Formats {
-    fn new() -> Self {
-        Self {
-            bold: Format::new().set_bold(),
-            title: Format::new().set_bold().set_font_size(14),
-            money: Format::new().set_num_format("#,##0.00").set_align(FormatAlign::Right),
-            share: Format::new().set_num_format("0.00%").set_align(FormatAlign::Right),
-            wrap: Format::new().set_text_wrap().set_align(FormatAlign::Top),
-        }
-    }
-}
-
-fn write_figs(sheet: &mut Worksheet, f: &Formats, row: u32, col: u16, figs: &Figs) -> Result<(), XlsxError> {
-    sheet.write_number_with_format(row, col, number(figs.total), &f.money)?;
-    sheet.write_number_with_format(row, col + 1, number(figs.qualifying), &f.money)?;
-    sheet.write_number_with_format(row, col + 2, number(figs.pending), &f.money)?;
-    if let Some(share) = figs.share {
-        sheet.write_number_with_format(row, col + 3, number(share), &f.share)?;
-    }
-    sheet.write_string(row, col + 4, yes_no(figs.meets_target))?;
-    sheet.write_number_with_format(row, col + 5, number(figs.shortfall), &f.money)?;
-    #[expect(clippy::cast_precision_loss, reason = "counts are far below 2^53")]
-    sheet.write_number(row, col + 6, figs.purchases as f64)?;
-    Ok(())
+fn percent(share: Decimal) -> String {
+    format!("{}%", (share * Decimal::ONE_HUNDRED).round_dp(2))
 }
 
 const FIG_HEADERS: [&str; 7] = ["采购总额（元）", "达标采购额（元）", "待核实采购额（元）", "占比", "是否达标", "差额（元）", "采购笔数"];
+const YTD_HEADERS: [&str; 7] =
+    ["本年采购总额（元）", "本年达标采购额（元）", "本年待核实采购额（元）", "本年占比", "本年是否达标", "本年差额（元）", "本年采购笔数"];
 
-fn write_rows(sheet: &mut Worksheet, f: &Formats, doc: &SubmissionDocument) -> Result<(), XlsxError> {
-    let unit_word = if doc.unit.kind == "county" { "学校" } else { "县（市、区）" };
-    sheet.write_string_with_format(0, 0, format!("{}{}校农结合采购情况（{}）", doc.unit.name, doc.period_label, unit_word), &f.title)?;
-    sheet.write_string(
-        1,
-        0,
-        format!(
-            "政策 {} · 目标 {}% · 截至 {} · 摘要 {}",
-            doc.policy,
-            doc.target.share * Decimal::ONE_HUNDRED,
-            doc.submitted_at,
-            doc.digest
-        ),
-    )?;
-    sheet.write_string_with_format(2, 2, "本半月", &f.bold)?;
-    sheet.write_string_with_format(2, 9, "本年累计", &f.bold)?;
-    let mut headers = vec![format!("{unit_word}名称"), "代码".to_owned()];
-    headers.extend(FIG_HEADERS.iter().map(|h| (*h).to_owned()));
-    headers.extend(FIG_HEADERS.iter().map(|h| (*h).to_owned()));
-    headers.push("数据来源".into());
-    for (c, h) in (0_u16..).zip(&headers) {
-        sheet.write_string_with_format(3, c, h, &f.bold)?;
-    }
-    let all: Vec<&FrozenRow> = doc.rows.iter().chain(std::iter::once(&doc.summary)).collect();
-    for (r, row) in (4_u32..).zip(&all) {
-        sheet.write_string(r, 0, &row.unit.name)?;
-        sheet.write_string(r, 1, &row.unit.code)?;
-        write_figs(sheet, f, r, 2, &row.half_month)?;
-        write_figs(sheet, f, r, 9, &row.year_to_date)?;
-        if let Some(src) = &row.source {
-            sheet.write_string(
-                r,
-                16,
-                if src.kind == "submission" {
-                    format!("县级报送（第{}版）", src.revision.unwrap_or(1))
-                } else {
-                    "账本实时数据".into()
-                },
-            )?;
-        }
-    }
-    let last = 3 + u32::try_from(all.len()).unwrap_or(0);
-    sheet.set_freeze_panes(4, 2)?;
-    sheet.autofilter(3, 0, last.saturating_sub(1).max(3), 16)?;
-    sheet.set_column_width(0, 28)?;
-    sheet.set_column_width(1, 12)?;
-    for c in 2..=16_u16 {
-        sheet.set_column_width(c, 14)?;
-    }
-    sheet.set_landscape().set_paper_size(9).set_print_fit_to_pages(1, 0);
-    Ok(())
+fn fig_cells(f: &Figs) -> [Cell; 7] {
+    [
+        Cell::Amount(f.total),
+        Cell::Amount(f.qualifying),
+        Cell::Amount(f.pending),
+        f.share.map_or(Cell::Empty, Cell::Share),
+        f.meets_target.map_or(Cell::Empty, Cell::Flag),
+        Cell::Amount(f.shortfall),
+        Cell::Count(f.purchases),
+    ]
 }
 
-fn write_cover(sheet: &mut Worksheet, f: &Formats, doc: &SubmissionDocument) -> Result<(), XlsxError> {
-    sheet.write_string_with_format(0, 0, format!("{}{}校农结合工作进展报送", doc.unit.name, doc.period_label), &f.title)?;
+fn frozen_cells(row: &FrozenRow) -> Vec<Cell> {
+    let mut cells = vec![Cell::Text(row.unit.name.clone()), Cell::Text(row.unit.code.clone())];
+    cells.extend(fig_cells(&row.half_month));
+    cells.extend(fig_cells(&row.year_to_date));
+    cells.push(match &row.source {
+        Some(src) if src.kind == "submission" => Cell::Text(format!("县级报送（第{}版）", src.revision.unwrap_or(1))),
+        Some(_) => Cell::Text("账本实时数据".into()),
+        None => Cell::Empty,
+    });
+    cells
+}
+
+/// The submission as sheets: the cover (facts and the four sections), the figures (one
+/// row per school or county, then the unit), and the adjustments to earlier half-months.
+pub fn submission_sheets(doc: &SubmissionDocument) -> Vec<Sheet> {
     let on_time = if doc.on_time { "按时".to_owned() } else { format!("迟报{}天", doc.late_days.unwrap_or(0)) };
-    let facts: Vec<(&str, String)> = vec![
-        ("报送单位", format!("{}（{}）", doc.unit.name, doc.unit.code)),
-        ("报送期", format!("{}（{} 至 {}）", doc.period_label, doc.from, doc.to)),
-        ("版本", format!("第{}版", doc.revision)),
-        ("修订原因", doc.reason.clone().unwrap_or_default()),
-        ("报送人", doc.submitted_by.clone()),
-        ("报送时间（UTC）", doc.submitted_at.clone()),
-        ("截止日期", doc.due_on.to_string()),
-        ("是否按时", on_time),
-        ("资格政策", doc.policy.clone()),
-        ("目标占比", format!("{}%", (doc.target.share * Decimal::ONE_HUNDRED).round_dp(2))),
-        ("覆盖学校数", doc.schools_covered.to_string()),
-        ("数据摘要（SHA-256）", doc.digest.clone()),
+    let facts = vec![
+        ("报送单位 unit", format!("{}（{}）", doc.unit.name, doc.unit.code)),
+        ("报送期 period", format!("{}（{} 至 {}）", doc.period_label, doc.from, doc.to)),
+        ("版本 revision", format!("第{}版{}", doc.revision, doc.reason.as_deref().map(|r| format!("：{r}")).unwrap_or_default())),
+        (
+            "报送 submitted",
+            format!("{} {}（截止 {}，{on_time}）", doc.submitted_by, cst_text(&doc.submitted_at).unwrap_or_default(), doc.due_on),
+        ),
+        ("口径 policy", format!("{}，目标 {}", doc.policy, percent(doc.target.share))),
+        ("摘要 digest", format!("SHA-256 {}（{} 所学校的账本链头）", doc.digest, doc.schools_covered)),
     ];
-    for (r, (k, v)) in (2_u32..).zip(&facts) {
-        sheet.write_string_with_format(r, 0, *k, &f.bold)?;
-        sheet.write_string(r, 1, v)?;
-    }
-    let first = 3 + u32::try_from(facts.len()).unwrap_or(0);
-    for (r, (heading, (_, text))) in (first..).zip(crate::domain::submission::Narrative::HEADINGS_ZH.iter().zip(narrative_sections(doc))) {
-        sheet.write_string_with_format(r, 0, *heading, &f.bold)?;
-        sheet.write_string_with_format(r, 1, text, &f.wrap)?;
-    }
-    sheet.set_column_width(0, 20)?;
-    sheet.set_column_width(1, 90)?;
-    sheet.set_paper_size(9).set_print_fit_to_pages(1, 0);
-    Ok(())
+    let title = format!("{}{}校农结合工作进展报送", doc.unit.name, doc.period_label);
+    let sections = crate::domain::submission::Narrative::HEADINGS_ZH
+        .iter()
+        .zip([&doc.narrative.progress, &doc.narrative.experience, &doc.narrative.difficulties, &doc.narrative.measures])
+        .map(|(h, text)| vec![Cell::Text((*h).to_owned()), Cell::Text(text.clone())])
+        .collect();
+    let cover = Sheet {
+        name: "报送 Submission",
+        heading: Heading { title: title.clone(), facts: facts.clone() },
+        table: Table { headers: vec!["栏目", "内容"], rows: sections },
+    };
+    let unit_word = if doc.unit.kind == "county" { "学校名称" } else { "县（市、区）名称" };
+    let mut headers = vec![unit_word, "代码"];
+    headers.extend(FIG_HEADERS);
+    headers.extend(YTD_HEADERS);
+    headers.push("数据来源");
+    let figures = Sheet {
+        name: "数据 Figures",
+        heading: Heading { title: format!("{title}：采购数据"), facts: facts.clone() },
+        table: Table { headers, rows: doc.rows.iter().chain(std::iter::once(&doc.summary)).map(frozen_cells).collect() },
+    };
+    let adjustments = Sheet {
+        name: "调整 Adjustments",
+        heading: Heading { title: format!("{title}：对以前报送期的调整"), facts },
+        table: Table {
+            headers: vec![
+                "类型",
+                "学校",
+                "采购日期",
+                "所属半月",
+                "记录时间",
+                "记录人",
+                "采购总额变动（元）",
+                "达标采购额变动（元）",
+                "待核实采购额变动（元）",
+                "笔数变动",
+                "采购编号",
+            ],
+            rows: doc
+                .adjustments
+                .iter()
+                .map(|c| {
+                    vec![
+                        Cell::Text(c.label.clone()),
+                        Cell::Text(c.school_name.clone()),
+                        Cell::Date(c.purchase_date),
+                        Cell::Text(c.period.clone()),
+                        Cell::Text(cst_text(&c.at).unwrap_or_default()),
+                        Cell::Text(c.by.clone()),
+                        Cell::Amount(c.delta.total),
+                        Cell::Amount(c.delta.qualifying),
+                        Cell::Amount(c.delta.pending),
+                        Cell::Count(c.delta.purchases),
+                        Cell::Text(c.purchase_id.clone()),
+                    ]
+                })
+                .collect(),
+        },
+    };
+    vec![cover, figures, adjustments]
 }
 
-fn narrative_sections(doc: &SubmissionDocument) -> [(&'static str, &str); 4] {
-    let n = &doc.narrative;
-    [("progress", &n.progress), ("experience", &n.experience), ("difficulties", &n.difficulties), ("measures", &n.measures)]
-}
-
-fn write_adjustments(sheet: &mut Worksheet, f: &Formats, changes: &[ChangeDoc]) -> Result<(), XlsxError> {
-    let headers = [
-        "类型",
-        "学校",
-        "采购日期",
-        "所属半月",
-        "记录时间（UTC）",
-        "记录人",
-        "采购总额变动（元）",
-        "达标采购额变动（元）",
-        "待核实采购额变动（元）",
-        "笔数变动",
-        "采购编号",
-    ];
-    sheet.write_string_with_format(0, 0, "对以前报送期的调整", &f.title)?;
-    for (c, h) in (0_u16..).zip(headers) {
-        sheet.write_string_with_format(1, c, h, &f.bold)?;
-    }
-    for (r, ch) in (2_u32..).zip(changes) {
-        sheet.write_string(r, 0, &ch.label)?;
-        sheet.write_string(r, 1, &ch.school_name)?;
-        sheet.write_string(r, 2, ch.purchase_date.to_string())?;
-        sheet.write_string(r, 3, &ch.period)?;
-        sheet.write_string(r, 4, &ch.at)?;
-        sheet.write_string(r, 5, &ch.by)?;
-        sheet.write_number_with_format(r, 6, number(ch.delta.total), &f.money)?;
-        sheet.write_number_with_format(r, 7, number(ch.delta.qualifying), &f.money)?;
-        sheet.write_number_with_format(r, 8, number(ch.delta.pending), &f.money)?;
-        #[expect(clippy::cast_precision_loss, reason = "counts are far below 2^53")]
-        sheet.write_number(r, 9, ch.delta.purchases as f64)?;
-        sheet.write_string(r, 10, &ch.purchase_id)?;
-    }
-    sheet.set_freeze_panes(2, 0)?;
-    sheet.set_column_width(1, 28)?;
-    for c in 2..=10_u16 {
-        sheet.set_column_width(c, 16)?;
-    }
-    sheet.set_landscape().set_paper_size(9).set_print_fit_to_pages(1, 0);
-    Ok(())
-}
-
-/// The submission workbook: cover with the narrative, the figures, the adjustments. The
-/// document's creation time is the submission's, so the bytes are the same every time.
+/// The submission workbook, stamped with the submission's time: the same bytes every time.
 pub fn submission_xlsx(doc: &SubmissionDocument) -> Result<Vec<u8>, ApiError> {
-    let internal = |e: XlsxError| ApiError::Internal(e.into());
-    let f = Formats::new();
-    let mut wb = Workbook::new();
-    let created = crate::service::submissions::document::parse_timestamp(&doc.submitted_at).unwrap_or_default();
-    wb.set_properties(&DocProperties::new().set_creation_datetime(&created).set_title(format!("{} {}", doc.unit.name, doc.period_label)));
-    write_cover(wb.add_worksheet().set_name("报送 Submission").map_err(internal)?, &f, doc).map_err(internal)?;
-    write_rows(wb.add_worksheet().set_name("数据 Figures").map_err(internal)?, &f, doc).map_err(internal)?;
-    write_adjustments(wb.add_worksheet().set_name("调整 Adjustments").map_err(internal)?, &f, &doc.adjustments).map_err(internal)?;
-    wb.save_to_buffer().map_err(internal)
+    let at = chrono::DateTime::parse_from_rfc3339(&doc.submitted_at)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("submission {}: submitted_at: {e}", doc.id)))?;
+    export::xlsx_bytes(&submission_sheets(doc), at)
 }

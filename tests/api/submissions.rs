@@ -165,7 +165,9 @@ async fn a_county_submission_freezes_its_figures_heads_and_narrative(db: TestDb)
     assert_eq!(total_row[2], Data::Float(80.0), "the half-month total is a number");
     assert_eq!(total_row[5], Data::Float(0.25), "the share is a number");
     let cover = book.worksheet_range("报送 Submission").unwrap();
-    assert!(cover.rows().any(|r| r.get(1) == Some(&Data::String(doc["digest"].as_str().unwrap().into()))), "the digest is on the sheet");
+    let digest = doc["digest"].as_str().unwrap();
+    assert!(cover.rows().flatten().any(|c| matches!(c, Data::String(t) if t.contains(digest))), "the digest is on the sheet");
+    assert!(cover.rows().any(|r| r.first() == Some(&Data::String("工作进展".into()))), "the narrative is on the cover");
 
     // Audited.
     let n: i64 = count(&w.app, &format!("SELECT COUNT(*) AS n FROM audit_log WHERE action = 'submission.submit' AND subject_id = '{id}'"));
