@@ -40,6 +40,10 @@ pub const TEXT_PATTERN: &str =
 /// Schema pattern of an optional text field (as [`check_optional_text`]): no control character.
 pub const OPTIONAL_TEXT_PATTERN: &str = r"^[^\x00-\x1F\x7F-\x9F]*$";
 
+/// The rule of a multi-line text (a submission's narrative sections): any text without a
+/// control character but line breaks (`\n`, `\r`).
+pub const MULTI_LINE_TEXT_PATTERN: &str = r"^[^\x00-\x09\x0B\x0C\x0E-\x1F\x7F-\x9F]*$";
+
 /// `#[serde(default, deserialize_with)]` for an optional division-code filter: six digits
 /// (`^[0-9]{6}$`, as the schema says), else an `invalid value` naming the parameter.
 pub fn optional_division_code<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
@@ -101,7 +105,10 @@ mod tests {
             }
         }
         assert!(bare.is_empty(), "string fields without a documented rule: {bare:?}");
-        assert!(patterns.contains(TEXT_PATTERN) && patterns.contains(OPTIONAL_TEXT_PATTERN), "{patterns:?}");
+        assert!(
+            patterns.contains(TEXT_PATTERN) && patterns.contains(OPTIONAL_TEXT_PATTERN) && patterns.contains(MULTI_LINE_TEXT_PATTERN),
+            "{patterns:?}"
+        );
     }
 
     #[test]

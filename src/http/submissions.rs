@@ -51,20 +51,23 @@ pub struct SubmissionRequest {
     #[schema(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])-H[12]$", example = "2019-03-H1")]
     pub period: String,
     /// 工作进展 (progress).
-    #[schema(max_length = 5000)]
+    #[schema(max_length = 5000, pattern = r"^[^\x00-\x09\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
     pub progress: String,
     /// 典型经验 (typical experience).
-    #[schema(max_length = 5000)]
+    #[schema(max_length = 5000, pattern = r"^[^\x00-\x09\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
     pub experience: String,
     /// 存在困难 (difficulties).
-    #[schema(max_length = 5000)]
+    #[schema(max_length = 5000, pattern = r"^[^\x00-\x09\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
     pub difficulties: String,
     /// 下一步措施 (proposed measures).
-    #[schema(max_length = 5000)]
+    #[schema(max_length = 5000, pattern = r"^[^\x00-\x09\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
     pub measures: String,
     /// Required on a revision (what it corrects, single-line, at most 500 characters);
     /// absent on the half-month's first submission.
-    #[schema(max_length = 500)]
+    #[schema(
+        max_length = 500,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     pub reason: Option<String>,
 }
 
