@@ -18,8 +18,13 @@ use canteen_ledger::error::{ApiError, ProblemType};
 use canteen_ledger::service::purchases::{IdempotentRequest, NewPurchase};
 use canteen_ledger::service::{accounts, schools as school_service, suppliers as supplier_service};
 
-/// Counties used by the demo: (code, number of schools).
-const COUNTIES: &[(&str, usize)] = &[("520102", 3), ("522731", 4), ("520221", 3), ("522631", 3)];
+/// Counties used by the demo: (code, name, its schools' names).
+const COUNTIES: &[(&str, &str, &[&str])] = &[
+    ("520102", "南明区", &["南明区第一中学", "南明区油榨街小学", "南明区后巢乡中心小学"]),
+    ("522731", "惠水县", &["惠水县第一中学", "惠水县民族中学", "惠水县好花红镇中心小学", "惠水县断杉镇中心小学"]),
+    ("520221", "水城县", &["水城县第二中学", "水城县米箩镇中心小学", "水城县勺米镇中心小学"]),
+    ("522631", "黎平县", &["黎平县第一中学", "黎平县德凤镇中心小学", "黎平县肇兴镇中心小学"]),
+];
 
 fn actor(role: Role) -> Caller {
     Caller::new("demo", role)
@@ -29,13 +34,58 @@ fn date(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap_or(NaiveDate::MIN)
 }
 
-/// The demo's business date: the last day of the 2019 spring semester it fills.
+/// The demo's business date: the last day of the 2019 autumn semester it fills.
 fn last_day() -> NaiveDate {
-    date(2019, 6, 30)
+    date(2020, 1, 31)
+}
+
+/// A login the demo made (its password is shown once).
+#[derive(Debug, Clone)]
+pub struct Login {
+    pub username: String,
+    pub password: String,
+    pub role: Role,
+}
+
+/// What the demo loaded, and how to look at it: every login, and requests that work for
+/// the login they name.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub schools: usize,
+    pub suppliers: usize,
+    pub purchases: usize,
+    pub late_entries: usize,
+    pub logins: Vec<Login>,
+    /// `(username, path)`: a GET that answers 200 for that login.
+    pub examples: Vec<(String, String)>,
+}
+
+impl Loaded {
+    /// What `canteen-ledger demo` prints.
+    pub fn summary(&self) -> String {
+        let mut s = format!(
+            "Demo loaded: {} schools in {} counties, {} suppliers, {} purchases (2019 spring and autumn semesters; some confirmed and paid, the rest overdue), one void.\n\
+             Reporting cycle, 2019-03-H1: 南明区 on time, 惠水县 late, 水城县 missing, 黎平县 amended ({} late entries in 南明区).\n\
+             Logins (POST /api/v1/auth/token with username and password; passwords are shown only now):\n",
+            self.schools,
+            COUNTIES.len(),
+            self.suppliers,
+            self.purchases,
+            self.late_entries
+        );
+        for l in &self.logins {
+            s.push_str(&format!("  {:<16} {}   ({})\n", l.username, l.password, l.role));
+        }
+        s.push_str("Then try, with the token of the login named:\n");
+        for (user, path) in &self.examples {
+            s.push_str(&format!("  {user:<16} GET {path}\n"));
+        }
+        s
+    }
 }
 
 /// Fills an empty ledger; refuses a database that already has schools.
-pub fn fill(conn: &mut DbConn) -> Result<String, ApiError> {
+pub fn fill(conn: &mut DbConn) -> Result<Loaded, ApiError> {
     if school_repo::count(conn)? > 0 {
         return Err(ApiError::conflict(ProblemType::NotEmpty, "the database already has schools; the demo fills only an empty one"));
     }
@@ -43,33 +93,38 @@ pub fn fill(conn: &mut DbConn) -> Result<String, ApiError> {
     let admin = actor(Role::Admin);
     let school_ids = add_schools(conn, &admin, &mut rng)?;
     let supplier_ids = add_suppliers(conn, &admin)?;
-    let recorded = add_purchases(conn, &mut rng, &school_ids, &supplier_ids)?;
+    let mut recorded = add_purchases(conn, &mut rng, &school_ids, &supplier_ids, (date(2019, 3, 1), date(2019, 6, 30)))?;
+    recorded += add_purchases(conn, &mut rng, &school_ids, &supplier_ids, (date(2019, 9, 1), date(2020, 1, 15)))?;
     void_one(conn)?;
-    let late = add_campaign(conn, &school_ids, &supplier_ids)?;
-    let (county_pw, province_pw) = add_accounts(conn)?;
-    Ok(format!(
-        "Demo loaded: {} schools in {} counties, {} suppliers, {recorded} purchases (2019 spring semester), one void.\n\
-         Log in (POST /api/v1/auth/token) as (passwords shown once):\n  demo-province / {province_pw}   (province)\n  demo-county   / {county_pw}   (county 520102, 南明区)\n\
-         Then try GET /api/v1/reports/shares?scope=province&period=2019-spring&group_by=county\n\
-         Reporting cycle, 2019-03-H1: 南明区 on time, 惠水县 late, 水城县 missing, 黎平县 amended ({late} late entries in 南明区);\n\
-         as demo-province: GET /api/v1/reporting/status?period=2019-03-H1&scope=province",
-        school_ids.len(),
-        COUNTIES.len(),
-        supplier_ids.len()
-    ))
+    settle(conn, &mut rng)?;
+    let late_entries = add_campaign(conn, &school_ids, &supplier_ids)?;
+    let logins = add_accounts(conn, &school_ids[0], &supplier_ids[0])?;
+    let name = |role: &str| logins.iter().find(|l| l.role.name() == role).map(|l| l.username.clone()).unwrap_or_default();
+    let examples = vec![
+        (name("province"), "/api/v1/reports/shares?scope=province&period=2019-spring&group_by=county".to_owned()),
+        (name("province"), "/api/v1/reporting/status?period=2019-03-H1&scope=province".to_owned()),
+        (name("prefecture"), "/api/v1/reporting/status?period=2019-03-H1&scope=prefecture:520100".to_owned()),
+        (name("county"), "/api/v1/reports/shares?scope=county:520102&period=2019-autumn&group_by=school".to_owned()),
+        (name("county"), "/api/v1/reports/silent-schools?scope=county:520102&period=2019-03-H1".to_owned()),
+        (name("county"), "/api/v1/submissions?unit=county:520102".to_owned()),
+        (name("canteen"), format!("/api/v1/purchases?school_id={}", school_ids[0])),
+        (name("supplier"), "/api/v1/deliveries".to_owned()),
+        (name("admin"), "/api/v1/admin/ledger/check".to_owned()),
+    ];
+    Ok(Loaded { schools: school_ids.len(), suppliers: supplier_ids.len(), purchases: recorded, late_entries, logins, examples })
 }
 
 /// The demo's schools, registered by the administrator; their ids.
 fn add_schools(conn: &mut DbConn, admin: &Caller, rng: &mut StdRng) -> Result<Vec<String>, ApiError> {
     let mut school_ids = Vec::new();
-    for (county, n) in COUNTIES {
-        for i in 1..=*n {
+    for (county, _, names) in COUNTIES {
+        for (i, name) in (1..).zip(names.iter()) {
             let s = school_service::create(
                 conn,
                 admin,
                 school_service::NewSchool {
                     county_code: (*county).into(),
-                    name: format!("{county} 第{i}中心学校"),
+                    name: (*name).to_owned(),
                     code: Some(format!("{county}{i:04}")),
                     students: Some(rng.random_range(300..2500)),
                     address: None,
@@ -129,9 +184,15 @@ fn add_suppliers(conn: &mut DbConn, admin: &Caller) -> Result<Vec<String>, ApiEr
     Ok(supplier_ids)
 }
 
-/// A spring semester of purchases: every school but the last (which stays silent) buys
-/// on about half of the days; returns how many were recorded.
-fn add_purchases(conn: &mut DbConn, rng: &mut StdRng, school_ids: &[String], supplier_ids: &[String]) -> Result<usize, ApiError> {
+/// A semester of purchases (`start`–`end`): every school but the last (which stays silent)
+/// buys on about half of the days; returns how many were recorded.
+fn add_purchases(
+    conn: &mut DbConn,
+    rng: &mut StdRng,
+    school_ids: &[String],
+    supplier_ids: &[String],
+    (start, end): (NaiveDate, NaiveDate),
+) -> Result<usize, ApiError> {
     let goods: &[(Category, &str, Unit, &str)] = &[
         (Category::Vegetables, "大白菜", Unit::Jin, "1.20"),
         (Category::Vegetables, "土豆", Unit::Kg, "2.60"),
@@ -143,7 +204,7 @@ fn add_purchases(conn: &mut DbConn, rng: &mut StdRng, school_ids: &[String], sup
         (Category::SoyProducts, "豆腐", Unit::Jin, "3.00"),
     ];
     let mut recorded = 0;
-    let (start, end) = (date(2019, 3, 1), last_day());
+    let first_key = purchase_repo::list(conn, &purchase_repo::PurchaseFilter { limit: 1_000_000, ..Default::default() })?.len();
     for school in school_ids {
         // One school in the demo stays silent, so the report shows what silence looks like.
         if school == school_ids.last().unwrap_or(school) {
@@ -171,10 +232,11 @@ fn add_purchases(conn: &mut DbConn, rng: &mut StdRng, school_ids: &[String], sup
                 let new = NewPurchase {
                     school_id: school.clone(),
                     supplier_id: supplier.clone(),
-                    invoice_no: Some(format!("FP{recorded:06}")),
+                    invoice_no: Some(format!("FP{:06}", first_key + recorded)),
                     draft: d,
                 };
-                let req = IdempotentRequest::new(format!("demo-{recorded:08}"), &serde_json::json!({"demo": recorded}));
+                let n = first_key + recorded;
+                let req = IdempotentRequest::new(format!("demo-{n:08}"), &serde_json::json!({"demo": n}));
                 canteen_ledger::service::purchases::record(conn, &canteen, new, &req, end)?;
                 recorded += 1;
             }
@@ -199,14 +261,43 @@ fn void_one(conn: &mut DbConn) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// A county and a province account with random passwords, printed once: a demo database
-/// must not carry known credentials.
-fn add_accounts(conn: &mut DbConn) -> Result<(String, String), ApiError> {
-    let county_pw = canteen_ledger::auth::password::generate(16);
-    let province_pw = canteen_ledger::auth::password::generate(16);
-    accounts::add_user(conn, "demo", "demo-county", &canteen_ledger::auth::password::hash(&county_pw)?, &Role::County("520102".into()))?;
-    accounts::add_user(conn, "demo", "demo-province", &canteen_ledger::auth::password::hash(&province_pw)?, &Role::Province)?;
-    Ok((county_pw, province_pw))
+/// One login per role with a random password, printed once: a demo database must not
+/// carry known credentials.
+fn add_accounts(conn: &mut DbConn, school: &str, supplier: &str) -> Result<Vec<Login>, ApiError> {
+    let roles = [
+        ("demo-admin", Role::Admin),
+        ("demo-province", Role::Province),
+        ("demo-prefecture", Role::Prefecture("520100".into())),
+        ("demo-county", Role::County("520102".into())),
+        ("demo-canteen", Role::Canteen(school.to_owned())),
+        ("demo-supplier", Role::Supplier(supplier.to_owned())),
+    ];
+    let mut out = Vec::new();
+    for (username, role) in roles {
+        let password = canteen_ledger::auth::password::generate(16);
+        accounts::add_user(conn, "demo", username, &canteen_ledger::auth::password::hash(&password)?, &role)?;
+        out.push(Login { username: username.to_owned(), password, role });
+    }
+    Ok(out)
+}
+
+/// Suppliers acknowledge about two thirds of the entries, and canteens pay about half of
+/// them in full within their terms: the rest stays unpaid, and is overdue today.
+fn settle(conn: &mut DbConn, rng: &mut StdRng) -> Result<(), ApiError> {
+    use canteen_ledger::service::settlement::{self, NewPayment};
+    let entries = purchase_repo::list(conn, &purchase_repo::PurchaseFilter { limit: 1_000_000, ..Default::default() })?;
+    let voided: std::collections::HashSet<String> = entries.iter().filter_map(|p| p.voids_id.clone()).collect();
+    for p in entries.into_iter().filter(|p| p.kind == canteen_ledger::domain::catalog::EntryKind::Entry && !voided.contains(&p.id)) {
+        if rng.random_bool(0.66) {
+            settlement::decide(conn, &actor(Role::Supplier(p.supplier_id.clone())), &p.id, true, None)?;
+        }
+        if rng.random_bool(0.5) {
+            let paid_on = p.purchase_date.checked_add_days(Days::new(rng.random_range(3..25))).unwrap_or(p.purchase_date);
+            let payment = NewPayment { paid_on, amount_fen: p.total_fen, reference: format!("ZF-{}", &p.id[..8]) };
+            settlement::pay(conn, &actor(Role::Canteen(p.school_id.clone())), &p.id, payment)?;
+        }
+    }
+    Ok(())
 }
 
 /// An instant of the campaign, given in China Standard Time.

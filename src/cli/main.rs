@@ -174,7 +174,7 @@ fn run() -> anyhow::Result<()> {
             let db = open(&settings)?;
             let mut conn = db.get()?;
             let summary = demo::fill(&mut conn).map_err(ApiError::into_cli)?;
-            println!("{summary}");
+            println!("{}", summary.summary());
             Ok(())
         }
     }

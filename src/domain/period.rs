@@ -113,8 +113,8 @@ const MIN_YEAR: i32 = 2000;
 const MAX_YEAR: i32 = 2100;
 
 /// Parses a named period: `2019-03-H1` / `2019-03-H2` (half-months: 1st–15th, 16th–end),
-/// `2019-03` (month), `2019-Q1` (quarter), `2019` (year), `2019-spring` (the spring campaign,
-/// February–June).
+/// `2019-03` (month), `2019-Q1` (quarter), `2019` (year), `2019-spring` (the spring semester,
+/// February–June), `2019-autumn` (the autumn semester, September–January of the next year).
 pub fn parse_period(text: &str) -> Result<DateRange, DomainError> {
     let bad = || DomainError::BadPeriod(text.to_owned());
     let parts: Vec<&str> = text.split('-').collect();
@@ -131,6 +131,13 @@ pub fn parse_period(text: &str) -> Result<DateRange, DomainError> {
         [y, "spring"] => {
             let y = year(y)?;
             Ok(DateRange { from: first_of(y, 2), to: day(y, 6, 30) })
+        }
+        [y, "autumn"] => {
+            let y = year(y)?;
+            if y >= MAX_YEAR {
+                return Err(bad());
+            }
+            Ok(DateRange { from: first_of(y, 9), to: day(y + 1, 1, 31) })
         }
         [y, q] if q.len() == 2 && q.starts_with('Q') => {
             let n: u32 = q[1..].parse().map_err(|_| bad())?;
@@ -241,6 +248,8 @@ mod tests {
         assert_eq!(parse_period("2019-Q4").unwrap(), range("2019-10-01", "2019-12-31"));
         assert_eq!(parse_period("2019").unwrap(), range("2019-01-01", "2019-12-31"));
         assert_eq!(parse_period("2019-spring").unwrap(), range("2019-02-01", "2019-06-30"));
+        assert_eq!(parse_period("2019-autumn").unwrap(), range("2019-09-01", "2020-01-31"));
+        assert!(parse_period("2100-autumn").is_err(), "it would end in 2101");
     }
 
     #[test]

@@ -37,8 +37,8 @@ pub struct SharesQuery {
     pub from: Option<NaiveDate>,
     /// Last business date, inclusive.
     pub to: Option<NaiveDate>,
-    /// A named period: `2019`, `2019-Q1`, `2019-03`, `2019-03-H1`, `2019-03-H2`, `2019-spring`.
-    #[param(pattern = r"^(20[0-9]{2}|2100)(-Q[1-4]|-(0[1-9]|1[0-2])(-H[12])?|-spring)?$", example = "2019-03-H1")]
+    /// A named period: `2019`, `2019-Q1`, `2019-03`, `2019-03-H1`, `2019-03-H2`, `2019-spring` (February–June), `2019-autumn` (September–January).
+    #[param(pattern = r"^(20[0-9]{2}|2100)(-Q[1-4]|-(0[1-9]|1[0-2])(-H[12])?|-(spring|autumn))?$", example = "2019-03-H1")]
     pub period: Option<String>,
     /// Comma-separated dimensions: at most one of `prefecture`, `county`, `school`; at most
     /// one of `tag`, `category`; and `period` (with `period_kind`).
@@ -429,8 +429,8 @@ pub struct SilentSchoolsQuery {
     pub from: Option<NaiveDate>,
     /// Last business date, inclusive.
     pub to: Option<NaiveDate>,
-    /// A named period: `2019`, `2019-Q1`, `2019-03`, `2019-03-H1`, `2019-03-H2`, `2019-spring`.
-    #[param(pattern = r"^(20[0-9]{2}|2100)(-Q[1-4]|-(0[1-9]|1[0-2])(-H[12])?|-spring)?$", example = "2019-03-H1")]
+    /// A named period: `2019`, `2019-Q1`, `2019-03`, `2019-03-H1`, `2019-03-H2`, `2019-spring` (February–June), `2019-autumn` (September–January).
+    #[param(pattern = r"^(20[0-9]{2}|2100)(-Q[1-4]|-(0[1-9]|1[0-2])(-H[12])?|-(spring|autumn))?$", example = "2019-03-H1")]
     pub period: Option<String>,
     /// `json`, `csv` (UTF-8 with BOM) or `xlsx`; default from `Accept`, else JSON.
     #[param(pattern = r"^(json|csv|xlsx)$")]
