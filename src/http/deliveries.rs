@@ -144,7 +144,7 @@ pub struct DeliveryQuery {
     tag = "deliveries",
     params(DeliveryQuery),
     responses(
-        (status = 200, description = "A page of deliveries, oldest pushed first", body = Page<DeliveryResponse>),
+        (status = 200, description = "A page of deliveries, oldest pushed first", body = super::PageDeliveryResponse),
         (status = 403, description = "Filter outside the caller's scope", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad query", body = Problem, content_type = "application/problem+json"),
     ),

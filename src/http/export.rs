@@ -52,8 +52,9 @@ pub struct CsvFile(pub String);
 #[schema(value_type = String, format = Binary)]
 pub struct XlsxFile(pub Vec<u8>);
 
-/// The representation a report is answered in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The representation a report is answered in (`format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ToSchema)]
+#[schema(rename_all = "snake_case")]
 pub enum ExportFormat {
     Json,
     Csv,

@@ -47,13 +47,42 @@ pub const MAX_LIMIT: i64 = 500;
 /// Page size when `limit` is not given.
 pub const DEFAULT_LIMIT: i64 = 100;
 
-/// A page of results with the cursor of the next page.
-#[derive(Debug, serde::Serialize, ToSchema)]
+/// A page of results with the cursor of the next page. Its OpenAPI schema is one
+/// concrete `Page_<Item>` per listed item type (see [`page_schemas!`]).
+#[derive(Debug, serde::Serialize)]
 pub struct Page<T: ToSchema> {
     pub items: Vec<T>,
     /// Opaque cursor for the next page; absent on the last page.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
+}
+
+/// The documented shape of a [`Page`] of each listed item type, declared one concrete
+/// schema per item so that `items` is `{type: array, items: {$ref: Item}}`: utoipa inlines
+/// a generic argument, and client generators then make a duplicate `…ItemsInner` model per
+/// page. Only the OpenAPI document uses these; handlers answer a [`Page`] of the item,
+/// which serializes to exactly this shape.
+macro_rules! page_schemas {
+    ($($page:ident as $name:ident => $item:ty),* $(,)?) => {$(
+        /// A page of results with the cursor of the next page.
+        #[derive(Debug, serde::Serialize, ToSchema)]
+        #[schema(as = $name)]
+        pub struct $page {
+            pub items: Vec<$item>,
+            /// Opaque cursor for the next page; absent on the last page.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub next_cursor: Option<String>,
+        }
+    )*};
+}
+
+page_schemas! {
+    PageDeliveryResponse as Page_DeliveryResponse => crate::service::views::delivery::DeliveryResponse,
+    PagePurchaseResponse as Page_PurchaseResponse => crate::service::views::purchase::PurchaseResponse,
+    PageSchoolResponse as Page_SchoolResponse => schools::SchoolResponse,
+    PageSupplierResponse as Page_SupplierResponse => suppliers::SupplierResponse,
+    PageWebhookDeliveryResponse as Page_WebhookDeliveryResponse => webhooks::WebhookDeliveryResponse,
+    PageWebhookResponse as Page_WebhookResponse => webhooks::WebhookResponse,
 }
 
 /// Schema pattern of a cursor: the lowercase hex of an id this API issues (ids are

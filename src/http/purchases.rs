@@ -191,7 +191,7 @@ pub struct PurchaseQuery {
     tag = "purchases",
     params(PurchaseQuery),
     responses(
-        (status = 200, description = "A page of ledger entries", body = Page<PurchaseResponse>),
+        (status = 200, description = "A page of ledger entries", body = super::PagePurchaseResponse),
         (status = 403, description = "Filter outside the caller's scope", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad query", body = Problem, content_type = "application/problem+json"),
     ),

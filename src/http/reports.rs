@@ -48,25 +48,57 @@ pub struct SharesQuery {
     )]
     pub group_by: Option<String>,
     /// Bucket size for `group_by=period`: `day`, `half_month` (default), `month`, `quarter`, `year`.
-    #[param(pattern = r"^(day|half_month|month|quarter|year)$")]
+    #[param(value_type = Option<PeriodKindParam>)]
     pub period_kind: Option<String>,
     /// Rank the rows by `share`, `shortfall` or `total`. Rows without a share (silent
     /// units, empty breakdowns) always come last.
-    #[param(pattern = r"^(share|shortfall|total)$")]
+    #[param(value_type = Option<OrderByParam>)]
     pub order_by: Option<String>,
     /// `asc` or `desc` (with `order_by`); default: worst first — `asc` for `share`,
     /// `desc` for `shortfall` and `total`.
-    #[param(pattern = r"^(asc|desc)$")]
+    #[param(value_type = Option<SortOrderParam>)]
     pub order: Option<String>,
     /// Keep only unit rows that miss the target (silent units are not below it: they are
     /// listed by `/reports/silent-schools`). Not with a tag or category breakdown.
     pub below_target: Option<bool>,
     /// `json`, `csv` (UTF-8 with BOM) or `xlsx`; default from `Accept` (`text/csv`, the
     /// XLSX type), else JSON.
-    #[param(pattern = r"^(json|csv|xlsx)$")]
+    #[param(value_type = Option<ExportFormat>)]
     pub format: Option<String>,
     /// The day overdue amounts are as of (default: today, China time).
     pub as_of: Option<NaiveDate>,
+}
+
+// The closed sets of the report queries, for the OpenAPI document: a generated client
+// offers their values and refuses others (`order_by=sahre`). The handlers still read the
+// text and answer their own 422 problem for a value outside the set.
+
+/// Bucket size of `group_by=period` (`period_kind`).
+#[derive(Debug, ToSchema)]
+#[schema(as = PeriodKind, rename_all = "snake_case")]
+pub enum PeriodKindParam {
+    Day,
+    HalfMonth,
+    Month,
+    Quarter,
+    Year,
+}
+
+/// What the rows of a share report are ranked by (`order_by`).
+#[derive(Debug, ToSchema)]
+#[schema(as = OrderBy, rename_all = "snake_case")]
+pub enum OrderByParam {
+    Share,
+    Shortfall,
+    Total,
+}
+
+/// Direction of a ranking (`order`).
+#[derive(Debug, ToSchema)]
+#[schema(as = SortOrder, rename_all = "snake_case")]
+pub enum SortOrderParam {
+    Asc,
+    Desc,
 }
 
 /// What a row is about.
@@ -433,7 +465,7 @@ pub struct SilentSchoolsQuery {
     #[param(pattern = r"^(20[0-9]{2}|2100)(-Q[1-4]|-(0[1-9]|1[0-2])(-H[12])?|-(spring|autumn))?$", example = "2019-03-H1")]
     pub period: Option<String>,
     /// `json`, `csv` (UTF-8 with BOM) or `xlsx`; default from `Accept`, else JSON.
-    #[param(pattern = r"^(json|csv|xlsx)$")]
+    #[param(value_type = Option<ExportFormat>)]
     pub format: Option<String>,
 }
 

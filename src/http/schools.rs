@@ -139,7 +139,7 @@ pub struct SchoolQuery {
     tag = "schools",
     params(SchoolQuery),
     responses(
-        (status = 200, description = "A page of schools", body = Page<SchoolResponse>),
+        (status = 200, description = "A page of schools", body = super::PageSchoolResponse),
         (status = 403, description = "Filter outside the caller's scope", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad query", body = Problem, content_type = "application/problem+json"),
     ),

@@ -179,7 +179,7 @@ pub struct SupplierQuery {
     tag = "suppliers",
     params(SupplierQuery),
     responses(
-        (status = 200, description = "A page of suppliers", body = Page<SupplierResponse>),
+        (status = 200, description = "A page of suppliers", body = super::PageSupplierResponse),
         (status = 422, description = "Bad query", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])),

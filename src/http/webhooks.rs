@@ -169,7 +169,7 @@ pub async fn create_webhook(
     tag = "webhooks",
     params(PageQuery),
     responses(
-        (status = 200, description = "A page of subscriptions", body = Page<WebhookResponse>),
+        (status = 200, description = "A page of subscriptions", body = super::PageWebhookResponse),
         (status = 403, description = "Neither a supplier nor the administrator", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad query", body = Problem, content_type = "application/problem+json"),
     ),
@@ -206,7 +206,7 @@ pub async fn delete_webhook(state: web::Data<AppState>, user: AuthUser, id: web:
     tag = "webhooks",
     params(("id" = String, Path, description = "Subscription id"), PageQuery),
     responses(
-        (status = 200, description = "A page of deliveries", body = Page<WebhookDeliveryResponse>),
+        (status = 200, description = "A page of deliveries", body = super::PageWebhookDeliveryResponse),
         (status = 403, description = "Neither a supplier nor the administrator", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such subscription of the caller's", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad query", body = Problem, content_type = "application/problem+json"),

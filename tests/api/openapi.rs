@@ -137,3 +137,67 @@ fn the_document_names_its_license_by_spdx_id_and_a_relative_server() {
     assert_eq!(doc["info"]["license"]["identifier"], "MIT");
     assert_eq!(doc["servers"][0]["url"], "/");
 }
+
+/// Every tag an operation uses is declared with a description, and operation ids are
+/// unique snake_case names (what generators turn into `list_schools`, `get_shares`).
+#[test]
+fn operations_have_described_tags_and_readable_unique_ids() {
+    let doc = serde_json::to_value(app::document()).unwrap();
+    let described: std::collections::HashSet<&str> = doc["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["description"].as_str().is_some_and(|d| !d.is_empty()))
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    let mut ids = std::collections::HashSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            for tag in op["tags"].as_array().unwrap() {
+                assert!(described.contains(tag.as_str().unwrap()), "{method} {path}: tag {tag} is not described");
+            }
+            let id = op["operationId"].as_str().unwrap_or_else(|| panic!("{method} {path} has no operationId"));
+            assert!(
+                id.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') && !id.starts_with('_'),
+                "{method} {path}: operationId {id:?} is not snake_case"
+            );
+            assert!(ids.insert(id.to_owned()), "operationId {id:?} is used twice");
+        }
+    }
+}
+
+/// A page's `items` refer to the item's schema: inlined, generators make one duplicate
+/// `Page…ItemsInner` model per page (`list_schools` returned `PageSchoolResponseItemsInner`).
+#[test]
+fn pages_refer_to_their_item_schemas() {
+    let doc = serde_json::to_value(app::document()).unwrap();
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    let pages: Vec<_> = schemas.iter().filter(|(name, _)| name.starts_with("Page_")).collect();
+    assert_eq!(pages.len(), 6, "the six listed item types: {:?}", pages.iter().map(|p| p.0).collect::<Vec<_>>());
+    for (name, schema) in pages {
+        let item = name.strip_prefix("Page_").unwrap();
+        assert_eq!(schema["properties"]["items"]["type"], "array", "{name}");
+        assert_eq!(schema["properties"]["items"]["items"], serde_json::json!({"$ref": format!("#/components/schemas/{item}")}), "{name}");
+        assert!(schemas.contains_key(item), "{name} refers to a missing {item}");
+    }
+}
+
+/// Closed sets of query values are enums, so a generated client refuses `order_by=sahre`.
+#[test]
+fn closed_query_values_are_enums() {
+    let doc = serde_json::to_value(app::document()).unwrap();
+    let param_enum = |path: &str, name: &str| -> Vec<String> {
+        let params = doc["paths"][path]["get"]["parameters"].as_array().unwrap();
+        let p = params.iter().find(|p| p["name"] == name).unwrap_or_else(|| panic!("{path} has no {name}"));
+        let reference = p["schema"]["$ref"].as_str().unwrap_or_else(|| panic!("{path} {name} is not a $ref: {}", p["schema"]));
+        let schema = &doc["components"]["schemas"][reference.rsplit('/').next().unwrap()];
+        schema["enum"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_owned()).collect()
+    };
+    let set = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    assert_eq!(param_enum("/api/v1/reports/shares", "order_by"), set(&["share", "shortfall", "total"]));
+    assert_eq!(param_enum("/api/v1/reports/shares", "order"), set(&["asc", "desc"]));
+    assert_eq!(param_enum("/api/v1/reports/shares", "period_kind"), set(&["day", "half_month", "month", "quarter", "year"]));
+    assert_eq!(param_enum("/api/v1/reports/shares", "format"), set(&["json", "csv", "xlsx"]));
+    assert_eq!(param_enum("/api/v1/reports/silent-schools", "format"), set(&["json", "csv", "xlsx"]));
+    assert_eq!(param_enum("/api/v1/imports/template", "format"), set(&["csv", "xlsx"]));
+}

@@ -12,7 +12,7 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
-use utoipa::IntoParams;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::body::read_limited;
@@ -178,8 +178,17 @@ pub async fn create_import(
 #[serde(deny_unknown_fields)]
 pub struct TemplateQuery {
     /// `csv` (default; UTF-8 with BOM) or `xlsx`.
-    #[param(pattern = "^(csv|xlsx)$")]
+    #[param(value_type = Option<TemplateFormat>)]
     pub format: Option<String>,
+}
+
+/// The file type of the import template (`format`), for the OpenAPI document; the handler
+/// reads the text and answers its own 422 for another value.
+#[derive(Debug, ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum TemplateFormat {
+    Csv,
+    Xlsx,
 }
 
 /// The import template: the header row and one example row, as CSV (UTF-8 with BOM) or
