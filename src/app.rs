@@ -48,6 +48,14 @@ impl Modify for BearerAuth {
     ),
     servers((url = "/", description = "The server this document is served by")),
     modifiers(&BearerAuth),
+    // Closed sets of query values, referred to by the parameters that take them.
+    components(schemas(
+        http::reports::PeriodKindParam,
+        http::reports::OrderByParam,
+        http::reports::SortOrderParam,
+        http::export::ExportFormat,
+        http::imports::TemplateFormat
+    )),
     tags(
         (name = "auth", description = "Login, identity, accounts and integration tokens"),
         (name = "reference", description = "Prefectures, counties and poverty designations"),
@@ -58,7 +66,7 @@ impl Modify for BearerAuth {
         (name = "settlement", description = "Supplier acknowledgement of purchases, payments and overdue lists"),
         (name = "imports", description = "Spreadsheet (CSV/XLSX) import of purchases, all or nothing"),
         (name = "reports", description = "Shares against the target"),
-        (name = "reporting", description = "The half-monthly reporting cycle: deadlines"),
+        (name = "reporting", description = "The half-monthly reporting cycle: deadlines, reporting lines, submissions, drift and the status lists"),
         (name = "webhooks", description = "Callbacks to supplier integrations about purchases recorded against them"),
         (name = "admin", description = "Consistency checks"),
         (name = "health", description = "Liveness, readiness, metrics"),

@@ -10,7 +10,7 @@ use super::body::{JsonBody, OptionalJsonBody, from_value};
 use super::clock::today_cst;
 use super::dto::check_text;
 use super::purchases::{CreatePurchaseRequest, IDEMPOTENT_REPLAYED, idempotency_key, parse_purchase};
-use super::{Page, PageQuery, paginate};
+use super::{PageQuery, paginate};
 use crate::domain::catalog::DeliveryStatus as Stored;
 use crate::error::{ApiError, Problem};
 use crate::http::AppState;

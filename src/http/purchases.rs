@@ -10,7 +10,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::body::JsonBody;
 use super::clock::today_cst;
-use super::{Page, PageQuery, paginate};
+use super::{PageQuery, paginate};
 use crate::domain::period::DateRange;
 use crate::domain::purchase::{self, RawLine};
 use crate::error::Code;

@@ -7,7 +7,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::body::JsonBody;
 use super::dto::{check_optional_text, check_text};
-use super::{Page, PageQuery, paginate};
+use super::{PageQuery, paginate};
 use crate::db::repo::schools::{PlacedSchool, SchoolChangeset};
 use crate::error::Code;
 use crate::error::{ApiError, Problem};

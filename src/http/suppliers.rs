@@ -8,7 +8,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::body::{JsonBody, OptionalJsonBody};
 use super::dto::check_text;
-use super::{Page, PageQuery, paginate};
+use super::{PageQuery, paginate};
 use crate::db::repo::suppliers::{SupplierFilter, TagRow};
 use crate::domain::catalog::{SupplierKind, Tag, TagStatus};
 use crate::error::Code;

@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::body::JsonBody;
-use super::{Page, PageQuery, paginate};
+use super::{PageQuery, paginate};
 use crate::db::repo::webhooks::{DeliveryRow, SubscriptionRow};
 use crate::error::{ApiError, Problem};
 use crate::http::AppState;

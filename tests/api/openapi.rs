@@ -201,3 +201,18 @@ fn closed_query_values_are_enums() {
     assert_eq!(param_enum("/api/v1/reports/silent-schools", "format"), set(&["json", "csv", "xlsx"]));
     assert_eq!(param_enum("/api/v1/imports/template", "format"), set(&["csv", "xlsx"]));
 }
+
+/// Every `$ref` of the document names a schema it declares (a parameter's enum included).
+#[test]
+fn no_reference_dangles() {
+    let text = serde_json::to_string(&app::document()).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    let dangling: Vec<&str> = text
+        .split("\"#/components/schemas/")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .filter(|name| !schemas.contains_key(*name))
+        .collect();
+    assert!(dangling.is_empty(), "references to undeclared schemas: {dangling:?}");
+}
