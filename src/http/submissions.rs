@@ -48,7 +48,7 @@ pub struct SubmissionRequest {
     #[schema(pattern = r"^(county|prefecture):[0-9]{6}$", example = "county:520102")]
     pub unit: String,
     /// The half-month reported: `YYYY-MM-H1` (1st–15th) or `YYYY-MM-H2` (16th–end).
-    #[schema(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])-H[12]$", example = "2019-03-H1")]
+    #[schema(pattern = r"^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])-H[12]$", example = "2019-03-H1")]
     pub period: String,
     /// 工作进展 (progress).
     #[schema(max_length = 5000, pattern = r"^[^\x00-\x09\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
@@ -114,6 +114,7 @@ fn digest_of(document: &str) -> String {
             )),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not this unit's bureau", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such county or prefecture", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Idempotency-Key reused with a different body, or a concurrent revision", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body over 256 KiB", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields: unit, half-month (unknown, before the campaign or not yet open), sections too long, a reason missing on a revision or sent on a first submission, or a missing Idempotency-Key", body = Problem, content_type = "application/problem+json"),
@@ -156,7 +157,7 @@ pub struct SubmissionListQuery {
     #[param(pattern = r"^(county|prefecture):[0-9]{6}$", example = "county:520102")]
     pub unit: Option<String>,
     /// Only this half-month.
-    #[param(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])-H[12]$", example = "2019-03-H1")]
+    #[param(pattern = r"^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])-H[12]$", example = "2019-03-H1")]
     pub period: Option<String>,
 }
 
@@ -168,6 +169,7 @@ pub struct SubmissionListQuery {
     responses(
         (status = 200, description = "Every revision, newest first; `latest` marks the one that stands", body = Vec<SubmissionSummary>),
         (status = 403, description = "A unit outside the caller's scope", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such county or prefecture", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad unit or half-month", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])),
@@ -256,7 +258,7 @@ pub async fn get_submission_drift(state: web::Data<AppState>, user: AuthUser, id
 #[serde(deny_unknown_fields)]
 pub struct StatusQuery {
     /// The half-month.
-    #[param(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])-H[12]$", example = "2019-03-H1")]
+    #[param(pattern = r"^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])-H[12]$", example = "2019-03-H1")]
     pub period: String,
     /// `province` (every prefecture and county) or `prefecture:CODE` (the prefecture and
     /// the counties that report to it).

@@ -29,7 +29,7 @@ use crate::domain::report::{Grouping, Report, Row, UnitLevel};
 use crate::domain::reporting::{Calendar, HalfMonth, ReportsTo, Status, Timeliness};
 use crate::domain::shares::Target;
 use crate::domain::submission::{self as rules, Fig, Head, Narrative, Unit};
-use crate::error::{ApiError, Code, ProblemType};
+use crate::error::{ApiError, ProblemType};
 use crate::service::qualify::POLICY;
 
 /// A submission as asked for, already parsed.
@@ -66,18 +66,16 @@ struct Placed {
     reports_to: ReportsTo,
 }
 
-fn place(conn: &mut DbConn, unit: &Unit, field: &str) -> Result<Placed, ApiError> {
+fn place(conn: &mut DbConn, unit: &Unit, _field: &str) -> Result<Placed, ApiError> {
     match unit {
         Unit::County(code) => {
-            let c = reference::find_county(conn, code)?
-                .ok_or_else(|| ApiError::field(field, Code::UnknownCounty, format!("no county {code}")))?;
+            let c = reference::find_county(conn, code)?.ok_or(ApiError::NotFound("county"))?;
             let line = super::reporting::lines(conn)?.into_iter().find(|l| l.county.code == *code);
             let reports_to = line.map_or_else(|| ReportsTo::Prefecture(c.prefecture_code.clone()), |l| l.reports_to);
             Ok(Placed { unit: unit.clone(), name: c.name_zh, prefecture: c.prefecture_code, reports_to })
         }
         Unit::Prefecture(code) => {
-            let p = reference::find_prefecture(conn, code)?
-                .ok_or_else(|| ApiError::field(field, Code::BadUnit, format!("no prefecture {code}")))?;
+            let p = reference::find_prefecture(conn, code)?.ok_or(ApiError::NotFound("prefecture"))?;
             Ok(Placed { unit: unit.clone(), name: p.name_zh, prefecture: p.code, reports_to: ReportsTo::Province })
         }
     }
