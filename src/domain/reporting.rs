@@ -43,6 +43,13 @@ pub enum ReportingError {
 }
 
 impl ReportingError {
+    /// Whether the refusal depends on when it is asked (a half-month not yet begun)
+    /// rather than on the half-month alone: a conflict with the present, not an invalid
+    /// request.
+    pub fn is_conflict(&self) -> bool {
+        matches!(self, Self::NotOpen { .. })
+    }
+
     /// The stable field code clients switch on.
     pub fn code(&self) -> Code {
         match self {

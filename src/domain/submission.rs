@@ -98,6 +98,13 @@ impl SubmissionError {
         }
     }
 
+    /// Whether the refusal comes from what is already stored (the half-month's earlier
+    /// revisions) rather than from the request alone: the same request may be right at
+    /// another time, so it is a conflict, not an invalid request.
+    pub fn is_conflict(&self) -> bool {
+        matches!(self, Self::ReasonRequired | Self::ReasonOnFirst)
+    }
+
     /// The stable field code clients switch on.
     pub fn code(&self) -> Code {
         match self {

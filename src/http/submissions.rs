@@ -47,8 +47,9 @@ pub struct SubmissionRequest {
     /// The reporting unit: `county:CODE` or `prefecture:CODE` (the caller's own bureau).
     #[schema(pattern = r"^(county|prefecture):[0-9]{6}$", example = "county:520102")]
     pub unit: String,
-    /// The half-month reported: `YYYY-MM-H1` (1st–15th) or `YYYY-MM-H2` (16th–end).
-    #[schema(pattern = r"^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])-H[12]$", example = "2019-03-H1")]
+    /// The half-month reported: `YYYY-MM-H1` (1st–15th) or `YYYY-MM-H2` (16th–end), from
+    /// 2019-03-H1 (when the gz-2019 campaign starts) to 2100.
+    #[schema(pattern = r"^(2019-(0[3-9]|1[0-2])|20[2-9][0-9]-(0[1-9]|1[0-2])|2100-(0[1-9]|1[0-2]))-H[12]$", example = "2019-03-H1")]
     pub period: String,
     /// 工作进展 (progress).
     #[schema(max_length = 5000, pattern = r"^[^\x00-\x09\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
@@ -115,9 +116,9 @@ fn digest_of(document: &str) -> String {
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not this unit's bureau", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such county or prefecture", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Idempotency-Key reused with a different body, or a concurrent revision", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "What is stored refuses it: the half-month was already submitted and this revision has no reason, it is a first submission carrying a reason, the half-month has not begun yet, the Idempotency-Key was used with a different body, or another revision was made at the same moment", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body over 256 KiB", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields: unit, half-month (unknown, before the campaign or not yet open), sections too long, a reason missing on a revision or sent on a first submission, or a missing Idempotency-Key", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields: unit, half-month (unknown or before the campaign), sections too long or holding control characters, a blank reason, or a missing Idempotency-Key", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])),
 )]
@@ -157,7 +158,7 @@ pub struct SubmissionListQuery {
     #[param(pattern = r"^(county|prefecture):[0-9]{6}$", example = "county:520102")]
     pub unit: Option<String>,
     /// Only this half-month.
-    #[param(pattern = r"^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])-H[12]$", example = "2019-03-H1")]
+    #[param(pattern = r"^(2019-(0[3-9]|1[0-2])|20[2-9][0-9]-(0[1-9]|1[0-2])|2100-(0[1-9]|1[0-2]))-H[12]$", example = "2019-03-H1")]
     pub period: Option<String>,
 }
 
@@ -258,7 +259,7 @@ pub async fn get_submission_drift(state: web::Data<AppState>, user: AuthUser, id
 #[serde(deny_unknown_fields)]
 pub struct StatusQuery {
     /// The half-month.
-    #[param(pattern = r"^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])-H[12]$", example = "2019-03-H1")]
+    #[param(pattern = r"^(2019-(0[3-9]|1[0-2])|20[2-9][0-9]-(0[1-9]|1[0-2])|2100-(0[1-9]|1[0-2]))-H[12]$", example = "2019-03-H1")]
     pub period: String,
     /// `province` (every prefecture and county) or `prefecture:CODE` (the prefecture and
     /// the counties that report to it).

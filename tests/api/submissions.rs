@@ -218,9 +218,11 @@ async fn a_revision_needs_a_reason_and_the_latest_stands(db: TestDb) {
     first.expect(201);
 
     at(&w.app, "2019-04-02T09:00:00");
+    // Refused for what is stored, not for the request alone: a conflict, not invalid.
     let no_reason = submit(&w.app, &tok, &body(&unit, "2019-03-H1")).await;
-    no_reason.problem(422);
+    no_reason.problem(409);
     assert_eq!((no_reason.first_field(), no_reason.first_code()), ("reason", "required"));
+    assert_eq!(no_reason.json["type"], "urn:canteen-ledger:problem:conflict");
     let mut revised = body(&unit, "2019-03-H1");
     revised["reason"] = json!("补报第三小学离线采购");
     let second = submit(&w.app, &tok, &revised).await;
@@ -247,8 +249,12 @@ async fn a_revision_needs_a_reason_and_the_latest_stands(db: TestDb) {
     let mut early = body(&unit, "2019-03-H2");
     early["reason"] = json!("x");
     let r = submit(&w.app, &tok, &early).await;
-    r.problem(422);
+    r.problem(409);
     assert_eq!((r.first_field(), r.first_code()), ("reason", "not_a_revision"));
+    // Nothing refused was written: still two revisions of 2019-03-H1 and nothing else.
+    let all = w.app.get(&format!("/api/v1/submissions?unit={unit}"), &tok).await;
+    all.expect(200);
+    assert_eq!(all.json.as_array().unwrap().len(), 2, "{}", all.text);
 }
 
 async fn bad_submissions_are_refused_and_write_nothing(db: TestDb) {
@@ -256,8 +262,12 @@ async fn bad_submissions_are_refused_and_write_nothing(db: TestDb) {
     let tok = county_token(&w.app, COUNTY);
     let unit = format!("county:{COUNTY}");
     at(&w.app, "2019-03-10T12:00:00");
+    // A half-month not yet begun is a conflict with the clock (409); the rest are invalid
+    // whenever they are asked (422).
+    let not_open = submit(&w.app, &tok, &body(&unit, "2019-03-H2")).await;
+    not_open.problem(409);
+    assert_eq!((not_open.first_field(), not_open.first_code()), ("period", "not_open"));
     let cases: Vec<(Value, &str, &str)> = vec![
-        (body(&unit, "2019-03-H2"), "period", "not_open"),
         (body(&unit, "2019-02-H2"), "period", "outside_campaign"),
         (body(&unit, "2019-3-H1"), "period", "invalid_value"),
         (body("county:52010", "2019-03-H1"), "unit", "bad_unit"),

@@ -29,7 +29,7 @@ use crate::domain::report::{Grouping, Report, Row, UnitLevel};
 use crate::domain::reporting::{Calendar, HalfMonth, ReportsTo, Status, Timeliness};
 use crate::domain::shares::Target;
 use crate::domain::submission::{self as rules, Fig, Head, Narrative, Unit};
-use crate::error::{ApiError, ProblemType};
+use crate::error::{ApiError, Code, FieldError, ProblemType};
 use crate::service::qualify::POLICY;
 
 /// A submission as asked for, already parsed.
@@ -208,12 +208,13 @@ pub fn submit(
         if let Some(stored) = repo::by_key(conn, req.unit.kind(), req.unit.code(), &idem.key)? {
             return replay(&stored, idem);
         }
-        let deadline =
-            calendar.check_submission(req.period, now.and_utc()).map_err(|e| ApiError::field("period", e.code(), e.to_string()))?;
+        let deadline = calendar
+            .check_submission(req.period, now.and_utc())
+            .map_err(|e| refusal("period", e.code(), e.to_string(), e.is_conflict()))?;
         let period = req.period.to_string();
         let earlier = repo::revisions(conn, req.unit.kind(), req.unit.code(), &period)?;
         let revision = rules::next_revision(earlier.last().map(|r| r.revision), req.reason.as_deref())
-            .map_err(|e| ApiError::field(e.field(), e.code(), e.to_string()))?;
+            .map_err(|e| refusal(e.field(), e.code(), e.to_string(), e.is_conflict()))?;
         let id = super::new_id();
         let (doc, heads) = freeze(conn, user, &placed, req.period, &id, now)?;
         let timeliness = Timeliness::of(deadline, now.and_utc());
@@ -294,6 +295,15 @@ pub fn submit(
         )?;
         Ok(Submitted { id, document: frozen_json, created: true })
     })
+}
+
+/// A refused submission: a 409 naming the field where the refusal comes from the stored
+/// state or the clock (the same request may be right at another time), else a 422.
+fn refusal(field: &str, code: Code, message: String, conflict: bool) -> ApiError {
+    if !conflict {
+        return ApiError::field(field, code, message);
+    }
+    ApiError::Conflict { slug: ProblemType::Conflict, detail: message.clone(), errors: vec![FieldError::new(field, code, message)] }
 }
 
 fn replay(stored: &SubmissionRow, idem: &IdempotentRequest) -> Result<Submitted, ApiError> {
