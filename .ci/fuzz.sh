@@ -4,7 +4,7 @@
 # (a fresh SQLite file and a fresh PostgreSQL database), with every check on every operation.
 # Any failure of any check fails the stage.
 #
-# Each backend: the server binary's `demo` subcommand seeds a semester of purchases (schools
+# The backends run side by side. Each: the server binary's `demo` subcommand seeds a semester of purchases (schools
 # in four counties, suppliers with verified and declared tags, a void), `token mint` mints
 # one integration token per role (the county is the demo's 520102, the canteen its first
 # school, the supplier its first supplier), the server starts on a free loopback port, and
@@ -65,28 +65,7 @@ fi
 test -x "$BIN" || { echo "no server binary at $BIN" >&2; exit 1; }
 
 RUN=$(mktemp -d "$WORK/fuzz.XXXXXX")
-SERVER_PID=
-PG_DB=
-stop_server() {
-    if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill "$SERVER_PID" 2>/dev/null || true
-        for _ in $(seq 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
-        kill -9 "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-    fi
-    SERVER_PID=
-}
-drop_pg() {
-    if [[ -n "$PG_DB" ]]; then
-        psql -q -X "$PG_SERVER/postgres" -c "DROP DATABASE IF EXISTS \"$PG_DB\" WITH (FORCE)" >/dev/null 2>&1 || true
-    fi
-    PG_DB=
-}
-cleanup() {
-    stop_server
-    drop_pg
-    [[ -n "${FUZZ_KEEP:-}" ]] || rm -rf "$RUN"
-}
+cleanup() { [[ -n "${FUZZ_KEEP:-}" ]] || rm -rf "$RUN"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
@@ -94,23 +73,41 @@ free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
 
-# `token mint` prints the token on the line after "token (shown once):".
-mint() {
-    "$BIN" token mint --role "$1" --label "fuzz $1" --days 1 </dev/null 2>>"$DIR/cli.log" | sed -n '/^token (shown once):$/{n;p;}'
-}
-
-# The first item's `id` of an admin GET (the demo's first school or supplier).
-first_id() {
-    curl -fsS -H "Authorization: Bearer $ADMIN_TOKEN" "$BASE_URL$1" |
-        python3 -c 'import json, sys; print(json.load(sys.stdin)["items"][0]["id"])'
-}
-
-FAILED=()
-SUMMARY=()
-
-for backend in $BACKENDS; do
+# One backend, start to end, in its own directory $RUN/$backend: seed, serve, one
+# schemathesis run per role. Appends its summary lines to $DIR/summary and the FAILURES
+# sections of failed runs to $DIR/failures; exits non-zero when a role failed.
+fuzz_backend() {
+    local backend=$1
     DIR=$RUN/$backend
     mkdir -p "$DIR"
+    SERVER_PID=
+    PG_DB=
+    stop_server() {
+        if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
+            kill "$SERVER_PID" 2>/dev/null || true
+            for _ in $(seq 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+            kill -9 "$SERVER_PID" 2>/dev/null || true
+            wait "$SERVER_PID" 2>/dev/null || true
+        fi
+        SERVER_PID=
+    }
+    drop_pg() {
+        if [[ -n "$PG_DB" ]]; then
+            psql -q -X "$PG_SERVER/postgres" -c "DROP DATABASE IF EXISTS \"$PG_DB\" WITH (FORCE)" >/dev/null 2>&1 || true
+        fi
+        PG_DB=
+    }
+    trap 'stop_server; drop_pg' EXIT
+    # `token mint` prints the token on the line after "token (shown once):".
+    mint() {
+        "$BIN" token mint --role "$1" --label "fuzz $1" --days 1 </dev/null 2>>"$DIR/cli.log" | sed -n '/^token (shown once):$/{n;p;}'
+    }
+    # The first item's `id` of an admin GET (the demo's first school or supplier).
+    first_id() {
+        curl -fsS -H "Authorization: Bearer $ADMIN_TOKEN" "$BASE_URL$1" |
+            python3 -c 'import json, sys; print(json.load(sys.stdin)["items"][0]["id"])'
+    }
+
     case "$backend" in
         sqlite) export DATABASE_URL="sqlite://$DIR/fuzz.db" ;;
         postgres)
@@ -132,7 +129,7 @@ for backend in $BACKENDS; do
     step "$backend: starting the server on $BASE_URL"
     BIND="127.0.0.1:$PORT" WORKERS=2 "$BIN" serve </dev/null >"$DIR/server.log" 2>&1 &
     SERVER_PID=$!
-    ready=
+    local ready=
     for _ in $(seq 600); do
         kill -0 "$SERVER_PID" 2>/dev/null || break
         if curl -fsS -o /dev/null "$BASE_URL/readyz" 2>/dev/null; then ready=1; break; fi
@@ -151,6 +148,7 @@ for backend in $BACKENDS; do
         [supplier]=$(mint "supplier:$SUPPLIER_ID")
     )
 
+    local failed=0 role OUT started rc line summary
     for role in $ROLES; do
         [[ -n "${TOKEN[$role]:-}" ]] || { cat "$DIR/cli.log" >&2; echo "FAIL: no token for role $role" >&2; exit 1; }
         OUT=$DIR/$role
@@ -172,18 +170,40 @@ for backend in $BACKENDS; do
         set -e
         # The last summary line, e.g. "===== 51 passed, 3 failed in 42.1s =====".
         line=$(grep -E '^=+ .* in [0-9.]+s =+$' "$OUT/schemathesis.log" | tail -n 1 | sed -E 's/^=+ //; s/ =+$//')
-        SUMMARY+=("$(printf '%-9s %-9s %4ds  rc=%d  %s' "$backend" "$role" "$((SECONDS - started))" "$rc" "${line:-no summary}")")
+        summary=$(printf '%-9s %-9s %4ds  rc=%d  %s' "$backend" "$role" "$((SECONDS - started))" "$rc" "${line:-no summary}")
+        echo "$summary" >>"$DIR/summary"
         if [[ $rc -ne 0 ]]; then
-            FAILED+=("$backend/$role")
-            sed -n '/^=* FAILURES =*$/,/^=* WARNINGS =*$/p' "$OUT/schemathesis.log" >&2 || true
+            failed=1
+            echo "$backend/$role" >>"$DIR/failed"
+            sed -n '/^=* FAILURES =*$/,/^=* WARNINGS =*$/p' "$OUT/schemathesis.log" >>"$DIR/failures" || true
         fi
-        printf '    %s\n' "${SUMMARY[-1]}"
+        printf '    %s\n' "$summary"
     done
-    unset TOKEN
-    stop_server
-    if [[ -n "${FUZZ_KEEP:-}" ]]; then step "kept $DIR"; fi
-    drop_pg
+    return "$failed"
+}
+
+# The backends run side by side (each has its own server and database; on 2 cores the
+# schemathesis client and the server of one backend leave room for the other's).
+PIDS=()
+for backend in $BACKENDS; do
+    (fuzz_backend "$backend") &
+    PIDS+=($!)
 done
+STATUS=0
+for pid in "${PIDS[@]}"; do wait "$pid" || STATUS=1; done
+
+FAILED=()
+SUMMARY=()
+for backend in $BACKENDS; do
+    DIR=$RUN/$backend
+    [[ -f "$DIR/summary" ]] && mapfile -t -O "${#SUMMARY[@]}" SUMMARY <"$DIR/summary"
+    [[ -f "$DIR/failed" ]] && mapfile -t -O "${#FAILED[@]}" FAILED <"$DIR/failed"
+    [[ -f "$DIR/failures" ]] && cat "$DIR/failures" >&2
+done
+if [[ $STATUS -ne 0 && ${#FAILED[@]} -eq 0 ]]; then
+    echo "FAIL fuzzing: a backend could not be set up (see above)" >&2
+    exit 1
+fi
 
 echo
 echo "==> schemathesis summary (backend, role, seconds, exit code, result)"
