@@ -77,7 +77,28 @@ macro_rules! text_columns {
     )+};
 }
 
+/// The `tag` key column of `agg_facts`: a tag, or `''` where the class has none (the
+/// column is part of the table's primary key, so it cannot be NULL).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TagKey(pub Option<Tag>);
+
+impl TagKey {
+    /// Parses the stored spelling: `''` or a tag's.
+    pub fn parse(text: &str) -> Option<Self> {
+        if text.is_empty() { Some(Self(None)) } else { Tag::parse(text).map(|t| Self(Some(t))) }
+    }
+
+    /// The stored spelling.
+    pub const fn as_str(self) -> &'static str {
+        match self.0 {
+            Some(t) => t.as_str(),
+            None => "",
+        }
+    }
+}
+
 text_columns!(
+    TagKey,
     Category,
     Unit,
     SupplierKind,

@@ -82,7 +82,7 @@ impl OriginCounty {
 }
 
 /// The outcome for one purchase.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Qualification {
     /// Counts toward the share, attributed to the highest-priority verified tag.
     Qualifying(Tag),
@@ -116,15 +116,6 @@ impl Qualification {
             (QualificationClass::Pending, Some(t)) => Some(Self::Pending(t)),
             (QualificationClass::None, None) => Some(Self::NotQualifying),
             _ => None,
-        }
-    }
-
-    /// Rebuilds from the spelling of the aggregate tables; unknown text is `NotQualifying`.
-    pub fn from_parts(class: &str, tag: Option<&str>) -> Self {
-        match (QualificationClass::parse(class), tag.and_then(Tag::parse)) {
-            (Some(QualificationClass::Qualifying), Some(t)) => Self::Qualifying(t),
-            (Some(QualificationClass::Pending), Some(t)) => Self::Pending(t),
-            _ => Self::NotQualifying,
         }
     }
 }
@@ -253,9 +244,8 @@ mod tests {
     }
 
     #[test]
-    fn qualification_round_trips_its_database_spelling() {
+    fn qualification_round_trips_its_stored_class_and_tag() {
         for q in [Qualification::Qualifying(Tag::Cooperative), Qualification::Pending(Tag::PoorHousehold), Qualification::NotQualifying] {
-            assert_eq!(Qualification::from_parts(q.class().as_str(), q.tag().map(Tag::as_str)), q);
             assert_eq!(Qualification::stored(q.class(), q.tag()), Some(q));
         }
         assert_eq!(Qualification::stored(QualificationClass::Qualifying, None), None);

@@ -8,13 +8,14 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::db::DbConn;
+use crate::db::enums::TagKey;
 use crate::db::repo::aggregates::{self as repo, Delta, FactDelta};
 use crate::db::repo::bulk::{FactBucket, SchoolBucket};
 use crate::db::repo::figures::SchoolFigures;
 use crate::db::repo::purchases::{self as purchase_repo, LineRow, PurchaseRow};
 use crate::db::repo::reference;
 use crate::db::repo::reports::{self, ScopeFilter};
-use crate::domain::catalog::EntryKind;
+use crate::domain::catalog::{Category, EntryKind, QualificationClass, Tag};
 use crate::domain::period::PeriodKind;
 use crate::domain::qualification::Qualification;
 use crate::error::ApiError;
@@ -23,9 +24,9 @@ use crate::error::ApiError;
 /// (+1 to add, −1 to remove); `purchases` is the change in the net purchase count;
 /// `confirmed` when both parties have confirmed the purchase (a void: its original).
 pub fn delta(p: &PurchaseRow, lines: &[LineRow], q: Qualification, sign: i64, purchases: i64, confirmed: bool) -> Delta {
-    let mut by_category: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
+    let mut by_category: BTreeMap<Category, (i64, i64)> = BTreeMap::new();
     for l in lines {
-        let e = by_category.entry(l.category.as_str()).or_default();
+        let e = by_category.entry(l.category).or_default();
         e.0 += l.amount_fen;
         e.1 += l.mass_mg.unwrap_or(0);
     }
@@ -37,15 +38,16 @@ pub fn delta(p: &PurchaseRow, lines: &[LineRow], q: Qualification, sign: i64, pu
         confirmed,
         facts: by_category
             .into_iter()
-            .map(|(category, (amount, mass))| FactDelta {
-                category: category.to_owned(),
-                class: q.class().as_str().to_owned(),
-                tag: q.tag().map(|t| t.as_str().to_owned()).unwrap_or_default(),
-                amount_fen: sign * amount,
-                mass_mg: sign * mass,
-            })
+            .map(|(category, (amount, mass))| FactDelta { category, qualification: q, amount_fen: sign * amount, mass_mg: sign * mass })
             .collect(),
     }
+}
+
+/// The qualification of a stored class and tag; a contradictory pair (a qualifying class
+/// without a tag, a tag on `none`) can only be corruption, so it is an internal error.
+pub fn stored_qualification(class: QualificationClass, tag: Option<Tag>) -> Result<Qualification, ApiError> {
+    Qualification::stored(class, tag)
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("stored qualification {class} / {tag:?} contradicts itself")))
 }
 
 /// Net purchase-count change of recording this entry: +1 for a purchase, −1 for a void.
@@ -66,15 +68,15 @@ pub fn apply(conn: &mut DbConn, d: &Delta) -> Result<(), ApiError> {
 /// with multi-row upserts in key order.
 pub fn apply_all(conn: &mut DbConn, deltas: &[Delta]) -> Result<(), ApiError> {
     let mut schools: BTreeMap<(&str, i32, NaiveDate), (&str, SchoolFigures)> = BTreeMap::new();
-    // (school, kind, start, category, class, tag) → (county, fen, mg)
-    type FactSlot<'a> = (&'a str, i32, NaiveDate, &'a str, &'a str, &'a str);
+    // (school, kind, start, category, qualification) → (county, fen, mg)
+    type FactSlot<'a> = (&'a str, i32, NaiveDate, Category, Qualification);
     let mut facts: BTreeMap<FactSlot<'_>, (&str, i64, i64)> = BTreeMap::new();
     for d in deltas {
         let figures = d.school_figures();
         for (kind, start) in buckets_of(d.day) {
             schools.entry((&d.school_id, kind, start)).or_insert((&d.county_code, SchoolFigures::default())).1.add(&figures);
             for f in &d.facts {
-                let e = facts.entry((&d.school_id, kind, start, &f.category, &f.class, &f.tag)).or_insert((&d.county_code, 0, 0));
+                let e = facts.entry((&d.school_id, kind, start, f.category, f.qualification)).or_insert((&d.county_code, 0, 0));
                 e.1 += f.amount_fen;
                 e.2 += f.mass_mg;
             }
@@ -82,20 +84,8 @@ pub fn apply_all(conn: &mut DbConn, deltas: &[Delta]) -> Result<(), ApiError> {
     }
     let schools: Vec<SchoolBucket> =
         schools.into_iter().map(|((school, kind, start), (county, f))| SchoolBucket::of(school, county, kind, start, &f)).collect();
-    let facts: Vec<FactBucket> = facts
-        .into_iter()
-        .map(|((school, kind, start, category, class, tag), (county, amount_fen, mass_mg))| FactBucket {
-            school_id: school.to_owned(),
-            county_code: county.to_owned(),
-            kind,
-            bucket_start: start,
-            category: category.to_owned(),
-            class: class.to_owned(),
-            tag: tag.to_owned(),
-            amount_fen,
-            mass_mg,
-        })
-        .collect();
+    let facts: Vec<FactBucket> =
+        facts.into_iter().map(|(key, (county, amount_fen, mass_mg))| FactBucket::of(key, county, (amount_fen, mass_mg))).collect();
     repo::add_school_buckets(conn, &schools)?;
     repo::add_fact_buckets(conn, &facts)?;
     Ok(())
@@ -131,7 +121,7 @@ pub fn pay(conn: &mut DbConn, p: &PurchaseRow, amount_fen: i64) -> Result<(), Ap
 }
 
 type SchoolKey = (String, i32, NaiveDate);
-type FactKey = (String, i32, NaiveDate, String, String, String);
+type FactKey = (String, i32, NaiveDate, Category, Qualification);
 
 /// Aggregates of one county recomputed from the ledger.
 #[derive(Debug, Default)]
@@ -150,8 +140,7 @@ fn expected_for_county(conn: &mut DbConn, county: &str) -> Result<Expected, ApiE
         let Some(day) = f.day else { continue };
         let fact = FactDelta {
             category: f.category,
-            class: f.class,
-            tag: f.tag.unwrap_or_default(),
+            qualification: stored_qualification(f.class, f.tag)?,
             amount_fen: f.amount_fen,
             mass_mg: f.mass_mg,
         };
@@ -159,10 +148,7 @@ fn expected_for_county(conn: &mut DbConn, county: &str) -> Result<Expected, ApiE
         for kind in PeriodKind::ALL {
             let start = kind.containing(day).from;
             e.schools.entry((f.school_id.clone(), kind.code(), start)).or_default().add(&figures);
-            let v = e
-                .facts
-                .entry((f.school_id.clone(), kind.code(), start, fact.category.clone(), fact.class.clone(), fact.tag.clone()))
-                .or_default();
+            let v = e.facts.entry((f.school_id.clone(), kind.code(), start, fact.category, fact.qualification)).or_default();
             v.0 += fact.amount_fen;
             v.1 += fact.mass_mg;
         }
@@ -249,7 +235,8 @@ pub fn check(conn: &mut DbConn) -> Result<CheckReport, ApiError> {
         }
         let mut stored_facts: HashMap<FactKey, (i64, i64)> = HashMap::new();
         for r in repo::all_fact_buckets_of_county(conn, &county.code)? {
-            stored_facts.insert((r.school_id, r.kind, r.bucket_start, r.category, r.class, r.tag), (r.amount_fen, r.mass_mg));
+            let q = stored_qualification(r.class, r.tag.0)?;
+            stored_facts.insert((r.school_id, r.kind, r.bucket_start, r.category, q), (r.amount_fen, r.mass_mg));
         }
         report.school_buckets += stored_schools.len();
         report.fact_buckets += stored_facts.len();
@@ -257,7 +244,7 @@ pub fn check(conn: &mut DbConn) -> Result<CheckReport, ApiError> {
             report.differences.push(Difference::of("agg_school", (&k.0, k.1, k.2), format!("stored {s:?} expected {e:?}")));
         }
         for (k, e, s) in differing(&expected.facts, &stored_facts) {
-            let detail = format!("{}/{}/{}: stored (fen, mg) {s:?} expected {e:?}", k.3, k.4, k.5);
+            let detail = format!("{}/{}/{}: stored (fen, mg) {s:?} expected {e:?}", k.3, k.4.class(), TagKey(k.4.tag()).as_str());
             report.differences.push(Difference::of("agg_facts", (&k.0, k.1, k.2), detail));
         }
     }
@@ -278,17 +265,7 @@ pub fn rebuild(conn: &mut DbConn) -> Result<usize, ApiError> {
         let facts: Vec<FactBucket> = expected
             .facts
             .iter()
-            .map(|((school_id, kind, start, category, class, tag), (amount, mass))| FactBucket {
-                school_id: school_id.clone(),
-                county_code: county.code.clone(),
-                kind: *kind,
-                bucket_start: *start,
-                category: category.clone(),
-                class: class.clone(),
-                tag: tag.clone(),
-                amount_fen: *amount,
-                mass_mg: *mass,
-            })
+            .map(|((school, kind, start, category, q), money)| FactBucket::of((school, *kind, *start, *category, *q), &county.code, *money))
             .collect();
         crate::db::write_tx(conn, |conn| -> Result<(), ApiError> {
             repo::clear_county(conn, &county.code)?;

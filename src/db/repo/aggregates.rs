@@ -12,16 +12,16 @@ use super::bulk::{FactBucket, SchoolBucket};
 use super::figures::SchoolFigures;
 use super::reports::ScopeFilter;
 use crate::db::DbConn;
+use crate::db::enums::TagKey;
+use crate::domain::catalog::{Category, QualificationClass};
 use crate::domain::figures::Figures;
 use crate::domain::qualification::Qualification;
 
 /// Money and mass of one (category, qualification class, tag) slice of a delta.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FactDelta {
-    pub category: String,
-    pub class: String,
-    /// Empty when the class has no tag.
-    pub tag: String,
+    pub category: Category,
+    pub qualification: Qualification,
     pub amount_fen: i64,
     pub mass_mg: i64,
 }
@@ -56,7 +56,7 @@ impl SchoolFigures {
     pub fn of(facts: &[FactDelta], purchases: i64) -> Self {
         let mut all = Figures::default();
         for x in facts {
-            all.add(&Figures::of(Qualification::from_parts(&x.class, Some(&x.tag)), x.amount_fen, x.mass_mg));
+            all.add(&Figures::of(x.qualification, x.amount_fen, x.mass_mg));
         }
         Self::new(&all, purchases)
     }
@@ -158,9 +158,9 @@ pub fn add_fact_buckets(conn: &mut DbConn, rows: &[FactBucket]) -> QueryResult<(
             .bind::<Text, _>(r.county_code.clone())
             .bind::<Integer, _>(r.kind)
             .bind::<Date, _>(r.bucket_start)
-            .bind::<Text, _>(r.category.clone())
-            .bind::<Text, _>(r.class.clone())
-            .bind::<Text, _>(r.tag.clone())
+            .bind::<Text, _>(r.category)
+            .bind::<Text, _>(r.class)
+            .bind::<Text, _>(r.tag)
             .bind::<BigInt, _>(r.amount_fen)
             .bind::<BigInt, _>(r.mass_mg)
     })
@@ -176,11 +176,11 @@ pub struct FactBucketRow {
     #[diesel(sql_type = Date)]
     pub bucket_start: NaiveDate,
     #[diesel(sql_type = Text)]
-    pub category: String,
+    pub category: Category,
     #[diesel(sql_type = Text)]
-    pub class: String,
+    pub class: QualificationClass,
     #[diesel(sql_type = Text)]
-    pub tag: String,
+    pub tag: TagKey,
     #[diesel(sql_type = BigInt)]
     pub amount_fen: i64,
     #[diesel(sql_type = BigInt)]
@@ -274,15 +274,20 @@ pub fn clear_county(conn: &mut DbConn, county: &str) -> QueryResult<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::catalog::Tag;
 
-    fn fact(class: &str, tag: &str, amount_fen: i64, mass_mg: i64) -> FactDelta {
-        FactDelta { category: "eggs".into(), class: class.into(), tag: tag.into(), amount_fen, mass_mg }
+    fn fact(qualification: Qualification, amount_fen: i64, mass_mg: i64) -> FactDelta {
+        FactDelta { category: Category::Eggs, qualification, amount_fen, mass_mg }
     }
 
     #[test]
     fn stored_classes_count_as_the_domain_says() {
         let f = SchoolFigures::of(
-            &[fact("qualifying", "cooperative", 500, 7), fact("pending", "poor_household", 300, 11), fact("none", "", 200, 13)],
+            &[
+                fact(Qualification::Qualifying(Tag::Cooperative), 500, 7),
+                fact(Qualification::Pending(Tag::PoorHousehold), 300, 11),
+                fact(Qualification::NotQualifying, 200, 13),
+            ],
             2,
         );
         let want = SchoolFigures {

@@ -11,7 +11,10 @@ use diesel::prelude::*;
 use super::figures::SchoolFigures;
 use super::schools::SchoolRow;
 use crate::db::DbConn;
+use crate::db::enums::TagKey;
 use crate::db::schema::{agg_facts, agg_school, ledger_heads, schools};
+use crate::domain::catalog::{Category, QualificationClass};
+use crate::domain::qualification::Qualification;
 
 /// Rows per statement: 16 columns × 2,000 < 65,535 binds.
 pub(crate) const CHUNK: usize = 2_000;
@@ -63,11 +66,30 @@ pub struct FactBucket {
     pub county_code: String,
     pub kind: i32,
     pub bucket_start: NaiveDate,
-    pub category: String,
-    pub class: String,
-    pub tag: String,
+    pub category: Category,
+    pub class: QualificationClass,
+    pub tag: TagKey,
     pub amount_fen: i64,
     pub mass_mg: i64,
+}
+
+impl FactBucket {
+    /// The bucket of `(school, kind, start, category, qualification)` in `county` holding
+    /// `(amount_fen, mass_mg)`.
+    pub fn of(key: (&str, i32, NaiveDate, Category, Qualification), county: &str, (amount_fen, mass_mg): (i64, i64)) -> Self {
+        let (school, kind, bucket_start, category, q) = key;
+        Self {
+            school_id: school.to_owned(),
+            county_code: county.to_owned(),
+            kind,
+            bucket_start,
+            category,
+            class: q.class(),
+            tag: TagKey(q.tag()),
+            amount_fen,
+            mass_mg,
+        }
+    }
 }
 
 pub fn insert_buckets(conn: &mut DbConn, schools: &[SchoolBucket], facts: &[FactBucket]) -> QueryResult<()> {

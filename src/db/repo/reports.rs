@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Date, Nullable, Text};
 
 use crate::db::DbConn;
+use crate::domain::catalog::{Category, QualificationClass, Tag};
 
 /// Which schools a report covers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,11 +38,11 @@ pub struct FactRow {
     #[diesel(sql_type = Nullable<Date>)]
     pub day: Option<NaiveDate>,
     #[diesel(sql_type = Text)]
-    pub category: String,
+    pub category: Category,
     #[diesel(sql_type = Text)]
-    pub class: String,
+    pub class: QualificationClass,
     #[diesel(sql_type = Nullable<Text>)]
-    pub tag: Option<String>,
+    pub tag: Option<Tag>,
     #[diesel(sql_type = BigInt)]
     pub amount_fen: i64,
     #[diesel(sql_type = BigInt)]

@@ -9,9 +9,7 @@ use crate::db::DbConn;
 use crate::db::repo::reports::{self as repo, ScopeFilter};
 use crate::db::repo::{aggregates, bulk, reference, schools};
 use crate::domain::access::Caller;
-use crate::domain::catalog::Category;
 use crate::domain::period::DateRange;
-use crate::domain::qualification::Qualification;
 use crate::domain::report::{Assemble, BucketPlan, School, SchoolMeasures, UnitNames, periods_of, slot};
 pub use crate::domain::report::{
     Breakdown, Grouping, Named, OrderBy, Ranking, Report, Row, SemiMonthly, SilentList, SilentSchool, SortOrder, UnitLevel, rank,
@@ -19,6 +17,7 @@ pub use crate::domain::report::{
 use crate::domain::shares::{Figures, Target};
 use crate::error::ApiError;
 use crate::error::Code;
+use crate::service::aggregates::stored_qualification;
 use crate::service::qualify::POLICY;
 
 pub mod overdue;
@@ -119,9 +118,8 @@ fn ledger_measures(
     };
     let mut out = SchoolMeasures::new();
     for f in repo::facts(conn, scope, range.from, range.to, by_day)? {
-        let category = Category::parse(&f.category).unwrap_or(Category::Other);
-        let q = Qualification::from_parts(&f.class, f.tag.as_deref());
-        slot(&mut out, f.school_id, period_of(f.day), periods.len()).add_fact(category, q, f.amount_fen, f.mass_mg);
+        let q = stored_qualification(f.class, f.tag)?;
+        slot(&mut out, f.school_id, period_of(f.day), periods.len()).add_fact(f.category, q, f.amount_fen, f.mass_mg);
     }
     for c in repo::counts(conn, scope, range.from, range.to, by_day)? {
         slot(&mut out, c.school_id, period_of(c.day), periods.len()).purchases += c.purchases;
@@ -179,9 +177,8 @@ fn aggregate_measures(
     if breakdown {
         for f in aggregates::fact_buckets(conn, scope, &buckets)? {
             let Some(pi) = plan.period(f.kind, f.bucket_start) else { continue };
-            let category = Category::parse(&f.category).unwrap_or(Category::Other);
-            let q = Qualification::from_parts(&f.class, Some(f.tag.as_str()).filter(|t| !t.is_empty()));
-            slot(&mut out, f.school_id, pi, periods.len()).add_fact(category, q, f.amount_fen, f.mass_mg);
+            let q = stored_qualification(f.class, f.tag.0)?;
+            slot(&mut out, f.school_id, pi, periods.len()).add_fact(f.category, q, f.amount_fen, f.mass_mg);
         }
     }
     Ok(out)
