@@ -134,6 +134,34 @@ fn services_take_no_callbacks() {
     assert!(found.is_empty(), "services taking callbacks:\n{}", found.join("\n"));
 }
 
+/// Roles are told apart in one place (`domain/access.rs`, `Grants::of`): no code of
+/// `service/`, `http/` or `db/` names a role's variant (a new role then touches the role
+/// type and that table only). Parsing a role (`Role::parse`) and the first administrator
+/// `service/accounts.rs` creates are not a match on roles.
+#[test]
+fn only_the_access_table_tells_roles_apart() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let variants = ["Role::Admin", "Role::Province", "Role::Prefecture", "Role::County", "Role::Canteen", "Role::Supplier"];
+    let mut found = Vec::new();
+    for layer in ["service", "http", "db"] {
+        for path in rust_files(&src.join(layer)) {
+            let file = path.strip_prefix(&src).unwrap().to_string_lossy().replace('\\', "/");
+            let text = fs::read_to_string(&path).unwrap();
+            let code = code_only(&text);
+            let code = code.split("#[cfg(test)]").next().unwrap_or_default();
+            for (i, line) in code.lines().enumerate() {
+                for v in variants {
+                    let first_admin = file == "service/accounts.rs" && v == "Role::Admin" && line.contains("add_user(");
+                    if line.contains(v) && !first_admin {
+                        found.push(format!("src/{file}:{}: {}", i + 1, line.trim()));
+                    }
+                }
+            }
+        }
+    }
+    assert!(found.is_empty(), "roles told apart outside domain/access.rs:\n{}", found.join("\n"));
+}
+
 /// What `service/` stores it renders with its own views: no attribute string
 /// (`#[serde(with = "…")]`, `#[schema(value_type = …)]`) names an `http` path either.
 #[test]

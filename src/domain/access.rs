@@ -9,6 +9,7 @@
 //! two, so no service or handler matches on roles.
 
 use super::role::Role;
+use super::submission::Unit;
 
 /// A signed-in caller, as services need it: who it is (for audit rows) and its role.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,20 +52,23 @@ pub struct Grants<'a> {
     /// Records, voids, corrects and pays the purchases of its school, imports and
     /// confirms deliveries (a school scope only).
     keeps_ledger: bool,
+    /// Submits the half-monthly reports of the bureau its scope is (a county or a
+    /// prefecture scope only).
+    reports: bool,
 }
 
 impl<'a> Grants<'a> {
     /// The one table of roles.
     pub fn of(role: &'a Role) -> Self {
-        let (scope, administers, manages_schools, registers_suppliers, reviews_tags, keeps_ledger) = match role {
-            Role::Admin => (Scope::Province, true, true, true, true, false),
-            Role::Province => (Scope::Province, false, false, true, true, false),
-            Role::Prefecture(p) => (Scope::Prefecture(p), false, false, false, false, false),
-            Role::County(c) => (Scope::County(c), false, true, true, true, false),
-            Role::Canteen(s) => (Scope::School(s), false, false, true, false, true),
-            Role::Supplier(s) => (Scope::Supplier(s), false, false, false, false, false),
+        let (scope, administers, manages_schools, registers_suppliers, reviews_tags, keeps_ledger, reports) = match role {
+            Role::Admin => (Scope::Province, true, true, true, true, false, false),
+            Role::Province => (Scope::Province, false, false, true, true, false, false),
+            Role::Prefecture(p) => (Scope::Prefecture(p), false, false, false, false, false, true),
+            Role::County(c) => (Scope::County(c), false, true, true, true, false, true),
+            Role::Canteen(s) => (Scope::School(s), false, false, true, false, true, false),
+            Role::Supplier(s) => (Scope::Supplier(s), false, false, false, false, false, false),
         };
-        Self { scope, administers, manages_schools, registers_suppliers, reviews_tags, keeps_ledger }
+        Self { scope, administers, manages_schools, registers_suppliers, reviews_tags, keeps_ledger, reports }
     }
 }
 
@@ -193,6 +197,18 @@ impl Caller {
     /// May record, void or pay purchases of this school.
     pub fn may_write_ledger_of(&self, school_id: &str) -> bool {
         self.ledger_school() == Some(school_id)
+    }
+
+    /// May submit (and revise) the half-monthly report of `unit`: the unit's own bureau,
+    /// and no one else (not the bureau above it, not the administrator).
+    pub fn may_report_for(&self, unit: &Unit) -> bool {
+        let g = self.grants();
+        g.reports
+            && match (g.scope, unit) {
+                (Scope::County(mine), Unit::County(c)) => mine == c,
+                (Scope::Prefecture(mine), Unit::Prefecture(p)) => mine == p,
+                _ => false,
+            }
     }
 
     /// The supplier the caller speaks for (pushes deliveries, acknowledges purchases,
@@ -484,6 +500,14 @@ mod tests {
         each!([None, None, None, None, Some("s1"), None], |c| c.ledger_school());
         each!([F, F, F, F, T, F], |c| c.may_write_ledger_of("s1"));
         each!([F; 6], |c| c.may_write_ledger_of("s2"));
+    }
+
+    #[test]
+    fn a_bureau_alone_reports_for_itself() {
+        each!([F, F, F, T, F, F], |c| c.may_report_for(&Unit::County("520102".into())));
+        each!([F; 6], |c| c.may_report_for(&Unit::County("520103".into())));
+        each!([F, F, T, F, F, F], |c| c.may_report_for(&Unit::Prefecture("520100".into())));
+        each!([F; 6], |c| c.may_report_for(&Unit::Prefecture("522700".into())));
     }
 
     #[test]

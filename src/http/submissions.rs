@@ -19,7 +19,7 @@ use crate::domain::submission::{Narrative, Unit};
 use crate::error::{ApiError, Code, Problem};
 use crate::http::{AppState, AuthUser};
 use crate::service::purchases::IdempotentRequest;
-use crate::service::submissions::document::{DriftReport, StatusList, SubmissionDocument, SubmissionSummary};
+use crate::service::submissions::document::{ChangeDoc, DriftReport, StatusList, SubmissionDocument, SubmissionSummary};
 use crate::service::submissions::status::StatusScope;
 use crate::service::submissions::{self as service, SubmitRequest, drift, status};
 
@@ -415,6 +415,43 @@ fn frozen_cells(row: &FrozenRow) -> Vec<Cell> {
     cells
 }
 
+/// The adjustments to earlier half-months, one row per change.
+fn adjustment_table(adjustments: &[ChangeDoc]) -> Table {
+    Table {
+        headers: vec![
+            "类型",
+            "学校",
+            "采购日期",
+            "所属半月",
+            "记录时间",
+            "记录人",
+            "采购总额变动（元）",
+            "达标采购额变动（元）",
+            "待核实采购额变动（元）",
+            "笔数变动",
+            "采购编号",
+        ],
+        rows: adjustments
+            .iter()
+            .map(|c| {
+                vec![
+                    Cell::Text(c.label.clone()),
+                    Cell::Text(c.school_name.clone()),
+                    Cell::Date(c.purchase_date),
+                    Cell::Text(c.period.clone()),
+                    Cell::Text(cst_text(&c.at).unwrap_or_default()),
+                    Cell::Text(c.by.clone()),
+                    Cell::Amount(c.delta.total),
+                    Cell::Amount(c.delta.qualifying),
+                    Cell::Amount(c.delta.pending),
+                    Cell::Count(c.delta.purchases),
+                    Cell::Text(c.purchase_id.clone()),
+                ]
+            })
+            .collect(),
+    }
+}
+
 /// The submission as sheets: the cover (facts and the four sections), the figures (one
 /// row per school or county, then the unit), and the adjustments to earlier half-months.
 pub fn submission_sheets(doc: &SubmissionDocument) -> Vec<Sheet> {
@@ -454,40 +491,7 @@ pub fn submission_sheets(doc: &SubmissionDocument) -> Vec<Sheet> {
     let adjustments = Sheet {
         name: "调整 Adjustments",
         heading: Heading { title: format!("{title}：对以前报送期的调整"), facts },
-        table: Table {
-            headers: vec![
-                "类型",
-                "学校",
-                "采购日期",
-                "所属半月",
-                "记录时间",
-                "记录人",
-                "采购总额变动（元）",
-                "达标采购额变动（元）",
-                "待核实采购额变动（元）",
-                "笔数变动",
-                "采购编号",
-            ],
-            rows: doc
-                .adjustments
-                .iter()
-                .map(|c| {
-                    vec![
-                        Cell::Text(c.label.clone()),
-                        Cell::Text(c.school_name.clone()),
-                        Cell::Date(c.purchase_date),
-                        Cell::Text(c.period.clone()),
-                        Cell::Text(cst_text(&c.at).unwrap_or_default()),
-                        Cell::Text(c.by.clone()),
-                        Cell::Amount(c.delta.total),
-                        Cell::Amount(c.delta.qualifying),
-                        Cell::Amount(c.delta.pending),
-                        Cell::Count(c.delta.purchases),
-                        Cell::Text(c.purchase_id.clone()),
-                    ]
-                })
-                .collect(),
-        },
+        table: adjustment_table(&doc.adjustments),
     };
     vec![cover, figures, adjustments]
 }

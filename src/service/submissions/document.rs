@@ -109,6 +109,15 @@ pub struct SchoolTally {
     pub below_target: i64,
 }
 
+impl std::ops::Add for SchoolTally {
+    type Output = Self;
+
+    /// The tally of two disjoint sets of schools.
+    fn add(self, o: Self) -> Self {
+        Self { schools: self.schools + o.schools, silent: self.silent + o.silent, below_target: self.below_target + o.below_target }
+    }
+}
+
 /// Where a prefecture document's county row comes from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct RowSource {

@@ -181,19 +181,7 @@ pub fn drift(conn: &mut DbConn, user: &Caller, id: &str, now: NaiveDateTime) -> 
         changes.sort_by(|a, b| (&a.at, &a.purchase_id).cmp(&(&b.at, &b.purchase_id)));
         let level = if matches!(unit, Unit::County(_)) { UnitLevel::School } else { UnitLevel::County };
         let now_figs = live(conn, user, &scope_of(&unit), period, level)?;
-        let mut changed: BTreeMap<String, (Fig, Fig)> = BTreeMap::new();
-        let (mut all_half, mut all_year) = (Fig::default(), Fig::default());
-        for c in &changes {
-            let d = c.delta.fig();
-            let key = row_of.get(&c.school_id).cloned().unwrap_or_else(|| c.school_id.clone());
-            let e = changed.entry(key).or_default();
-            if c.in_half_month {
-                e.0.add(&d);
-                all_half.add(&d);
-            }
-            e.1.add(&d);
-            all_year.add(&d);
-        }
+        let (changed, (all_half, all_year)) = sum_changes(&changes, &row_of);
         let mut rows = Vec::new();
         let mut seen = std::collections::BTreeSet::new();
         for r in &doc.rows {
@@ -228,6 +216,25 @@ pub fn drift(conn: &mut DbConn, user: &Caller, id: &str, now: NaiveDateTime) -> 
             changes,
         })
     })
+}
+
+/// The changes summed per row (`row_of` maps a school to its row's code) and over all,
+/// each as (half-month, year to date).
+fn sum_changes(changes: &[ChangeDoc], row_of: &HashMap<String, String>) -> (BTreeMap<String, (Fig, Fig)>, (Fig, Fig)) {
+    let mut changed: BTreeMap<String, (Fig, Fig)> = BTreeMap::new();
+    let (mut all_half, mut all_year) = (Fig::default(), Fig::default());
+    for c in changes {
+        let d = c.delta.fig();
+        let key = row_of.get(&c.school_id).cloned().unwrap_or_else(|| c.school_id.clone());
+        let e = changed.entry(key).or_default();
+        if c.in_half_month {
+            e.0.add(&d);
+            all_half.add(&d);
+        }
+        e.1.add(&d);
+        all_year.add(&d);
+    }
+    (changed, (all_half, all_year))
 }
 
 fn unit_county(u: &Unit) -> Option<&str> {

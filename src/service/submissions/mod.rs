@@ -97,16 +97,6 @@ fn may_read(user: &Caller, placed: &Placed) -> bool {
     }
 }
 
-/// The bureau of the unit itself submits, nobody else.
-fn may_submit(user: &Caller, unit: &Unit) -> bool {
-    use crate::domain::role::Role;
-    match (user.role(), unit) {
-        (Role::County(mine), Unit::County(c)) => mine == c,
-        (Role::Prefecture(mine), Unit::Prefecture(p)) => mine == p,
-        _ => false,
-    }
-}
-
 pub(crate) fn scope_of(unit: &Unit) -> ScopeFilter {
     match unit {
         Unit::County(c) => ScopeFilter::County(c.clone()),
@@ -128,7 +118,7 @@ fn row_fig(r: &Row) -> Fig {
     Fig::of(&r.figures, r.purchases)
 }
 
-fn tally(r: &Row) -> Option<SchoolTally> {
+pub(crate) fn tally(r: &Row) -> Option<SchoolTally> {
     r.schools.map(|c| SchoolTally { schools: c.schools, silent: c.silent, below_target: c.reporting - c.meeting_target })
 }
 
@@ -202,7 +192,7 @@ pub fn submit(
     let calendar = calendar()?;
     write_tx(conn, |conn| {
         let placed = place(conn, &req.unit, "unit")?;
-        if !may_submit(user, &req.unit) {
+        if !user.may_report_for(&req.unit) {
             return Err(ApiError::Forbidden(format!("only the bureau of {} submits its reports", req.unit)));
         }
         if let Some(stored) = repo::by_key(conn, req.unit.kind(), req.unit.code(), &idem.key)? {
@@ -254,47 +244,62 @@ pub fn submit(
             adjustments: doc.adjustments,
         };
         let frozen_json = serde_json::to_string(&document).map_err(|e| ApiError::Internal(e.into()))?;
-        let row = SubmissionRow {
-            id: id.clone(),
-            unit_kind: req.unit.kind().to_owned(),
-            unit_code: req.unit.code().to_owned(),
-            period: period.clone(),
-            revision,
-            reason: req.reason.clone(),
-            idem_key: idem.key.clone(),
-            request_json: idem.canonical().to_owned(),
-            submitted_by: user.actor(),
-            submitted_at: now,
-            due_on: deadline.date,
-            on_time: document.on_time,
-            policy_version: POLICY.version.to_owned(),
-            digest: digest.clone(),
-            frozen_json: frozen_json.clone(),
-        };
-        let head_rows: Vec<HeadRow> = heads
-            .iter()
-            .map(|h| HeadRow { submission_id: id.clone(), school_id: h.school_id.clone(), seq: h.seq, hash: h.hash.clone() })
-            .collect();
-        repo::insert(conn, &row, &head_rows).map_err(|e| match ApiError::from(e) {
-            ApiError::Conflict { .. } => ApiError::conflict(
-                ProblemType::Conflict,
-                format!("another submission of {} for {period} was made at the same moment; read its revisions and retry", req.unit),
-            ),
-            other => other,
-        })?;
-        super::audit(
-            conn,
-            &user.actor(),
-            if revision == 1 { "submission.submit" } else { "submission.revise" },
-            ("submission", &id),
-            None,
-            Some(json!({
-                "unit": req.unit.to_string(), "period": period, "revision": revision, "reason": req.reason,
-                "digest": digest, "on_time": document.on_time, "schools_covered": heads.len(),
-            })),
-        )?;
+        record(conn, &document, &frozen_json, &req.unit, idem, &heads, now)?;
         Ok(Submitted { id, document: frozen_json, created: true })
     })
+}
+
+/// Stores a submission (its row and its heads, refused by the database if another revision
+/// took its number at the same moment) and its audit row.
+fn record(
+    conn: &mut DbConn,
+    document: &SubmissionDocument,
+    frozen_json: &str,
+    unit: &Unit,
+    idem: &IdempotentRequest,
+    heads: &[Head],
+    now: NaiveDateTime,
+) -> Result<(), ApiError> {
+    let d = document;
+    let row = SubmissionRow {
+        id: d.id.clone(),
+        unit_kind: unit.kind().to_owned(),
+        unit_code: unit.code().to_owned(),
+        period: d.period.clone(),
+        revision: d.revision,
+        reason: d.reason.clone(),
+        idem_key: idem.key.clone(),
+        request_json: idem.canonical().to_owned(),
+        submitted_by: d.submitted_by.clone(),
+        submitted_at: now,
+        due_on: d.due_on,
+        on_time: d.on_time,
+        policy_version: d.policy.clone(),
+        digest: d.digest.clone(),
+        frozen_json: frozen_json.to_owned(),
+    };
+    let head_rows: Vec<HeadRow> = heads
+        .iter()
+        .map(|h| HeadRow { submission_id: d.id.clone(), school_id: h.school_id.clone(), seq: h.seq, hash: h.hash.clone() })
+        .collect();
+    repo::insert(conn, &row, &head_rows).map_err(|e| match ApiError::from(e) {
+        ApiError::Conflict { .. } => ApiError::conflict(
+            ProblemType::Conflict,
+            format!("another submission of {unit} for {} was made at the same moment; read its revisions and retry", d.period),
+        ),
+        other => other,
+    })?;
+    super::audit(
+        conn,
+        &d.submitted_by,
+        if d.revision == 1 { "submission.submit" } else { "submission.revise" },
+        ("submission", &d.id),
+        None,
+        Some(json!({
+            "unit": unit.to_string(), "period": d.period, "revision": d.revision, "reason": d.reason,
+            "digest": d.digest, "on_time": d.on_time, "schools_covered": heads.len(),
+        })),
+    )
 }
 
 /// A refused submission: a 409 naming the field where the refusal comes from the stored
@@ -431,10 +436,7 @@ fn freeze_prefecture(
         };
         half_sum.add(&row.half_month.fig());
         year_sum.add(&row.year_to_date.fig());
-        let t = row.schools.unwrap_or_default();
-        tally_sum.schools += t.schools;
-        tally_sum.silent += t.silent;
-        tally_sum.below_target += t.below_target;
+        tally_sum = tally_sum + row.schools.unwrap_or_default();
         rows.push(row);
     }
     let summary = frozen_row(unit_ref("prefecture", code, &placed.name), half_sum, year_sum, Some(tally_sum), None, as_of, target);

@@ -8,9 +8,10 @@ use std::collections::BTreeMap;
 use chrono::NaiveDateTime;
 
 use super::document::{SchoolTally, StatusList, StatusRow, UnitRef, timestamp};
-use super::{calendar, reports_to_text};
+use super::{calendar, reports_to_text, tally};
 use crate::db::DbConn;
 use crate::db::repo::reports::ScopeFilter;
+use crate::db::repo::submissions::SubmissionMeta;
 use crate::db::repo::{reference, submissions as repo};
 use crate::domain::access::Caller;
 use crate::domain::report::{Grouping, UnitLevel};
@@ -43,43 +44,33 @@ fn tallies(
 ) -> Result<BTreeMap<String, SchoolTally>, ApiError> {
     let grouping = Grouping { unit: Some(level), ..Grouping::default() };
     let report = reports::shares(conn, user, &ReportRequest { scope, range: period.range(), grouping })?;
-    Ok(report
-        .rows
-        .iter()
-        .filter_map(|r| {
-            let (u, c) = (r.unit.as_ref()?, r.schools?);
-            Some((u.code.clone(), SchoolTally { schools: c.schools, silent: c.silent, below_target: c.reporting - c.meeting_target }))
-        })
-        .collect())
+    Ok(report.rows.iter().filter_map(|r| Some((r.unit.as_ref()?.code.clone(), tally(r)?))).collect())
 }
 
-/// The status list of `scope` for `period` (the province: province scope; a prefecture:
-/// its own).
-pub fn status(
-    conn: &mut DbConn,
-    user: &Caller,
-    scope: &StatusScope,
-    period: HalfMonth,
-    now: NaiveDateTime,
-) -> Result<StatusList, ApiError> {
-    let deadline = calendar()?.deadline(period).map_err(|e| ApiError::field("period", e.code(), e.to_string()))?;
-    let named = match scope {
+/// The unit a status list is of, once the caller may read it.
+fn named_scope(conn: &mut DbConn, user: &Caller, scope: &StatusScope) -> Result<UnitRef, ApiError> {
+    match scope {
         StatusScope::Province => {
             if !user.scope().is_provincial() {
                 return Err(ApiError::Forbidden("the province's status list is the province's".into()));
             }
-            UnitRef { kind: "province".into(), code: "520000".into(), name: "贵州省".into() }
+            Ok(UnitRef { kind: "province".into(), code: "520000".into(), name: "贵州省".into() })
         }
         StatusScope::Prefecture(code) => {
             let p = reference::find_prefecture(conn, code)?.ok_or(ApiError::NotFound("prefecture"))?;
             if !user.scope().may_read_prefecture(code) {
                 return Err(ApiError::Forbidden("the status list is outside your scope".into()));
             }
-            UnitRef { kind: "prefecture".into(), code: p.code, name: p.name_zh }
+            Ok(UnitRef { kind: "prefecture".into(), code: p.code, name: p.name_zh })
         }
-    };
+    }
+}
+
+/// Where each unit stands with its submissions of a half-month, by (kind, code): the
+/// first revision's time (which decides timeliness), the latest revision, their number.
+fn standings(submissions: Vec<SubmissionMeta>) -> BTreeMap<(String, String), Standing> {
     let mut standing: BTreeMap<(String, String), Standing> = BTreeMap::new();
-    for s in repo::of_period(conn, &period.to_string())? {
+    for s in submissions {
         let e = standing.entry((s.unit_kind.clone(), s.unit_code.clone())).or_insert(Standing {
             first: s.submitted_at,
             latest_id: s.id.clone(),
@@ -95,23 +86,41 @@ pub fn status(
             e.latest_id = s.id;
         }
     }
-    let lines = crate::service::reporting::lines(conn)?;
-    let (county_tallies, prefecture_tallies) = match scope {
+    standing
+}
+
+/// Live tallies per county and per prefecture of the scope (a prefecture's: the sum of
+/// its counties').
+fn scope_tallies(conn: &mut DbConn, user: &Caller, scope: &StatusScope, period: HalfMonth) -> Result<(Tallies, Tallies), ApiError> {
+    Ok(match scope {
         StatusScope::Province => (
             tallies(conn, user, ScopeFilter::Province, period, UnitLevel::County)?,
             tallies(conn, user, ScopeFilter::Province, period, UnitLevel::Prefecture)?,
         ),
         StatusScope::Prefecture(p) => {
             let counties = tallies(conn, user, ScopeFilter::Prefecture(p.clone()), period, UnitLevel::County)?;
-            let mut own = SchoolTally::default();
-            for t in counties.values() {
-                own.schools += t.schools;
-                own.silent += t.silent;
-                own.below_target += t.below_target;
-            }
+            let own = counties.values().fold(SchoolTally::default(), |sum, t| sum + *t);
             (counties, BTreeMap::from([(p.clone(), own)]))
         }
-    };
+    })
+}
+
+type Tallies = BTreeMap<String, SchoolTally>;
+
+/// The status list of `scope` for `period` (the province: province scope; a prefecture:
+/// its own).
+pub fn status(
+    conn: &mut DbConn,
+    user: &Caller,
+    scope: &StatusScope,
+    period: HalfMonth,
+    now: NaiveDateTime,
+) -> Result<StatusList, ApiError> {
+    let deadline = calendar()?.deadline(period).map_err(|e| ApiError::field("period", e.code(), e.to_string()))?;
+    let named = named_scope(conn, user, scope)?;
+    let standing = standings(repo::of_period(conn, &period.to_string())?);
+    let lines = crate::service::reporting::lines(conn)?;
+    let (county_tallies, prefecture_tallies) = scope_tallies(conn, user, scope, period)?;
     let mut rows = Vec::new();
     let mut push = |kind: &str, code: &str, name: &str, reports_to: String, tally: SchoolTally| {
         let st = standing.get(&(kind.to_owned(), code.to_owned()));
