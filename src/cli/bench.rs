@@ -6,6 +6,11 @@
 //!    running server versus raw single-row transactional inserts into the same database;
 //! 4. the server's peak RSS, the database size and the generation time.
 //!
+//! The phase functions (`run_one`, `generate_ledger`, `generate_suppliers`,
+//! `reporting_cycle`) are longer than the house's 60 lines on purpose: each is one
+//! measurement script read top to bottom (set up, warm up, time, record), and splitting
+//! it would scatter what is timed from what is not.
+//!
 //! Generation writes the ledger in bulk (hash chain, qualification and all), then
 //! rebuilds the aggregates from it; it bypasses the audit trail and idempotency keys,
 //! which only API writes carry.

@@ -181,6 +181,7 @@ fn frozen_row(
 
 /// Submits (or revises) a unit's report for a half-month, in one write transaction.
 /// `now` is the instant of the submission (the application's clock).
+/// (67 lines: 40 of them are the frozen document's one struct literal.)
 pub fn submit(
     conn: &mut DbConn,
     user: &Caller,
