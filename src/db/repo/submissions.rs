@@ -5,7 +5,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use crate::db::DbConn;
-use crate::db::schema::{audit_log, ledger_heads, purchase_qualifications, purchases, schools, submission_heads, submissions};
+use crate::db::schema::{audit_log, counties, ledger_heads, purchase_qualifications, purchases, schools, submission_heads, submissions};
 use crate::domain::catalog::{EntryKind, QualificationClass, Tag};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -156,27 +156,42 @@ pub fn entry_exists(conn: &mut DbConn, school_id: &str, seq: i64, hash: &str) ->
     .get_result(conn)
 }
 
-/// The chain heads of these schools, locked until the end of the transaction so that no
-/// entry is appended and no entry is reclassified while a submission freezes them: every
-/// writer and every reclassification locks a head before it changes anything of its
-/// school. Locked in school-id order (the order every other multi-school lock uses);
-/// PostgreSQL `FOR SHARE`, so freezes of overlapping units do not wait for each other.
-/// SQLite has one writer at a time already.
-pub fn lock_heads(conn: &mut DbConn, school_ids: &[String]) -> QueryResult<Vec<(String, i64, String)>> {
-    let mut out = Vec::with_capacity(school_ids.len());
-    for chunk in school_ids.chunks(super::bulk::CHUNK) {
-        let q = ledger_heads::table.filter(ledger_heads::school_id.eq_any(chunk)).order(ledger_heads::school_id).select((
-            ledger_heads::school_id,
-            ledger_heads::seq,
-            ledger_heads::hash,
-        ));
-        let rows: Vec<(String, i64, String)> = match conn {
-            DbConn::Pg(c) => q.for_share().load(c)?,
-            DbConn::Sqlite(c) => q.load(c)?,
-        };
-        out.extend(rows);
+/// The schools whose heads a freeze locks: one county's, or every county's of a prefecture.
+#[derive(Debug, Clone, Copy)]
+pub enum HeadScope<'a> {
+    County(&'a str),
+    Prefecture(&'a str),
+}
+
+/// The chain heads of the schools of `scope`, locked until the end of the transaction so
+/// that no entry is appended and no entry is reclassified while a submission freezes them:
+/// every writer and every reclassification locks a head before it changes anything of its
+/// school. One statement, locked in school-id order (the order every other multi-school
+/// lock uses: PostgreSQL locks the rows above the sort) and on `ledger_heads` rows only
+/// (the schools are chosen by a subquery); `FOR SHARE`, so freezes of overlapping units do
+/// not wait for each other. SQLite has one writer at a time already.
+pub fn lock_heads(conn: &mut DbConn, scope: HeadScope<'_>) -> QueryResult<Vec<(String, i64, String)>> {
+    macro_rules! locked {
+        ($schools:expr) => {{
+            let q = ledger_heads::table.filter(ledger_heads::school_id.eq_any($schools)).order(ledger_heads::school_id).select((
+                ledger_heads::school_id,
+                ledger_heads::seq,
+                ledger_heads::hash,
+            ));
+            match conn {
+                DbConn::Pg(c) => q.for_share().load(c),
+                DbConn::Sqlite(c) => q.load(c),
+            }
+        }};
     }
-    Ok(out)
+    match scope {
+        HeadScope::County(county) => locked!(schools::table.filter(schools::county_code.eq(county)).select(schools::id)),
+        HeadScope::Prefecture(p) => locked!(
+            schools::table
+                .filter(schools::county_code.eq_any(counties::table.filter(counties::prefecture_code.eq(p)).select(counties::code)))
+                .select(schools::id)
+        ),
+    }
 }
 
 /// One ledger entry appended after a submission froze its school's head.

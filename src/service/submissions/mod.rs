@@ -9,7 +9,7 @@ pub mod document;
 pub mod drift;
 pub mod status;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{NaiveDate, NaiveDateTime};
 use serde_json::json;
@@ -350,7 +350,7 @@ fn freeze(
 ) -> Result<(Frozen, Vec<Head>), ApiError> {
     match &placed.unit {
         Unit::County(code) => {
-            let heads = lock_heads(conn, &scope_of(&placed.unit))?;
+            let heads = lock_heads(conn, repo::HeadScope::County(code))?;
             let as_of = Moment { as_of: timestamp(&now), audit_mark: repo::last_audit_at(conn)?.as_ref().map(timestamp) };
             let live = live(conn, user, &ScopeFilter::County(code.clone()), period, UnitLevel::School)?;
             let target = live.target;
@@ -365,26 +365,8 @@ fn freeze(
     }
 }
 
-fn lock_heads(conn: &mut DbConn, scope: &ScopeFilter) -> Result<Vec<Head>, ApiError> {
-    let ids: Vec<String> = crate::db::repo::schools::roster(conn, scope_county(scope), scope_prefecture(scope), None)?
-        .into_iter()
-        .map(|(id, ..)| id)
-        .collect();
-    Ok(repo::lock_heads(conn, &ids)?.into_iter().map(|(school_id, seq, hash)| Head { school_id, seq, hash }).collect())
-}
-
-fn scope_county(s: &ScopeFilter) -> Option<&str> {
-    match s {
-        ScopeFilter::County(c) => Some(c),
-        _ => None,
-    }
-}
-
-fn scope_prefecture(s: &ScopeFilter) -> Option<&str> {
-    match s {
-        ScopeFilter::Prefecture(p) => Some(p),
-        _ => None,
-    }
+fn lock_heads(conn: &mut DbConn, scope: repo::HeadScope<'_>) -> Result<Vec<Head>, ApiError> {
+    Ok(repo::lock_heads(conn, scope)?.into_iter().map(|(school_id, seq, hash)| Head { school_id, seq, hash }).collect())
 }
 
 /// A prefecture freezes, per county: the county's latest submission for the half-month
@@ -400,7 +382,7 @@ fn freeze_prefecture(
 ) -> Result<(Frozen, Vec<Head>), ApiError> {
     let calendar = calendar()?;
     let deadline = calendar.deadline(period).map_err(|e| ApiError::field("period", e.code(), e.to_string()))?;
-    let heads_now = lock_heads(conn, &ScopeFilter::Prefecture(code.to_owned()))?;
+    let heads_now = lock_heads(conn, repo::HeadScope::Prefecture(code))?;
     let as_of = &Moment { as_of: timestamp(&now), audit_mark: repo::last_audit_at(conn)?.as_ref().map(timestamp) };
     let live = live(conn, user, &ScopeFilter::Prefecture(code.to_owned()), period, UnitLevel::County)?;
     let target = live.target;
@@ -410,7 +392,14 @@ fn freeze_prefecture(
     let (mut half_sum, mut year_sum, mut tally_sum) = (Fig::default(), Fig::default(), SchoolTally::default());
     let first_times: BTreeMap<String, NaiveDateTime> =
         repo::first_times(conn, &period.to_string())?.into_iter().filter(|(k, ..)| k == "county").map(|(_, c, at)| (c, at)).collect();
-    let roster = crate::db::repo::schools::roster(conn, None, Some(code), None)?;
+    let county_of: HashMap<String, String> =
+        crate::db::repo::schools::roster(conn, None, Some(code), None)?.into_iter().map(|(id, _, county, _)| (id, county)).collect();
+    let mut live_heads: HashMap<&str, Vec<Head>> = HashMap::new();
+    for h in heads_now {
+        if let Some(county) = county_of.get(&h.school_id) {
+            live_heads.entry(county.as_str()).or_default().push(h);
+        }
+    }
     for county in counties {
         let status = Status::of(deadline, first_times.get(&county.code).map(NaiveDateTime::and_utc), now.and_utc());
         let live_row = live.rows.get(&county.code);
@@ -428,8 +417,7 @@ fn freeze_prefecture(
                 FrozenRow { source: Some(source), ..doc.summary }
             }
             None => {
-                let schools: Vec<&str> = roster.iter().filter(|(_, _, c, _)| *c == county.code).map(|(id, ..)| id.as_str()).collect();
-                heads.extend(heads_now.iter().filter(|h| schools.contains(&h.school_id.as_str())).cloned());
+                heads.extend(live_heads.remove(county.code.as_str()).unwrap_or_default());
                 let (half, year) = live_row.map(|r| (r.1, r.2)).unwrap_or_default();
                 let source = RowSource { kind: "live".into(), submission_id: None, revision: None, status: status.as_str().into() };
                 frozen_row(unit_ref("county", &county.code, &county.name_zh), half, year, Some(tally), Some(source), as_of, target)
