@@ -84,6 +84,7 @@ pub fn build(
     utoipa::openapi::OpenApi,
 ) {
     let routes: fallback::RouteTable = Arc::new(OnceLock::new());
+    let state_origins = state.cors_origins.clone();
     let app = App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
@@ -94,10 +95,15 @@ pub fn build(
     let (app, mut doc) = mount(app).split_for_parts();
     http::responses::document_common_statuses(&mut doc);
     let _ = routes.set(fallback::table_from(&doc));
+    let _ = crate::telemetry::recorder();
+    let cors = http::observe::cors(&state_origins);
     let app = app
         .wrap(actix_web::middleware::from_fn(http::refuse_control_paths))
         .wrap(actix_web::middleware::from_fn(fallback::reject_unlisted_methods))
-        .wrap(actix_web::middleware::Logger::new("%a \"%r\" %s %b %Dms"))
+        .wrap(actix_web::middleware::from_fn(http::observe::caching))
+        .wrap(actix_web::middleware::Condition::new(!state_origins.is_empty(), cors))
+        .wrap(actix_web::middleware::Compress::default())
+        .wrap(actix_web::middleware::from_fn(http::observe::observe))
         .service(SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", doc.clone()))
         .default_service(web::to(fallback::not_routed));
     (app, doc)

@@ -64,6 +64,8 @@ impl Resolver for PublicOnly {
 /// (backoff computed from `now`). Returns how many deliveries were attempted.
 pub fn dispatch_due(db: &Db, now: NaiveDateTime, allow_private: bool) -> anyhow::Result<usize> {
     let claimed = webhooks::claim_due(&mut *db.get()?, now, LEASE, BATCH)?;
+    #[expect(clippy::cast_precision_loss, reason = "a gauge of a queue length far below 2^52")]
+    metrics::gauge!(crate::telemetry::WEBHOOK_PENDING).set(webhooks::pending(&mut *db.get()?)? as f64);
     if claimed.is_empty() {
         return Ok(0);
     }

@@ -26,12 +26,20 @@ use clap::{Parser, Subcommand};
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    #[command(flatten)]
+    settings: Settings,
 }
+
+/// The settings that are read from the environment only, after the flags in `serve --help`.
+const SERVE_ENVIRONMENT: &str = "Environment only:\n  \
+    JWT_SECRET  HS256 secret, at least 32 bytes; required with PostgreSQL (SQLite: generated once into <db file>.jwt-secret)\n  \
+    RUST_LOG    log filter, e.g. info or canteen_ledger=debug,access=warn [default: info]";
 
 #[derive(Subcommand)]
 enum Command {
     /// Run the HTTP server (the default): migrates, loads reference data, creates the
     /// bootstrap admin on first start.
+    #[command(after_help = SERVE_ENVIRONMENT)]
     Serve,
     /// Apply pending migrations and load reference data, then exit.
     Migrate,
@@ -152,9 +160,9 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run() -> anyhow::Result<()> {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     let cli = Cli::parse();
-    let settings = Settings::from_env()?;
+    canteen_ledger::telemetry::init_logging(cli.settings.log_format);
+    let settings = cli.settings;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(settings),
         Command::Migrate => {
@@ -287,12 +295,15 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
     }
     // Webhook deliveries run on their own thread and connections, outside requests.
     canteen_ledger::dispatch::spawn(db.clone(), settings.webhook_allow_private).context("cannot start the webhook dispatcher")?;
-    let state = startup::state(db.clone(), keys, settings.webhook_allow_private);
+    let state = actix_web::web::Data::new(
+        canteen_ledger::http::state::AppState::new(db.clone(), keys, settings.webhook_allow_private)
+            .with_cors(settings.cors_allowed_origins.clone()),
+    );
     let bind = settings.bind.clone();
     log::info!("canteen-ledger on http://{bind} ({}); Swagger UI at http://{bind}/docs/", db.backend().name());
     actix_web::rt::System::new().block_on(async move {
         HttpServer::new(move || app::build(state.clone()).0)
-            .workers(settings.workers)
+            .workers(settings.workers())
             .tcp_nodelay(true)
             .bind(&bind)
             .with_context(|| format!("cannot listen on {bind}"))?
@@ -373,5 +384,31 @@ fn token(settings: Settings, command: TokenCommand) -> anyhow::Result<()> {
 fn print_broken(broken: &[(String, canteen_ledger::domain::ledger::BrokenLink)]) {
     for (school, b) in broken {
         println!("BROKEN school {school} seq {}: {}", b.seq, b.reason);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory as _;
+
+    #[test]
+    fn serve_help_lists_every_option_with_its_variable() {
+        super::Cli::command().debug_assert();
+        let mut cli = super::Cli::command();
+        cli.build();
+        let help = cli.find_subcommand_mut("serve").unwrap().render_long_help().to_string();
+        for (flag, var) in [
+            ("--database-url", "DATABASE_URL"),
+            ("--bind", "BIND"),
+            ("--db-pool-size", "DB_POOL_SIZE"),
+            ("--db-pool-timeout-ms", "DB_POOL_TIMEOUT_MS"),
+            ("--workers", "WORKERS"),
+            ("--webhook-allow-private", "WEBHOOK_ALLOW_PRIVATE"),
+            ("--cors-allowed-origins", "CORS_ALLOWED_ORIGINS"),
+            ("--log-format", "LOG_FORMAT"),
+        ] {
+            assert!(help.contains(flag) && help.contains(&format!("[env: {var}")), "{flag} / {var} in:\n{help}");
+        }
+        assert!(help.contains("JWT_SECRET") && help.contains("RUST_LOG"), "{help}");
     }
 }

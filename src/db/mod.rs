@@ -117,6 +117,21 @@ pub struct Db {
     backend: Backend,
 }
 
+/// Times every wait for a connection, and counts the waits that timed out.
+#[derive(Debug)]
+struct PoolEvents;
+
+impl r2d2::HandleEvent for PoolEvents {
+    fn handle_checkout(&self, event: r2d2::event::CheckoutEvent) {
+        crate::telemetry::observe(crate::telemetry::POOL_WAIT, &[], event.duration());
+    }
+
+    fn handle_timeout(&self, event: r2d2::event::TimeoutEvent) {
+        crate::telemetry::observe(crate::telemetry::POOL_WAIT, &[], event.timeout());
+        crate::telemetry::count(crate::telemetry::POOL_TIMEOUTS, &[]);
+    }
+}
+
 impl Db {
     /// Opens a pool; `timeout` bounds how long a request waits for a connection (then 503).
     pub fn connect(url: &str, max_size: u32, timeout: Duration) -> anyhow::Result<Self> {
@@ -125,6 +140,7 @@ impl Db {
             .max_size(max_size)
             .min_idle(Some(1))
             .connection_timeout(timeout)
+            .event_handler(Box::new(PoolEvents))
             .build(Manager { backend: backend.clone() })
             .with_context(|| format!("cannot connect to the {} database", backend.name()))?;
         Ok(Self { pool, backend })
@@ -180,7 +196,13 @@ where
         DbConn::Sqlite(_) => Some(SQLITE_WRITER.lock().unwrap_or_else(std::sync::PoisonError::into_inner)),
         DbConn::Pg(_) => None,
     };
-    transaction(conn, "BEGIN IMMEDIATE", "BEGIN", f)
+    let started = std::time::Instant::now();
+    let result = transaction(conn, "BEGIN IMMEDIATE", "BEGIN", f);
+    let outcome = if result.is_ok() { "commit" } else { "rollback" };
+    let labels = [("outcome", outcome.to_owned())];
+    crate::telemetry::observe(crate::telemetry::WRITE_TX_DURATION, &labels, started.elapsed());
+    crate::telemetry::count(crate::telemetry::WRITE_TX, &labels);
+    result
 }
 
 /// Runs `f` in one read-only snapshot: every statement sees the same committed state

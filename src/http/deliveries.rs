@@ -151,7 +151,7 @@ pub struct DeliveryQuery {
     security(("bearer" = [])),
 )]
 #[get("/deliveries")]
-pub async fn list_deliveries(state: web::Data<AppState>, user: AuthUser, q: super::Query<DeliveryQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn list_deliveries(state: web::Data<AppState>, user: AuthUser, q: super::Query<DeliveryQuery>) -> Result<super::Page<DeliveryResponse>, ApiError> {
     let q = q.into_inner();
     let (after_id, fetch) = PageQuery { cursor: q.cursor, limit: q.limit }.decode()?;
     let status = q.status.map(|s| match s {
@@ -161,7 +161,7 @@ pub async fn list_deliveries(state: web::Data<AppState>, user: AuthUser, q: supe
     });
     let req = service::ListRequest { status, school_id: q.school_id, after_id, limit: fetch };
     let rows = state.db.run(move |conn| service::list(conn, &user, req)).await?;
-    Ok(HttpResponse::Ok().json(paginate(rows, fetch, |d| d.id.clone(), DeliveryResponse::from)))
+    Ok(paginate(rows, fetch, |d| d.id.clone(), DeliveryResponse::from))
 }
 
 /// One delivery (404 outside the caller's scope).

@@ -10,7 +10,7 @@ use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{FromRequest, HttpMessage as _, HttpRequest, web};
 
 use super::AppState;
 use crate::auth::TokenKind;
@@ -47,10 +47,12 @@ impl FromRequest for AuthUser {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::to_owned);
+        let req = req.clone();
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("AppState not registered")))?;
             let claims = token.and_then(|t| state.keys.verify(&t)).ok_or(ApiError::Unauthorized)?;
             let role = Role::parse(&claims.role).ok_or(ApiError::Unauthorized)?;
+            req.extensions_mut().insert(super::observe::CallerRole(role.name()));
             let (kind, jti, sub, iat) = (claims.kind, claims.jti.clone(), claims.sub.clone(), claims.iat);
             let active = state
                 .db

@@ -8,6 +8,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::error::{ApiError, Problem};
 use crate::http::AppState;
+use crate::telemetry;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(healthz).service(readyz).service(metrics);
@@ -43,14 +44,14 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
     Ok(HttpResponse::Ok().json(Health { status: "ok".into(), database: Some(state.db.backend().name().into()) }))
 }
 
-/// Prometheus text metrics: database pool state.
+/// Prometheus text metrics: requests by route template and status with their latency,
+/// database pool and write transactions, webhook queue and failures, login failures.
 #[utoipa::path(tag = "health", responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain")))]
 #[get("/metrics")]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     let (connections, idle) = state.db.pool_state();
-    let body = format!(
-        "# TYPE canteen_ledger_db_connections gauge\ncanteen_ledger_db_connections {connections}\n\
-         # TYPE canteen_ledger_db_idle_connections gauge\ncanteen_ledger_db_idle_connections {idle}\n"
-    );
+    ::metrics::gauge!(telemetry::DB_CONNECTIONS).set(f64::from(connections));
+    ::metrics::gauge!(telemetry::DB_IDLE).set(f64::from(idle));
+    let body = telemetry::recorder().map_or_else(|| "# no metrics recorder in this process\n".to_owned(), |h| h.render());
     HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(body)
 }

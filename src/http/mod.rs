@@ -14,6 +14,7 @@ pub mod extract;
 pub mod fallback;
 pub mod health;
 pub mod imports;
+pub mod observe;
 pub mod purchases;
 pub mod reference;
 pub mod reporting;
@@ -55,6 +56,24 @@ pub struct Page<T: ToSchema> {
     /// Opaque cursor for the next page; absent on the last page.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
+}
+
+/// A page answers as JSON with, when there is a next page, a `Link: <…>; rel="next"`
+/// header: the request's own path and query with `cursor` set to `next_cursor` (RFC 8288).
+impl<T: ToSchema + serde::Serialize> actix_web::Responder for Page<T> {
+    type Body = actix_web::body::BoxBody;
+
+    fn respond_to(self, req: &actix_web::HttpRequest) -> actix_web::HttpResponse {
+        let mut res = actix_web::HttpResponse::Ok();
+        if let Some(next) = &self.next_cursor {
+            let mut query: Vec<&str> =
+                req.query_string().split('&').filter(|p| !p.is_empty() && p.split('=').next() != Some("cursor")).collect();
+            let cursor = format!("cursor={next}");
+            query.push(&cursor);
+            res.insert_header((actix_web::http::header::LINK, format!("<{}?{}>; rel=\"next\"", req.path(), query.join("&"))));
+        }
+        res.json(self)
+    }
 }
 
 /// The documented shape of a [`Page`] of each listed item type, declared one concrete

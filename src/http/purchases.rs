@@ -198,7 +198,7 @@ pub struct PurchaseQuery {
     security(("bearer" = [])),
 )]
 #[get("/purchases")]
-pub async fn list_purchases(state: web::Data<AppState>, user: AuthUser, q: super::Query<PurchaseQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn list_purchases(state: web::Data<AppState>, user: AuthUser, q: super::Query<PurchaseQuery>) -> Result<super::Page<PurchaseResponse>, ApiError> {
     let q = q.into_inner();
     let (after_id, fetch) = PageQuery { cursor: q.cursor, limit: q.limit }.decode()?;
     if let (Some(f), Some(t)) = (q.from, q.to) {
@@ -207,7 +207,7 @@ pub async fn list_purchases(state: web::Data<AppState>, user: AuthUser, q: super
     let req = service::ListRequest { school_id: q.school_id, supplier_id: q.supplier_id, from: q.from, to: q.to, after_id, limit: fetch };
     let rows = state.db.run(move |conn| service::list(conn, &user, req)).await?;
     let today = today_cst();
-    Ok(HttpResponse::Ok().json(paginate(rows, fetch, |p| p.purchase.id.clone(), |p| PurchaseResponse::at(p, today))))
+    Ok(paginate(rows, fetch, |p| p.purchase.id.clone(), |p| PurchaseResponse::at(p, today)))
 }
 
 /// One ledger entry (404 when outside the caller's scope).

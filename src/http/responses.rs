@@ -3,10 +3,12 @@
 //! answer 401 (no valid token), every operation that uses the database can answer 503 with
 //! `Retry-After` (pool exhausted, database busy), and every operation that reads a body can
 //! answer 400 (unreadable or malformed) and 413 (too large). Each is an RFC 9457 problem. A
-//! status a handler documents itself keeps its own description.
+//! status a handler documents itself keeps its own description. Every `GET` of the API
+//! (but `/api/v1/auth/`) takes `If-None-Match` and can answer 304; its 200 carries `ETag`
+//! and `Cache-Control`, and a page of a list `Link: rel="next"` (see `http::observe`).
 
 use utoipa::openapi::header::HeaderBuilder;
-use utoipa::openapi::path::Operation;
+use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
 use utoipa::openapi::{ContentBuilder, ObjectBuilder, OpenApi, Ref, RefOr, ResponseBuilder, Type};
 
 /// Paths that never touch the database.
@@ -41,9 +43,49 @@ fn requires_bearer(op: &Operation) -> bool {
     op.security.as_ref().is_some_and(|reqs| reqs.iter().any(|r| serde_json::to_value(r).is_ok_and(|v| v.get("bearer").is_some())))
 }
 
+fn text_header(description: &str) -> utoipa::openapi::header::Header {
+    HeaderBuilder::new().schema(Some(ObjectBuilder::new().schema_type(Type::String).build())).description(Some(description)).build()
+}
+
+/// An entity-tag list as `If-None-Match` takes it (RFC 9110): `*`, or quoted tags, weak or not.
+const IF_NONE_MATCH_PATTERN: &str = r#"^(\*|(W/)?"[!#-~]*"( *, *(W/)?"[!#-~]*")*)$"#;
+
+/// `If-None-Match`, the 304 and the 200's `ETag`, `Cache-Control` (and `Link` on a page).
+fn document_revalidation(op: &mut Operation) {
+    let param = ParameterBuilder::new()
+        .name("If-None-Match")
+        .parameter_in(ParameterIn::Header)
+        .description(Some("The `ETag` of an earlier answer: 304 with no body while the answer is unchanged"))
+        .schema(Some(ObjectBuilder::new().schema_type(Type::String).pattern(Some(IF_NONE_MATCH_PATTERN)).max_length(Some(1000)).build()))
+        .build();
+    op.parameters.get_or_insert_with(Vec::new).push(RefOr::T(param));
+    add(op, "304", || {
+        ResponseBuilder::new()
+            .description("Not modified: `If-None-Match` holds the answer's current `ETag`")
+            .header("ETag", text_header("The answer's entity tag (weak)"))
+            .build()
+    });
+    let Some(RefOr::T(ok)) = op.responses.responses.get_mut("200") else { return };
+    let page = ok.content.values().any(|c| {
+        serde_json::to_value(c).is_ok_and(|v| v["schema"]["$ref"].as_str().is_some_and(|r| r.contains("/Page_")))
+    });
+    ok.headers.entry("ETag".to_owned()).or_insert_with(|| RefOr::T(text_header("Weak entity tag over the body, for If-None-Match")));
+    ok.headers.entry("Cache-Control".to_owned()).or_insert_with(|| RefOr::T(text_header("`private, no-cache`: revalidate; no shared cache")));
+    if page {
+        ok.headers.entry("Link".to_owned()).or_insert_with(|| {
+            RefOr::T(text_header("`<…?…&cursor=NEXT>; rel=\"next\"` when there is a next page (the same query, cursor set)"))
+        });
+    }
+}
+
 /// Adds the common statuses to every operation of `doc`.
 pub fn document_common_statuses(doc: &mut OpenApi) {
     for (path, item) in doc.paths.paths.iter_mut() {
+        if path.starts_with("/api/v1/") && !path.starts_with("/api/v1/auth/") {
+            if let Some(get) = item.get.as_mut() {
+                document_revalidation(get);
+            }
+        }
         let uses_database = !WITHOUT_DATABASE.contains(&path.as_str());
         let ops = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
         for op in ops.into_iter().flatten() {

@@ -146,12 +146,12 @@ pub struct SchoolQuery {
     security(("bearer" = [])),
 )]
 #[get("/schools")]
-pub async fn list_schools(state: web::Data<AppState>, user: AuthUser, q: super::Query<SchoolQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn list_schools(state: web::Data<AppState>, user: AuthUser, q: super::Query<SchoolQuery>) -> Result<super::Page<SchoolResponse>, ApiError> {
     let q = q.into_inner();
     let (after_id, fetch) = PageQuery { cursor: q.cursor, limit: q.limit }.decode()?;
     let req = schools::ListRequest { county_code: q.county, prefecture_code: q.prefecture, after_id, limit: fetch };
     let rows = state.db.run(move |conn| schools::list(conn, &user, req)).await?;
-    Ok(HttpResponse::Ok().json(paginate(rows, fetch, |s| s.school.id.clone(), SchoolResponse::from)))
+    Ok(paginate(rows, fetch, |s| s.school.id.clone(), SchoolResponse::from))
 }
 
 /// One school (404 when outside the caller's scope).

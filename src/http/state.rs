@@ -18,6 +18,8 @@ pub struct AppState {
     pub throttle: LoginThrottle,
     /// The reporting cycle's clock (see `http::clock`).
     pub clock: super::clock::Clock,
+    /// Origins browsers may call the API from (empty: CORS off).
+    pub cors_origins: Vec<String>,
 }
 
 impl AppState {
@@ -29,7 +31,14 @@ impl AppState {
             hashes: HashPool::default(),
             throttle: LoginThrottle::default(),
             clock: super::clock::Clock::default(),
+            cors_origins: Vec::new(),
         }
+    }
+
+    /// The same state, with the origins browsers may call the API from.
+    #[must_use]
+    pub fn with_cors(self, origins: Vec<String>) -> Self {
+        Self { cors_origins: origins, ..self }
     }
 
     /// What a password login needs.

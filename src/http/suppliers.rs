@@ -185,12 +185,12 @@ pub struct SupplierQuery {
     security(("bearer" = [])),
 )]
 #[get("/suppliers")]
-pub async fn list_suppliers(state: web::Data<AppState>, _user: AuthUser, q: super::Query<SupplierQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn list_suppliers(state: web::Data<AppState>, _user: AuthUser, q: super::Query<SupplierQuery>) -> Result<super::Page<SupplierResponse>, ApiError> {
     let q = q.into_inner();
     let (after_id, fetch) = PageQuery { cursor: q.cursor, limit: q.limit }.decode()?;
     let filter = SupplierFilter { origin_county_code: q.origin_county, kind: q.kind, after_id, limit: fetch };
     let rows = state.db.run(move |conn| suppliers::list(conn, &filter)).await?;
-    Ok(HttpResponse::Ok().json(paginate(rows, fetch, |s| s.supplier.id.clone(), SupplierResponse::from)))
+    Ok(paginate(rows, fetch, |s| s.supplier.id.clone(), SupplierResponse::from))
 }
 
 /// One supplier with its tags.

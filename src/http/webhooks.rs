@@ -176,10 +176,10 @@ pub async fn create_webhook(
     security(("bearer" = [])),
 )]
 #[get("/webhooks")]
-pub async fn list_webhooks(state: web::Data<AppState>, user: AuthUser, q: super::Query<PageQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn list_webhooks(state: web::Data<AppState>, user: AuthUser, q: super::Query<PageQuery>) -> Result<super::Page<WebhookResponse>, ApiError> {
     let (after_id, fetch) = q.into_inner().decode()?;
     let rows = state.db.run(move |conn| service::list(conn, &user, after_id.as_deref(), fetch)).await?;
-    Ok(HttpResponse::Ok().json(paginate(rows, fetch, |s| s.id.clone(), |s| WebhookResponse::from_row(s, false))))
+    Ok(paginate(rows, fetch, |s| s.id.clone(), |s| WebhookResponse::from_row(s, false)))
 }
 
 /// Delete one of the caller's subscriptions, with its delivery log (supplier only).
@@ -219,9 +219,9 @@ pub async fn list_webhook_deliveries(
     user: AuthUser,
     id: web::Path<String>,
     q: super::Query<PageQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<super::Page<WebhookDeliveryResponse>, ApiError> {
     let (after_id, fetch) = q.into_inner().decode()?;
     let id = id.into_inner();
     let rows = state.db.run(move |conn| service::deliveries(conn, &user, &id, after_id.as_deref(), fetch)).await?;
-    Ok(HttpResponse::Ok().json(paginate(rows, fetch, |(d, _)| d.id.clone(), WebhookDeliveryResponse::from)))
+    Ok(paginate(rows, fetch, |(d, _)| d.id.clone(), WebhookDeliveryResponse::from))
 }

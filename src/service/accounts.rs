@@ -103,6 +103,7 @@ pub struct LoginContext<'a> {
 pub async fn login(ctx: &LoginContext<'_>, username: &str, pw: &str, address: Option<IpAddr>) -> Result<(String, i64, UserRow), ApiError> {
     let clock = || chrono::Utc::now().timestamp_millis();
     if let Some(secs) = ctx.throttle.retry_after(username, address, clock()) {
+        crate::telemetry::count(crate::telemetry::LOGIN_FAILURES, &[("reason", "throttled".to_owned())]);
         return Err(ApiError::TooManyRequests(secs));
     }
     let name = username.to_owned();
@@ -111,6 +112,7 @@ pub async fn login(ctx: &LoginContext<'_>, username: &str, pw: &str, address: Op
     let ok = ctx.hashes.verify(pw.to_owned(), hash).await?;
     let (Some(user), true) = (user, ok) else {
         ctx.throttle.failed(username, address, clock());
+        crate::telemetry::count(crate::telemetry::LOGIN_FAILURES, &[("reason", "credentials".to_owned())]);
         return Err(ApiError::Unauthorized);
     };
     ctx.throttle.succeeded(username);

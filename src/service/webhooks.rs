@@ -274,10 +274,23 @@ pub fn record_attempt(conn: &mut DbConn, claimed: &Claimed, attempt: &Attempt, n
         },
         delivered_at: delivered.then_some(now),
     };
+    let given_up = change.status == WebhookDeliveryStatus::Failed;
     write_tx(conn, |conn| {
         if !repo::record_attempt(conn, &claimed.delivery_id, &change)? {
             log::info!("webhook delivery {} was removed while being sent", claimed.delivery_id);
         }
-        Ok(())
-    })
+        Ok::<_, ApiError>(())
+    })?;
+    if !delivered {
+        crate::telemetry::count(crate::telemetry::WEBHOOK_FAILURES, &[]);
+    }
+    if given_up {
+        crate::telemetry::count(crate::telemetry::WEBHOOK_ABANDONED, &[]);
+    }
+    Ok(())
+}
+
+/// Deliveries waiting to be sent.
+pub fn pending(conn: &mut DbConn) -> Result<i64, ApiError> {
+    Ok(repo::pending_count(conn)?)
 }

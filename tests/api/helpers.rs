@@ -224,8 +224,18 @@ impl TestApp {
 
     /// The app with `allow_private_callbacks` as given (production's default is `false`).
     pub async fn with_callbacks(db: TestDb, allow_private_callbacks: bool) -> Self {
+        Self::configured(db, allow_private_callbacks, Vec::new()).await
+    }
+
+    /// The app with browsers allowed to call it from `origins` (CORS).
+    pub async fn with_cors(db: TestDb, origins: &[&str]) -> Self {
+        Self::configured(db, true, origins.iter().map(|o| (*o).to_owned()).collect()).await
+    }
+
+    async fn configured(db: TestDb, allow_private_callbacks: bool, cors: Vec<String>) -> Self {
         let pool = startup::open(db.url(), 4, std::time::Duration::from_secs(10)).expect("a prepared database");
-        let state = startup::state(pool, JwtKeys::hs256(SECRET).expect("keys"), allow_private_callbacks);
+        let state =
+            web::Data::new(AppState::new(pool, JwtKeys::hs256(SECRET).expect("keys"), allow_private_callbacks).with_cors(cors));
         let svc = atest::init_service(app::build(state.clone()).0).await;
         let svc: Svc = actix_service::boxed::service(svc.map(|r: ServiceResponse<_>| r.map_into_boxed_body()));
         Self { svc, state, _db: db }
@@ -273,6 +283,13 @@ impl TestApp {
         let res = self.svc.call(req).await.expect("service call");
         assert_eq!(res.status(), StatusCode::OK);
         actix_web::body::to_bytes(res.into_body()).await.expect("body").to_vec()
+    }
+
+    /// Sends a request and returns its headers and body bytes as sent (not decoded).
+    pub async fn call_raw(&self, req: Request) -> (actix_web::http::header::HeaderMap, Vec<u8>) {
+        let res = self.svc.call(req).await.expect("service call");
+        let headers = res.headers().clone();
+        (headers, actix_web::body::to_bytes(res.into_body()).await.expect("body").to_vec())
     }
 
     pub async fn call(&self, req: Request) -> Resp {

@@ -19,6 +19,7 @@ mod authz;
 mod bad_input;
 mod batch;
 mod bench_smoke;
+mod conventions;
 mod corrections;
 mod demo;
 mod fuzz_findings;

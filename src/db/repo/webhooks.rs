@@ -145,6 +145,11 @@ pub fn due(conn: &mut DbConn, now: NaiveDateTime, limit: i64) -> QueryResult<Vec
         .load(conn)
 }
 
+/// Deliveries waiting to be sent (due or backing off).
+pub fn pending_count(conn: &mut DbConn) -> QueryResult<i64> {
+    webhook_deliveries::table.filter(webhook_deliveries::status.eq(WebhookDeliveryStatus::Pending)).count().get_result(conn)
+}
+
 /// Moves a due delivery's next attempt to `until` if it is still as `seen`: whoever
 /// changes it first owns the attempt (another dispatcher sees 0 rows and skips it).
 pub fn claim(conn: &mut DbConn, id: &str, seen: NaiveDateTime, until: NaiveDateTime) -> QueryResult<bool> {
