@@ -151,7 +151,11 @@ pub struct DeliveryQuery {
     security(("bearer" = [])),
 )]
 #[get("/deliveries")]
-pub async fn list_deliveries(state: web::Data<AppState>, user: AuthUser, q: super::Query<DeliveryQuery>) -> Result<super::Page<DeliveryResponse>, ApiError> {
+pub async fn list_deliveries(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    q: super::Query<DeliveryQuery>,
+) -> Result<super::Page<DeliveryResponse>, ApiError> {
     let q = q.into_inner();
     let (after_id, fetch) = PageQuery { cursor: q.cursor, limit: q.limit }.decode()?;
     let status = q.status.map(|s| match s {

@@ -34,7 +34,6 @@ use super::reports::{NamedRef, ShareReport, ShareRow, SilentSchoolsReport, Targe
 use crate::domain::catalog::yes_no;
 use crate::domain::report::kind_zh;
 use crate::error::ApiError;
-use crate::error::Code;
 
 /// Content type of CSV exports.
 pub const CSV_TYPE: &str = "text/csv; charset=utf-8";
@@ -52,48 +51,23 @@ pub struct CsvFile(pub String);
 #[schema(value_type = String, format = Binary)]
 pub struct XlsxFile(pub Vec<u8>);
 
-/// The representation a report is answered in (`format`).
+/// The file an `…/export` operation answers (`format`): `csv` (UTF-8 with BOM, exact
+/// decimal text and codes, for programs) or `xlsx` (typed cells and Chinese labels, for
+/// people).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ToSchema)]
 #[schema(rename_all = "snake_case")]
 pub enum ExportFormat {
-    Json,
     Csv,
     Xlsx,
 }
 
-impl ExportFormat {
-    /// `format=` wins; otherwise the first acceptable type of `Accept` (by q-value) that
-    /// names CSV or XLSX; otherwise JSON.
-    pub fn negotiate(format: Option<&str>, accept: Option<&str>) -> Result<Self, ApiError> {
-        match format {
-            Some("json") => return Ok(Self::Json),
-            Some("csv") => return Ok(Self::Csv),
-            Some("xlsx") => return Ok(Self::Xlsx),
-            Some(_) => return Err(ApiError::field("format", Code::BadFormat, "use json, csv or xlsx")),
-            None => {}
-        }
-        let mut ranges: Vec<(&str, f32)> = accept
-            .unwrap_or("")
-            .split(',')
-            .filter_map(|item| {
-                let mut parts = item.split(';').map(str::trim);
-                let essence = parts.next().filter(|e| !e.is_empty())?;
-                let q = parts.find_map(|p| p.strip_prefix("q=")).and_then(|q| q.parse::<f32>().ok()).unwrap_or(1.0);
-                (q > 0.0).then_some((essence, q))
-            })
-            .collect();
-        // Stable: among equal q-values the client's order stands.
-        ranges.sort_by(|a, b| b.1.total_cmp(&a.1));
-        Ok(ranges
-            .iter()
-            .find_map(|(essence, _)| match essence.to_ascii_lowercase().as_str() {
-                "text/csv" => Some(Self::Csv),
-                XLSX_TYPE => Some(Self::Xlsx),
-                "application/json" | "application/*" | "*/*" => Some(Self::Json),
-                _ => None,
-            })
-            .unwrap_or(Self::Json))
-    }
+/// The `format` parameter of an `…/export` operation (documentation; [`super::Export`] reads it).
+#[derive(Debug, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExportQuery {
+    /// `csv` or `xlsx`.
+    #[param(value_type = ExportFormat)]
+    pub format: String,
 }
 
 /// One cell of an exported table, typed so that each format writes it its own way.
@@ -373,7 +347,7 @@ pub fn xlsx_bytes(sheets: &[Sheet], exported_at: DateTime<Utc>) -> Result<Vec<u8
 pub fn attachment(format: ExportFormat, stem: &str, bytes: Vec<u8>) -> HttpResponse {
     let (content_type, ext) = match format {
         ExportFormat::Csv => (CSV_TYPE, "csv"),
-        ExportFormat::Xlsx | ExportFormat::Json => (XLSX_TYPE, "xlsx"),
+        ExportFormat::Xlsx => (XLSX_TYPE, "xlsx"),
     };
     let stem: String = stem.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '_' }).collect();
     HttpResponse::Ok()
@@ -386,7 +360,7 @@ pub fn attachment(format: ExportFormat, stem: &str, bytes: Vec<u8>) -> HttpRespo
 pub fn sheet_file(format: ExportFormat, stem: &str, sheet: Sheet, exported_at: DateTime<Utc>) -> Result<HttpResponse, ApiError> {
     let bytes = match format {
         ExportFormat::Csv => csv_bytes(&sheet.table)?,
-        ExportFormat::Xlsx | ExportFormat::Json => xlsx_bytes(&[sheet], exported_at)?,
+        ExportFormat::Xlsx => xlsx_bytes(&[sheet], exported_at)?,
     };
     Ok(attachment(format, stem, bytes))
 }
@@ -790,26 +764,6 @@ fn breakdown_table(report: &ShareReport, key: &'static str, share: Fig) -> Table
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn format_parameter_wins_over_accept() {
-        assert_eq!(ExportFormat::negotiate(Some("json"), Some("text/csv")).ok(), Some(ExportFormat::Json));
-        assert_eq!(ExportFormat::negotiate(Some("xlsx"), None).ok(), Some(ExportFormat::Xlsx));
-        assert!(ExportFormat::negotiate(Some("pdf"), None).is_err());
-    }
-
-    #[test]
-    fn accept_chooses_csv_or_xlsx_and_defaults_to_json() {
-        let n = |a: &str| ExportFormat::negotiate(None, Some(a)).ok();
-        assert_eq!(n("text/csv"), Some(ExportFormat::Csv));
-        assert_eq!(n("text/csv; charset=utf-8"), Some(ExportFormat::Csv));
-        assert_eq!(n(XLSX_TYPE), Some(ExportFormat::Xlsx));
-        assert_eq!(n("application/json, text/csv"), Some(ExportFormat::Json));
-        assert_eq!(n("application/json;q=0.5, text/csv"), Some(ExportFormat::Csv));
-        assert_eq!(n("text/csv;q=0, application/xml"), Some(ExportFormat::Json));
-        assert_eq!(n("*/*"), Some(ExportFormat::Json));
-        assert_eq!(ExportFormat::negotiate(None, None).ok(), Some(ExportFormat::Json));
-    }
 
     #[test]
     fn csv_starts_with_a_bom_and_keeps_decimals_codes_and_chinese_exact() {

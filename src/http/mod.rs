@@ -181,6 +181,39 @@ impl<T: DeserializeOwned> FromRequest for Query<T> {
 /// parameter), then deserializes them with path tracking. An empty value (`?prefecture=`)
 /// is never read as "no filter".
 pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    deserialize_pairs(checked_pairs(query)?)
+}
+
+/// The query of an `…/export` operation: `format` (`csv` or `xlsx`, required) beside the
+/// parameters of the report it exports, which are parsed as that report's own query.
+pub struct Export<T> {
+    pub query: T,
+    pub format: export::ExportFormat,
+}
+
+impl<T: DeserializeOwned> FromRequest for Export<T> {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(parse_export(req.query_string()))
+    }
+}
+
+fn parse_export<T: DeserializeOwned>(query: &str) -> Result<Export<T>, ApiError> {
+    let (format, rest): (Vec<_>, Vec<_>) = checked_pairs(query)?.into_iter().partition(|(k, _)| k == "format");
+    let format = match format.iter().map(|(_, v)| v.as_str()).collect::<Vec<_>>().as_slice() {
+        ["csv"] => export::ExportFormat::Csv,
+        ["xlsx"] => export::ExportFormat::Xlsx,
+        [] => return Err(ApiError::field("format", Code::Required, "format is required: csv or xlsx")),
+        _ => return Err(ApiError::field("format", Code::BadFormat, "use format=csv or format=xlsx, once")),
+    };
+    Ok(Export { query: deserialize_pairs(rest)?, format })
+}
+
+/// The decoded pairs of a query, refused (naming the parameter) where a key or value holds
+/// a control character or a value is empty.
+fn checked_pairs(query: &str) -> Result<Vec<(String, String)>, ApiError> {
     let pairs = web::Query::<Vec<(String, String)>>::from_query(query)
         .map_err(|e| ApiError::field("query", Code::InvalidQuery, e.to_string()))?
         .into_inner();
@@ -197,6 +230,10 @@ pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
+    Ok(pairs)
+}
+
+fn deserialize_pairs<T: DeserializeOwned>(pairs: Vec<(String, String)>) -> Result<T, ApiError> {
     let map = MapDeserializer::<_, de::value::Error>::new(pairs.into_iter().map(|(k, v)| (k, QueryValue(v))));
     serde_path_to_error::deserialize(map).map_err(|e| ApiError::Validation(vec![body::field_error(&e, "query")]))
 }
@@ -316,6 +353,27 @@ pub fn path_config() -> web::PathConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_export_takes_its_format_apart_from_the_report_query() {
+        #[derive(Debug, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Q {
+            scope: String,
+        }
+        let e = parse_export::<Q>("scope=province&format=xlsx").unwrap();
+        assert_eq!((e.query.scope.as_str(), e.format), ("province", export::ExportFormat::Xlsx));
+        assert_eq!(parse_export::<Q>("format=csv&scope=province").unwrap().format, export::ExportFormat::Csv);
+        for (query, code) in [
+            ("scope=province", "required"),
+            ("scope=province&format=json", "bad_format"),
+            ("scope=province&format=csv&format=xlsx", "bad_format"),
+        ] {
+            let Err(ApiError::Validation(errors)) = parse_export::<Q>(query) else { panic!("{query}: accepted") };
+            assert_eq!((errors[0].field.as_str(), errors[0].code.as_str()), ("format", code), "{query}");
+        }
+        assert!(parse_export::<Q>("scope=province&format=csv&other=1").is_err(), "the report's own query stays strict");
+    }
 
     #[test]
     fn cursors_are_the_hex_of_ids_only() {

@@ -198,7 +198,11 @@ pub struct PurchaseQuery {
     security(("bearer" = [])),
 )]
 #[get("/purchases")]
-pub async fn list_purchases(state: web::Data<AppState>, user: AuthUser, q: super::Query<PurchaseQuery>) -> Result<super::Page<PurchaseResponse>, ApiError> {
+pub async fn list_purchases(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    q: super::Query<PurchaseQuery>,
+) -> Result<super::Page<PurchaseResponse>, ApiError> {
     let q = q.into_inner();
     let (after_id, fetch) = PageQuery { cursor: q.cursor, limit: q.limit }.decode()?;
     if let (Some(f), Some(t)) = (q.from, q.to) {

@@ -1,14 +1,13 @@
 //! Share reports.
 
-use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_web::{HttpResponse, get, web};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::export::{self, CsvFile, ExportFormat, XlsxFile};
+use super::export::{self, CsvFile, ExportFormat, ExportQuery, XlsxFile};
 use crate::db::repo::reports::ScopeFilter;
 use crate::domain::period::{DateRange, PeriodKind, parse_period};
 use crate::domain::reporting::HalfMonth;
@@ -23,7 +22,7 @@ use crate::service::reports::{
 use crate::service::views::decimal::{kg, yuan};
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(get_shares).service(get_silent_schools).service(get_semi_monthly);
+    cfg.service(get_shares).service(export_shares).service(get_silent_schools).service(export_silent_schools).service(get_semi_monthly);
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -61,10 +60,6 @@ pub struct SharesQuery {
     /// Keep only unit rows that miss the target (silent units are not below it: they are
     /// listed by `/reports/silent-schools`). Not with a tag or category breakdown.
     pub below_target: Option<bool>,
-    /// `json`, `csv` (UTF-8 with BOM) or `xlsx`; default from `Accept` (`text/csv`, the
-    /// XLSX type), else JSON.
-    #[param(value_type = Option<ExportFormat>)]
-    pub format: Option<String>,
     /// The day overdue amounts are as of (default: today, China time).
     pub as_of: Option<NaiveDate>,
 }
@@ -378,10 +373,6 @@ pub fn parse_ranking(
     Ok(Ranking { order_by, below_target })
 }
 
-fn accept(req: &HttpRequest) -> Option<&str> {
-    req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok())
-}
-
 fn range_stem(from: NaiveDate, to: NaiveDate) -> String {
     format!("{from}_{to}")
 }
@@ -390,34 +381,50 @@ fn range_stem(from: NaiveDate, to: NaiveDate) -> String {
 ///
 /// Value-weighted (sums, never averages of percentages); the target test is exact in
 /// integers; a unit with no purchases is *silent* (`share: null`), never 0%. The response
-/// names the policy and target it applied. With `format=csv|xlsx` (or `Accept: text/csv`
-/// or the XLSX type) the same report comes as a file: the summary row, then every row,
-/// amounts as exact decimal strings, each row stating the policy and target.
+/// names the policy and target it applied. The same report as a file:
+/// `GET /reports/shares/export`.
 #[utoipa::path(
     tag = "reports",
     params(SharesQuery),
     responses(
-        (status = 200, description = "The report (JSON), or the report as a CSV or XLSX file",
-            content(
-                (ShareReport = "application/json"),
-                (CsvFile = "text/csv"),
-                (XlsxFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-            ),
-            headers(("Content-Disposition" = String, description = "For files: `attachment; filename=\"shares_….csv\"`"))),
+        (status = 200, description = "The report", body = ShareReport),
+        (status = 403, description = "Scope outside the caller's", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such prefecture, county or school (in the caller's scope)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad scope, period, grouping or ranking", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+)]
+#[get("/reports/shares")]
+pub async fn get_shares(state: web::Data<AppState>, user: AuthUser, q: super::Query<SharesQuery>) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(share_report(&state, user, q.into_inner()).await?))
+}
+
+/// The share report as a file (`format=csv|xlsx`, with the parameters of
+/// `GET /reports/shares`): the heading lines, the summary row, then every row; CSV with
+/// exact decimal text and codes, XLSX with number, percentage and date cells and Chinese
+/// labels.
+#[utoipa::path(
+    tag = "reports",
+    params(SharesQuery, ExportQuery),
+    responses(
+        (status = 200, description = "The report as a CSV or XLSX file",
+            content((CsvFile = "text/csv"), (XlsxFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")),
+            headers(("Content-Disposition" = String, description = "`attachment; filename=\"shares_….csv\"`"))),
         (status = 403, description = "Scope outside the caller's", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such prefecture, county or school (in the caller's scope)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad scope, period, grouping, ranking or format", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])),
 )]
-#[get("/reports/shares")]
-pub async fn get_shares(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    user: AuthUser,
-    q: super::Query<SharesQuery>,
-) -> Result<HttpResponse, ApiError> {
-    let q = q.into_inner();
+#[get("/reports/shares/export")]
+pub async fn export_shares(state: web::Data<AppState>, user: AuthUser, q: super::Export<SharesQuery>) -> Result<HttpResponse, ApiError> {
+    let body = share_report(&state, user, q.query).await?;
+    let stem = format!("shares_{}-{}_{}", body.scope.kind, body.scope.code, range_stem(body.from, body.to));
+    export::sheet_file(q.format, &stem, export::share_sheet(&body), super::clock::now())
+}
+
+/// The share report of a query, ranked, with its overdue amounts (one read snapshot).
+async fn share_report(state: &AppState, user: AuthUser, q: SharesQuery) -> Result<ShareReport, ApiError> {
     let scope = parse_scope(&q.scope)?;
     let range = parse_range(q.from, q.to, q.period.as_deref())?;
     let (grouping, names) = parse_grouping(q.group_by.as_deref(), q.period_kind.as_deref())?;
@@ -425,7 +432,6 @@ pub async fn get_shares(
         range.check_period_count(kind).map_err(|e| ApiError::domain("period_kind", &e))?;
     }
     let ranking = parse_ranking(q.order_by.as_deref(), q.order.as_deref(), q.below_target, grouping)?;
-    let format = ExportFormat::negotiate(q.format.as_deref(), accept(&req))?;
     let as_of = q.as_of.unwrap_or_else(super::clock::today_cst);
     let request = ReportRequest { scope, range, grouping };
     let mut report = state
@@ -440,14 +446,7 @@ pub async fn get_shares(
         })
         .await?;
     report.rows = reports::rank(std::mem::take(&mut report.rows), ranking);
-    let body = ShareReport::from((report, names));
-    match format {
-        ExportFormat::Json => Ok(HttpResponse::Ok().json(body)),
-        file => {
-            let stem = format!("shares_{}-{}_{}", body.scope.kind, body.scope.code, range_stem(body.from, body.to));
-            export::sheet_file(file, &stem, export::share_sheet(&body), super::clock::now())
-        }
-    }
+    Ok(ShareReport::from((report, names)))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -464,9 +463,6 @@ pub struct SilentSchoolsQuery {
     /// A named period: `2019`, `2019-Q1`, `2019-03`, `2019-03-H1`, `2019-03-H2`, `2019-spring` (February–June), `2019-autumn` (September–January).
     #[param(pattern = r"^(20[0-9]{2}|2100)(-Q[1-4]|-(0[1-9]|1[0-2])(-H[12])?|-(spring|autumn))?$", example = "2019-03-H1")]
     pub period: Option<String>,
-    /// `json`, `csv` (UTF-8 with BOM) or `xlsx`; default from `Accept`, else JSON.
-    #[param(value_type = Option<ExportFormat>)]
-    pub format: Option<String>,
 }
 
 /// A school with no purchase in the period.
@@ -531,43 +527,58 @@ impl From<SilentList> for SilentSchoolsReport {
 ///
 /// Same scopes and access as the share report. A silent school is one that recorded
 /// nothing (or voided everything) in the period; it is never reported as 0%.
+/// The same list as a file: `GET /reports/silent-schools/export`.
 #[utoipa::path(
     tag = "reports",
     params(SilentSchoolsQuery),
     responses(
-        (status = 200, description = "The silent schools (JSON), or the list as a CSV or XLSX file",
-            content(
-                (SilentSchoolsReport = "application/json"),
-                (CsvFile = "text/csv"),
-                (XlsxFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-            ),
-            headers(("Content-Disposition" = String, description = "For files: `attachment; filename=\"silent-schools_….csv\"`"))),
+        (status = 200, description = "The silent schools", body = SilentSchoolsReport),
         (status = 403, description = "Scope outside the caller's", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such prefecture, county or school (in the caller's scope)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad scope, period or format", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad scope or period", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])),
 )]
 #[get("/reports/silent-schools")]
 pub async fn get_silent_schools(
     state: web::Data<AppState>,
-    req: HttpRequest,
     user: AuthUser,
     q: super::Query<SilentSchoolsQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let q = q.into_inner();
+    Ok(HttpResponse::Ok().json(silent_list(&state, user, q.into_inner()).await?))
+}
+
+/// The silent schools as a file (`format=csv|xlsx`, with the parameters of
+/// `GET /reports/silent-schools`), in Chinese, ready to circulate.
+#[utoipa::path(
+    tag = "reports",
+    params(SilentSchoolsQuery, ExportQuery),
+    responses(
+        (status = 200, description = "The list as a CSV or XLSX file",
+            content((CsvFile = "text/csv"), (XlsxFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")),
+            headers(("Content-Disposition" = String, description = "`attachment; filename=\"silent-schools_….csv\"`"))),
+        (status = 403, description = "Scope outside the caller's", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such prefecture, county or school (in the caller's scope)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad scope, period or format", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+)]
+#[get("/reports/silent-schools/export")]
+pub async fn export_silent_schools(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    q: super::Export<SilentSchoolsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let body = silent_list(&state, user, q.query).await?;
+    let stem = format!("silent-schools_{}-{}_{}", body.scope.kind, body.scope.code, range_stem(body.from, body.to));
+    export::sheet_file(q.format, &stem, export::silent_sheet(&body), super::clock::now())
+}
+
+async fn silent_list(state: &AppState, user: AuthUser, q: SilentSchoolsQuery) -> Result<SilentSchoolsReport, ApiError> {
     let scope = parse_scope(&q.scope)?;
     let range = parse_range(q.from, q.to, q.period.as_deref())?;
-    let format = ExportFormat::negotiate(q.format.as_deref(), accept(&req))?;
     let list = state.db.run(move |conn| reports::silent_schools(conn, &user, &scope, range)).await?;
-    let body = SilentSchoolsReport::from(list);
-    match format {
-        ExportFormat::Json => Ok(HttpResponse::Ok().json(body)),
-        file => {
-            let stem = format!("silent-schools_{}-{}_{}", body.scope.kind, body.scope.code, range_stem(body.from, body.to));
-            export::sheet_file(file, &stem, export::silent_sheet(&body), super::clock::now())
-        }
-    }
+    Ok(SilentSchoolsReport::from(list))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -66,11 +66,14 @@ fn document_revalidation(op: &mut Operation) {
             .build()
     });
     let Some(RefOr::T(ok)) = op.responses.responses.get_mut("200") else { return };
-    let page = ok.content.values().any(|c| {
-        serde_json::to_value(c).is_ok_and(|v| v["schema"]["$ref"].as_str().is_some_and(|r| r.contains("/Page_")))
-    });
+    let page = ok
+        .content
+        .values()
+        .any(|c| serde_json::to_value(c).is_ok_and(|v| v["schema"]["$ref"].as_str().is_some_and(|r| r.contains("/Page_"))));
     ok.headers.entry("ETag".to_owned()).or_insert_with(|| RefOr::T(text_header("Weak entity tag over the body, for If-None-Match")));
-    ok.headers.entry("Cache-Control".to_owned()).or_insert_with(|| RefOr::T(text_header("`private, no-cache`: revalidate; no shared cache")));
+    ok.headers
+        .entry("Cache-Control".to_owned())
+        .or_insert_with(|| RefOr::T(text_header("`private, no-cache`: revalidate; no shared cache")));
     if page {
         ok.headers.entry("Link".to_owned()).or_insert_with(|| {
             RefOr::T(text_header("`<…?…&cursor=NEXT>; rel=\"next\"` when there is a next page (the same query, cursor set)"))
@@ -81,10 +84,11 @@ fn document_revalidation(op: &mut Operation) {
 /// Adds the common statuses to every operation of `doc`.
 pub fn document_common_statuses(doc: &mut OpenApi) {
     for (path, item) in doc.paths.paths.iter_mut() {
-        if path.starts_with("/api/v1/") && !path.starts_with("/api/v1/auth/") {
-            if let Some(get) = item.get.as_mut() {
-                document_revalidation(get);
-            }
+        if path.starts_with("/api/v1/")
+            && !path.starts_with("/api/v1/auth/")
+            && let Some(get) = item.get.as_mut()
+        {
+            document_revalidation(get);
         }
         let uses_database = !WITHOUT_DATABASE.contains(&path.as_str());
         let ops = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];

@@ -146,7 +146,11 @@ pub struct SchoolQuery {
     security(("bearer" = [])),
 )]
 #[get("/schools")]
-pub async fn list_schools(state: web::Data<AppState>, user: AuthUser, q: super::Query<SchoolQuery>) -> Result<super::Page<SchoolResponse>, ApiError> {
+pub async fn list_schools(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    q: super::Query<SchoolQuery>,
+) -> Result<super::Page<SchoolResponse>, ApiError> {
     let q = q.into_inner();
     let (after_id, fetch) = PageQuery { cursor: q.cursor, limit: q.limit }.decode()?;
     let req = schools::ListRequest { county_code: q.county, prefecture_code: q.prefecture, after_id, limit: fetch };

@@ -7,7 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::body::JsonBody;
-use super::export::{self, Cell, CsvFile, ExportFormat, Heading, Sheet, Table, XlsxFile};
+use super::export::{self, Cell, CsvFile, ExportFormat, ExportQuery, Heading, Sheet, Table, XlsxFile};
 use super::purchases::idempotency_key;
 use crate::service::submissions::document::{Figs, FrozenRow};
 use rust_decimal::Decimal;
@@ -32,7 +32,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(get_submission)
         .service(get_submission_workbook)
         .service(get_submission_drift)
-        .service(reporting_status);
+        .service(reporting_status)
+        .service(export_reporting_status);
 }
 
 /// A half-monthly report: the unit, the half-month, the notice's four sections (each may
@@ -265,9 +266,6 @@ pub struct StatusQuery {
     /// the counties that report to it).
     #[param(pattern = r"^(province|prefecture:[0-9]{6})$", example = "province")]
     pub scope: String,
-    /// `json`, `csv` (UTF-8 with BOM) or `xlsx`; default from `Accept`, else JSON.
-    #[param(pattern = r"^(json|csv|xlsx)$")]
-    pub format: Option<String>,
 }
 
 fn parse_status_scope(text: &str) -> Result<StatusScope, ApiError> {
@@ -282,44 +280,54 @@ fn parse_status_scope(text: &str) -> Result<StatusScope, ApiError> {
 /// `on_time`, `late` (with days), `missing` (deadline passed, nothing submitted), with each
 /// unit's live counts of silent schools and schools below target. The list the province
 /// names late units from; as CSV or XLSX, in Chinese, ready to circulate.
+/// The same list as a file: `GET /reporting/status/export`.
 #[utoipa::path(
     tag = "reporting",
     params(StatusQuery),
     responses(
-        (status = 200, description = "The status list (JSON), or the list as a CSV or XLSX file",
-            content(
-                (StatusList = "application/json"),
-                (CsvFile = "text/csv"),
-                (XlsxFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-            ),
-            headers(("Content-Disposition" = String, description = "For files: `attachment; filename=\"reporting-status_….csv\"`"))),
+        (status = 200, description = "The status list", body = StatusList),
+        (status = 403, description = "Scope outside the caller's", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such prefecture", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad scope or half-month (or one outside the campaign)", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+)]
+#[get("/reporting/status")]
+pub async fn reporting_status(state: web::Data<AppState>, user: AuthUser, q: super::Query<StatusQuery>) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(status_list(&state, user, q.0).await?))
+}
+
+/// The status list as a file (`format=csv|xlsx`, with the parameters of
+/// `GET /reporting/status`): Chinese headings and labels, ready to circulate.
+#[utoipa::path(
+    tag = "reporting",
+    params(StatusQuery, ExportQuery),
+    responses(
+        (status = 200, description = "The status list as a CSV or XLSX file",
+            content((CsvFile = "text/csv"), (XlsxFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")),
+            headers(("Content-Disposition" = String, description = "`attachment; filename=\"reporting-status_….csv\"`"))),
         (status = 403, description = "Scope outside the caller's", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such prefecture", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad scope, half-month (or one outside the campaign) or format", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])),
 )]
-#[get("/reporting/status")]
-pub async fn reporting_status(
+#[get("/reporting/status/export")]
+pub async fn export_reporting_status(
     state: web::Data<AppState>,
-    req: HttpRequest,
     user: AuthUser,
-    q: super::Query<StatusQuery>,
+    q: super::Export<StatusQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let q = q.0;
+    let list = status_list(&state, user, q.query).await?;
+    let stem = format!("reporting-status_{}-{}_{}", list.scope.kind, list.scope.code, list.period);
+    export::sheet_file(q.format, &stem, status_sheet(&list), super::clock::now())
+}
+
+async fn status_list(state: &AppState, user: AuthUser, q: StatusQuery) -> Result<StatusList, ApiError> {
     let period = parse_half_month(&q.period, "period")?;
     let scope = parse_status_scope(&q.scope)?;
-    let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let format = ExportFormat::negotiate(q.format.as_deref(), accept.as_deref())?;
     let now = state.clock.now();
-    let list = state.db.run(move |conn| status::status(conn, &user, &scope, period, now)).await?;
-    match format {
-        ExportFormat::Json => Ok(HttpResponse::Ok().json(list)),
-        file => {
-            let stem = format!("reporting-status_{}-{}_{}", list.scope.kind, list.scope.code, list.period);
-            export::sheet_file(file, &stem, status_sheet(&list), super::clock::now())
-        }
-    }
+    state.db.run(move |conn| status::status(conn, &user, &scope, period, now)).await
 }
 
 /// The status list as a table: Chinese headers, one row per unit.

@@ -185,7 +185,11 @@ pub struct SupplierQuery {
     security(("bearer" = [])),
 )]
 #[get("/suppliers")]
-pub async fn list_suppliers(state: web::Data<AppState>, _user: AuthUser, q: super::Query<SupplierQuery>) -> Result<super::Page<SupplierResponse>, ApiError> {
+pub async fn list_suppliers(
+    state: web::Data<AppState>,
+    _user: AuthUser,
+    q: super::Query<SupplierQuery>,
+) -> Result<super::Page<SupplierResponse>, ApiError> {
     let q = q.into_inner();
     let (after_id, fetch) = PageQuery { cursor: q.cursor, limit: q.limit }.decode()?;
     let filter = SupplierFilter { origin_county_code: q.origin_county, kind: q.kind, after_id, limit: fetch };

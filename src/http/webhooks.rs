@@ -176,7 +176,11 @@ pub async fn create_webhook(
     security(("bearer" = [])),
 )]
 #[get("/webhooks")]
-pub async fn list_webhooks(state: web::Data<AppState>, user: AuthUser, q: super::Query<PageQuery>) -> Result<super::Page<WebhookResponse>, ApiError> {
+pub async fn list_webhooks(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    q: super::Query<PageQuery>,
+) -> Result<super::Page<WebhookResponse>, ApiError> {
     let (after_id, fetch) = q.into_inner().decode()?;
     let rows = state.db.run(move |conn| service::list(conn, &user, after_id.as_deref(), fetch)).await?;
     Ok(paginate(rows, fetch, |s| s.id.clone(), |s| WebhookResponse::from_row(s, false)))

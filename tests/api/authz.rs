@@ -118,8 +118,10 @@ enum Route {
     ReportProvince,
     ReportPrefecture,
     ReportCounty,
+    ExportReportCounty,
     ReportSchool,
     SilentSchools,
+    ExportSilentSchools,
     SemiMonthly,
     ReportingCalendar,
     ReportingLines,
@@ -132,6 +134,7 @@ enum Route {
     SubmissionDrift,
     StatusProvince,
     StatusPrefecture,
+    ExportStatusPrefecture,
     ListTargets,
     TargetHistory,
     PutTarget,
@@ -189,6 +192,9 @@ impl Route {
             Self::ImportTemplate => "GET /api/v1/imports/template",
             Self::ReportProvince | Self::ReportPrefecture | Self::ReportCounty | Self::ReportSchool => "GET /api/v1/reports/shares",
             Self::SilentSchools => "GET /api/v1/reports/silent-schools",
+            Self::ExportReportCounty => "GET /api/v1/reports/shares/export",
+            Self::ExportSilentSchools => "GET /api/v1/reports/silent-schools/export",
+            Self::ExportStatusPrefecture => "GET /api/v1/reporting/status/export",
             Self::SemiMonthly => "GET /api/v1/reports/semi-monthly",
             Self::ReportingCalendar => "GET /api/v1/reporting/calendar",
             Self::ReportingLines => "GET /api/v1/reporting/lines",
@@ -265,6 +271,9 @@ impl Route {
             Self::ReportCounty => "GET /reports/shares?scope=county:520102",
             Self::ReportSchool => "GET /reports/shares?scope=school:OWN",
             Self::SilentSchools => "GET /reports/silent-schools?scope=county:520102",
+            Self::ExportReportCounty => "GET /reports/shares/export?scope=county:520102&format=xlsx",
+            Self::ExportSilentSchools => "GET /reports/silent-schools/export?scope=county:520102&format=csv",
+            Self::ExportStatusPrefecture => "GET /reporting/status/export?scope=prefecture:OWN&format=xlsx",
             Self::SemiMonthly => "GET /reports/semi-monthly?county=520102",
             Self::ReportingCalendar => "GET /reporting/calendar?year=2019",
             Self::ReportingLines => "GET /reporting/lines",
@@ -360,6 +369,9 @@ const EXPECTED: &[(Route, [u16; 12])] = &[
     (ReportCounty,                           [401,  401,  200,  200, 200,  403,  200,  403,  403,  403,  403,  403]),
     (ReportSchool,                           [401,  401,  200,  200, 200,  404,  200,  404,  200,  404,  403,  403]),
     (SilentSchools,                          [401,  401,  200,  200, 200,  403,  200,  403,  403,  403,  403,  403]),
+    // Files of the same reports: the same scopes.
+    (ExportReportCounty,                     [401,  401,  200,  200, 200,  403,  200,  403,  403,  403,  403,  403]),
+    (ExportSilentSchools,                    [401,  401,  200,  200, 200,  403,  200,  403,  403,  403,  403,  403]),
     (SemiMonthly,                            [401,  401,  200,  200, 200,  403,  200,  403,  403,  403,  403,  403]),
     // Targets: read by everyone signed in, set by the province (and the administrator).
     // The reporting calendar: the same for everyone signed in.
@@ -378,6 +390,7 @@ const EXPECTED: &[(Route, [u16; 12])] = &[
     // Status lists: the province's for the province, a prefecture's for it and the province.
     (StatusProvince,                         [401,  401,  200,  200, 403,  403,  403,  403,  403,  403,  403,  403]),
     (StatusPrefecture,                       [401,  401,  200,  200, 200,  403,  403,  403,  403,  403,  403,  403]),
+    (ExportStatusPrefecture,                 [401,  401,  200,  200, 200,  403,  403,  403,  403,  403,  403,  403]),
     (ListTargets,                            [401,  401,  200,  200, 200,  200,  200,  200,  200,  200,  200,  200]),
     (TargetHistory,                          [401,  401,  200,  200, 200,  200,  200,  200,  200,  200,  200,  200]),
     (PutTarget,                              [401,  401,  200,  200, 403,  403,  403,  403,  403,  403,  403,  403]),
@@ -677,6 +690,8 @@ async fn prepare(app: &TestApp, w: &World, route: Route) -> Req {
         ReportCounty => report(&format!("county:{OWN_COUNTY}")),
         ReportSchool => report(&format!("school:{}", w.own_school)),
         SilentSchools => get(format!("/api/v1/reports/silent-schools?scope=county:{OWN_COUNTY}&period=2019-03")),
+        ExportReportCounty => get(format!("/api/v1/reports/shares/export?scope=county:{OWN_COUNTY}&period=2019-03&format=xlsx")),
+        ExportSilentSchools => get(format!("/api/v1/reports/silent-schools/export?scope=county:{OWN_COUNTY}&period=2019-03&format=csv")),
         SemiMonthly => get(format!("/api/v1/reports/semi-monthly?county={OWN_COUNTY}&period=2019-03-H1")),
         ReportingCalendar => get("/api/v1/reporting/calendar?year=2019".into()),
         ReportingLines => get("/api/v1/reporting/lines".into()),
@@ -698,6 +713,9 @@ async fn prepare(app: &TestApp, w: &World, route: Route) -> Req {
         SubmissionDrift => get(format!("/api/v1/submissions/{}/drift", w.submission)),
         StatusProvince => get("/api/v1/reporting/status?period=2019-03-H1&scope=province".into()),
         StatusPrefecture => get(format!("/api/v1/reporting/status?period=2019-03-H1&scope=prefecture:{OWN_PREFECTURE}")),
+        ExportStatusPrefecture => {
+            get(format!("/api/v1/reporting/status/export?period=2019-03-H1&scope=prefecture:{OWN_PREFECTURE}&format=xlsx"))
+        }
         ListTargets => get("/api/v1/targets".into()),
         TargetHistory => get("/api/v1/targets/2019/history".into()),
         PutTarget => Req { method: Method::PUT, ..post("/api/v1/targets/2019".into(), json!({"numerator": 1, "denominator": 2})) },

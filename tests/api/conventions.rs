@@ -9,7 +9,7 @@ use canteen_ledger::domain::role::Role;
 use serde_json::json;
 
 use crate::both_backends;
-use crate::helpers::{TestApp, TestDb, Trade, line};
+use crate::helpers::{TestApp, TestDb, Trade, export, line};
 
 both_backends!(
     every_answer_carries_a_request_id,
@@ -64,7 +64,7 @@ async fn reports_revalidate_with_etags_and_stay_out_of_shared_caches(db: TestDb)
     assert_ne!(changed.header("etag"), Some(tag.as_str()));
 
     // Exports revalidate the same way.
-    let csv = format!("{url}&format=csv");
+    let csv = export(&format!("{url}"), "csv");
     let tag = t.app.get(&csv, &county).await.header("etag").unwrap_or_default().to_owned();
     assert_eq!(t.app.send(Method::GET, &csv, Some(&county), None, &[("If-None-Match", &tag)]).await.status, 304);
 

@@ -208,6 +208,14 @@ impl Resp {
     }
 }
 
+/// The `…/export` URL of a report URL, as a file of `format` (`csv` or `xlsx`).
+pub fn export(url: &str, format: &str) -> String {
+    match url.split_once('?') {
+        Some((path, query)) => format!("{path}/export?{query}&format={format}"),
+        None => format!("{url}/export?format={format}"),
+    }
+}
+
 /// The real application on a fresh database, driven in-process.
 pub struct TestApp {
     svc: Svc,
@@ -234,8 +242,7 @@ impl TestApp {
 
     async fn configured(db: TestDb, allow_private_callbacks: bool, cors: Vec<String>) -> Self {
         let pool = startup::open(db.url(), 4, std::time::Duration::from_secs(10)).expect("a prepared database");
-        let state =
-            web::Data::new(AppState::new(pool, JwtKeys::hs256(SECRET).expect("keys"), allow_private_callbacks).with_cors(cors));
+        let state = web::Data::new(AppState::new(pool, JwtKeys::hs256(SECRET).expect("keys"), allow_private_callbacks).with_cors(cors));
         let svc = atest::init_service(app::build(state.clone()).0).await;
         let svc: Svc = actix_service::boxed::service(svc.map(|r: ServiceResponse<_>| r.map_into_boxed_body()));
         Self { svc, state, _db: db }

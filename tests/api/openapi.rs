@@ -43,9 +43,12 @@ fn every_route_is_documented_with_its_methods() {
         "GET /api/v1/reporting/calendar",
         "GET /api/v1/reporting/lines",
         "GET /api/v1/reporting/status",
+        "GET /api/v1/reporting/status/export",
         "GET /api/v1/reports/semi-monthly",
         "GET /api/v1/reports/shares",
+        "GET /api/v1/reports/shares/export",
         "GET /api/v1/reports/silent-schools",
+        "GET /api/v1/reports/silent-schools/export",
         "GET /api/v1/schools",
         "GET /api/v1/schools/{id}",
         "GET /api/v1/schools/{id}/ledger/verify",
@@ -197,8 +200,9 @@ fn closed_query_values_are_enums() {
     assert_eq!(param_enum("/api/v1/reports/shares", "order_by"), set(&["share", "shortfall", "total"]));
     assert_eq!(param_enum("/api/v1/reports/shares", "order"), set(&["asc", "desc"]));
     assert_eq!(param_enum("/api/v1/reports/shares", "period_kind"), set(&["day", "half_month", "month", "quarter", "year"]));
-    assert_eq!(param_enum("/api/v1/reports/shares", "format"), set(&["json", "csv", "xlsx"]));
-    assert_eq!(param_enum("/api/v1/reports/silent-schools", "format"), set(&["json", "csv", "xlsx"]));
+    for path in ["/api/v1/reports/shares/export", "/api/v1/reports/silent-schools/export", "/api/v1/reporting/status/export"] {
+        assert_eq!(param_enum(path, "format"), set(&["csv", "xlsx"]), "{path}");
+    }
     assert_eq!(param_enum("/api/v1/imports/template", "format"), set(&["csv", "xlsx"]));
 }
 

@@ -13,7 +13,7 @@ use canteen_ledger::domain::role::Role;
 use serde_json::{Value, json};
 
 use crate::both_backends;
-use crate::helpers::{TestApp, TestDb, line};
+use crate::helpers::{TestApp, TestDb, export, line};
 
 both_backends!(
     rankings_order_by_share_shortfall_and_total_with_silent_rows_last,
@@ -505,7 +505,7 @@ async fn csv_export_has_a_bom_and_the_json_figures_exactly(db: TestDb) {
     let tok = w.app.token(&county_token());
     let json = w.app.get(&format!("{H1}&order_by=share"), &tok).await;
 
-    let (status, headers, bytes) = fetch(&w.app, &format!("{H1}&order_by=share&format=csv"), &tok, None).await;
+    let (status, headers, bytes) = fetch(&w.app, &export(&format!("{H1}&order_by=share"), "csv"), &tok, None).await;
 
     assert_eq!(status, 200);
     assert_eq!(headers["content-type"], "text/csv; charset=utf-8");
@@ -521,12 +521,11 @@ async fn csv_export_has_a_bom_and_the_json_figures_exactly(db: TestDb) {
     assert!(
         rows.iter().all(|r| ["true", "false", ""].contains(&r[header.iter().position(|h| h.ends_with(" meets_target")).unwrap()].as_str()))
     );
-    // The same file by content negotiation, byte for byte.
-    let (status, headers, again) = fetch(&w.app, &format!("{H1}&order_by=share"), &tok, Some("text/csv")).await;
-    assert_eq!((status, headers["content-type"].as_str()), (200, "text/csv; charset=utf-8"));
-    assert_eq!(again, bytes);
-    let (_, headers, _) = fetch(&w.app, H1, &tok, Some("application/json")).await;
-    assert_eq!(headers["content-type"], "application/json");
+    // The report operation answers JSON whatever `Accept` says: files are its `/export`.
+    let (status, headers, _) = fetch(&w.app, H1, &tok, Some("text/csv")).await;
+    assert_eq!((status, headers["content-type"].as_str()), (200, "application/json"));
+    let (_, _, again) = fetch(&w.app, &export(&format!("{H1}&order_by=share"), "csv"), &tok, None).await;
+    assert_eq!(again, bytes, "the same file every time");
 }
 
 async fn xlsx_export_has_the_json_figures_exactly(db: TestDb) {
@@ -536,7 +535,7 @@ async fn xlsx_export_has_the_json_figures_exactly(db: TestDb) {
         let json = w.app.get(&query, &tok).await;
         json.expect(200);
 
-        let (status, headers, bytes) = fetch(&w.app, &query, &tok, Some(XLSX)).await;
+        let (status, headers, bytes) = fetch(&w.app, &export(&query, "xlsx"), &tok, None).await;
 
         assert_eq!(status, 200);
         assert_eq!(headers["content-type"], XLSX);
@@ -547,14 +546,14 @@ async fn xlsx_export_has_the_json_figures_exactly(db: TestDb) {
         let (name, header, rows) = &sheets[0];
         assert_eq!(name, "报表 Report");
         assert_share_table_matches(&json.json, header, rows);
-        let (_, _, csv_bytes) = fetch(&w.app, &format!("{query}&format=csv"), &tok, None).await;
+        let (_, _, csv_bytes) = fetch(&w.app, &export(&format!("{query}"), "csv"), &tok, None).await;
         assert_eq!(parse_csv(&csv_bytes), (header.clone(), rows.clone()), "CSV and the exact twin hold the same table");
         // The visible sheet: the same columns, figures as numbers equal to the JSON's.
         let v = Visible::read(&bytes, "报表 Report");
         assert_eq!(&v.header, header);
         assert_visible_share_rows(&json.json, &v);
     }
-    let (_, _, bytes) = fetch(&w.app, &format!("{H1}&format=xlsx"), &tok, None).await;
+    let (_, _, bytes) = fetch(&w.app, &export(&format!("{H1}"), "xlsx"), &tok, None).await;
     let v = Visible::read(&bytes, "报表 Report");
     assert_eq!(v.heading[0], "南明区 贫困地区农产品采购占比报表 / Poverty-area procurement share report");
     assert_eq!(v.fact("范围 scope"), "南明区（县区 520102）");
@@ -606,7 +605,7 @@ async fn silent_schools_export_as_csv_and_xlsx(db: TestDb) {
     let tok = w.app.token(&Role::Province);
     let url = "/api/v1/reports/silent-schools?scope=province&period=2019-03-H1";
 
-    let (status, headers, bytes) = fetch(&w.app, &format!("{url}&format=csv"), &tok, None).await;
+    let (status, headers, bytes) = fetch(&w.app, &export(&format!("{url}"), "csv"), &tok, None).await;
 
     assert_eq!(status, 200);
     assert!(headers["content-disposition"].starts_with("attachment; filename=\"silent-schools_province"));
@@ -625,7 +624,7 @@ async fn silent_schools_export_as_csv_and_xlsx(db: TestDb) {
     let schools: Vec<(&str, &str, &str, &str)> =
         rows.iter().map(|r| (r[0].as_str(), r[1].as_str(), r[2].as_str(), r[3].as_str())).collect();
     assert_eq!(schools, [("C小学", w.c.as_str(), "南明区", "520102"), ("F小学", w.f.as_str(), "惠水县", "522731")]);
-    let (_, headers, xlsx) = fetch(&w.app, url, &tok, Some(XLSX)).await;
+    let (_, headers, xlsx) = fetch(&w.app, &export(url, "xlsx"), &tok, None).await;
     assert_eq!(headers["content-type"], XLSX);
     let sheets = exact_sheets(&xlsx);
     assert_eq!((sheets[0].1.clone(), sheets[0].2.clone()), (header, rows));

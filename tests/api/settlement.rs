@@ -12,7 +12,7 @@ use chrono::NaiveDate;
 use serde_json::{Value, json};
 
 use crate::both_backends;
-use crate::helpers::{Resp, TestApp, TestDb, Trade, line};
+use crate::helpers::{Resp, TestApp, TestDb, Trade, export, line};
 
 both_backends!(
     a_pushed_delivery_becomes_a_confirmed_purchase_when_the_canteen_confirms_it,
@@ -343,7 +343,10 @@ async fn share_reports_show_what_is_overdue_as_of_any_day(db: TestDb) {
     // Exports carry the column.
     let csv = w
         .app
-        .get(&format!("/api/v1/reports/shares?scope=county:{COUNTY}&from=2019-03-01&to=2019-04-30&as_of=2019-05-10&format=csv"), &county)
+        .get(
+            &export(&format!("/api/v1/reports/shares?scope=county:{COUNTY}&from=2019-03-01&to=2019-04-30&as_of=2019-05-10"), "csv"),
+            &county,
+        )
         .await;
     csv.expect(200);
     assert!(csv.text.contains("逾期 overdue"), "{}", csv.text);

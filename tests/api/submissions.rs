@@ -6,7 +6,7 @@ use canteen_ledger::domain::role::Role;
 use serde_json::{Value, json};
 
 use crate::both_backends;
-use crate::helpers::{Resp, TestApp, TestDb, line};
+use crate::helpers::{Resp, TestApp, TestDb, export, line};
 
 both_backends!(
     a_county_submission_freezes_its_figures_heads_and_narrative,
@@ -548,10 +548,10 @@ async fn the_status_list_names_who_is_on_time_late_and_missing(db: TestDb) {
     assert!(ahead.json["rows"].as_array().unwrap().iter().all(|x| x["status"] == "not_due"));
 
     // As files, in Chinese.
-    let csv = w.app.get("/api/v1/reporting/status?period=2019-03-H1&scope=prefecture:520100&format=csv", &pref).await;
+    let csv = w.app.get(&export("/api/v1/reporting/status?period=2019-03-H1&scope=prefecture:520100", "csv"), &pref).await;
     csv.expect(200);
     assert!(csv.text.contains("报送状态") && csv.text.contains("迟报3天") && csv.text.contains("未报"), "{}", csv.text);
-    let xlsx = w.app.get("/api/v1/reporting/status?period=2019-03-H1&scope=province&format=xlsx", &w.app.token(&Role::Province)).await;
+    let xlsx = w.app.get(&export("/api/v1/reporting/status?period=2019-03-H1&scope=province", "xlsx"), &w.app.token(&Role::Province)).await;
     xlsx.expect(200);
     assert!(xlsx.header("content-disposition").is_some_and(|d| d.contains("reporting-status_province-520000_2019-03-H1.xlsx")));
 

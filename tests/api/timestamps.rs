@@ -11,7 +11,7 @@ use diesel::prelude::*;
 use serde_json::{Value, json};
 
 use crate::both_backends;
-use crate::helpers::{Resp, TestApp, TestDb, line};
+use crate::helpers::{Resp, TestApp, TestDb, export, line};
 
 both_backends!(every_timestamp_in_json_answers_is_rfc3339_utc, exports_and_webhook_bodies_carry_no_timestamp_without_offset);
 
@@ -213,16 +213,16 @@ async fn exports_and_webhook_bodies_carry_no_timestamp_without_offset(db: TestDb
     let admin = app.admin();
     let mut texts = Vec::new();
     for path in [
-        format!("/api/v1/reports/shares?scope=county:{COUNTY}&period=2019-03&group_by=school&format=csv"),
-        format!("/api/v1/reports/silent-schools?scope=county:{COUNTY}&period=2019-03&format=csv"),
+        export(&format!("/api/v1/reports/shares?scope=county:{COUNTY}&period=2019-03&group_by=school"), "csv"),
+        export(&format!("/api/v1/reports/silent-schools?scope=county:{COUNTY}&period=2019-03"), "csv"),
     ] {
         let r = app.get(&path, &admin).await;
         r.expect(200);
         texts.push((path, r.text));
     }
     for path in [
-        format!("/api/v1/reports/shares?scope=county:{COUNTY}&period=2019-03&group_by=school&format=xlsx"),
-        format!("/api/v1/reports/silent-schools?scope=county:{COUNTY}&period=2019-03&format=xlsx"),
+        export(&format!("/api/v1/reports/shares?scope=county:{COUNTY}&period=2019-03&group_by=school"), "xlsx"),
+        export(&format!("/api/v1/reports/silent-schools?scope=county:{COUNTY}&period=2019-03"), "xlsx"),
         format!("/api/v1/reports/semi-monthly?county={COUNTY}&period=2019-03-H1"),
     ] {
         let req = actix_web::test::TestRequest::get().uri(&path).insert_header(("Authorization", format!("Bearer {admin}"))).to_request();
