@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Generated-client check: generate a Python client from openapi/openapi.json with
-# openapi-python-client, start the release server on a free loopback port with a fresh
-# SQLite database, and run .ci/client_check.py (a county-bureau scenario) with that client.
+# Generated-client checks: generate a Python client from openapi/openapi.json with
+# openapi-python-client and TypeScript types with openapi-typescript (used through
+# openapi-fetch, type-checked by `tsc --noEmit`, strict), start the release server on a free
+# loopback port with a fresh SQLite database, and run a county-bureau scenario with each:
+# .ci/client_check.py, then .ci/ts-client/scenario.ts (versions pinned in its
+# package-lock.json; `npm ci` from the npm registry).
 #
 # Usage: bash .ci/client-check.sh            (from any directory)
 # Env:   CI_WORK          scratch directory (default .ci/work, git-ignored)
@@ -114,6 +117,24 @@ step "server ready (pid $SERVER_PID); running .ci/client_check.py"
 set +e
 BASE_URL=$BASE_URL ADMIN_PASSWORD=$ADMIN_PASSWORD CLIENT_PACKAGE=$PKG PYTHONPATH="$GEN" PYTHONDONTWRITEBYTECODE=1 \
     "$VENV/bin/python" "$ROOT/.ci/client_check.py"
+rc=$?
+set -e
+if [[ $rc -ne 0 ]]; then
+    echo "--- server log (last 40 lines) ---" >&2
+    tail -n 40 "$RUN/server.log" | sed -E 's/^(    password: ).*/\1<redacted>/' >&2
+    exit "$rc"
+fi
+
+# --- The TypeScript client: generate, type-check, run -------------------------------------
+TS=$ROOT/.ci/ts-client
+step "npm ci in .ci/ts-client"
+(cd "$TS" && npm ci --no-audit --no-fund --loglevel=error)
+step "openapi-typescript ${SPEC#"$ROOT"/} -> .ci/ts-client/work/schema.d.ts; tsc (strict)"
+rm -rf "$TS/work"
+mkdir -p "$TS/work"
+(cd "$TS" && npx --no-install openapi-typescript "$SPEC" -o work/schema.d.ts && npx --no-install tsc -p .)
+set +e
+BASE_URL=$BASE_URL ADMIN_PASSWORD=$ADMIN_PASSWORD node "$TS/work/out/scenario.js"
 rc=$?
 set -e
 if [[ $rc -ne 0 ]]; then

@@ -178,7 +178,12 @@ def _rewrite(case: schemathesis.Case) -> schemathesis.Case:
             body["numerator"], body["denominator"] = d, n
 
     if query is not None:
-        if label in ("GET /api/v1/reports/shares", "GET /api/v1/reports/silent-schools"):
+        if label in (
+            "GET /api/v1/reports/shares",
+            "GET /api/v1/reports/shares/export",
+            "GET /api/v1/reports/silent-schools",
+            "GET /api/v1/reports/silent-schools/export",
+        ):
             # `period`, or both of `from` and `to`.
             if "period" in query:
                 query.pop("from", None)
