@@ -153,6 +153,7 @@ struct Run {
     events: Vec<Emit>,
     /// Heads of this school frozen by its county's submissions, by half-month.
     frozen: HashMap<String, i64>,
+    school_name: String,
 }
 
 impl Run {
@@ -174,6 +175,7 @@ impl Run {
         Ok(Self {
             frozen,
             county_code: school.school.county_code,
+            school_name: school.school.name,
             head,
             now: super::now(),
             stored,
@@ -222,6 +224,8 @@ impl Run {
             confirmation,
             paid_fen: 0,
             terms_days: supplier.payment_terms_days,
+            school_name: self.school_name.clone(),
+            supplier_name: supplier.name.clone(),
             frozen_head: self.frozen.get(&crate::db::repo::purchases::half_month_of(item.new.draft.purchase_date)).copied(),
         };
         let body = match &item.req {

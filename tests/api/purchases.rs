@@ -8,6 +8,7 @@ use crate::both_backends;
 use crate::helpers::{TestApp, TestDb, line};
 
 both_backends!(
+    purchases_name_their_school_and_supplier,
     a_canteen_records_a_purchase_with_exact_amounts,
     a_replay_returns_the_original_response_marked_replayed,
     the_same_key_with_another_body_is_a_409_naming_the_fields,
@@ -210,4 +211,23 @@ async fn lists_are_paginated_with_an_opaque_cursor(db: TestDb) {
     assert_eq!(dedup, seen);
     app.get("/api/v1/purchases?limit=501", &tok).await.problem(422);
     app.get("/api/v1/purchases?cursor=zz", &tok).await.problem(422);
+}
+
+/// A purchase shows the school's and the supplier's names next to their ids: when recorded,
+/// read, listed and batched.
+async fn purchases_name_their_school_and_supplier(db: TestDb) {
+    let t = crate::helpers::Trade::new(db, "520102").await;
+    let named = |v: &serde_json::Value| {
+        assert_eq!((v["school_id"].as_str(), v["school_name"].as_str()), (Some(t.school.as_str()), Some("一小")), "{v}");
+        assert_eq!((v["supplier_id"].as_str(), v["supplier_name"].as_str()), (Some(t.supplier.as_str()), Some("cooperative from 520102")));
+    };
+    let made = t.app.purchase(&t.school, &t.supplier, "2019-03-04", json!([line("vegetables", "10", "jin", "2.00")])).await;
+    made.expect(201);
+    named(&made.json);
+    let id = made.json["id"].as_str().unwrap_or_default().to_owned();
+    named(&t.app.get(&format!("/api/v1/purchases/{id}"), &t.canteen).await.json);
+    let county = t.app.token(&Role::County("520102".into()));
+    let list = t.app.get(&format!("/api/v1/purchases?school_id={}", t.school), &county).await;
+    list.expect(200);
+    named(&list.json["items"][0]);
 }

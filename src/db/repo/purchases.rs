@@ -8,7 +8,7 @@ use diesel::prelude::*;
 
 use super::bulk::{CHUNK, insert_many};
 use crate::db::DbConn;
-use crate::db::schema::{payments, purchase_confirmations, purchase_lines, purchase_qualifications, purchases, suppliers};
+use crate::db::schema::{payments, purchase_confirmations, purchase_lines, purchase_qualifications, purchases, schools, suppliers};
 use crate::domain::catalog::{Category, ConfirmationState, ConfirmationVia, EntryKind, QualificationClass, Tag, Unit};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -80,6 +80,9 @@ pub struct FullPurchase {
     /// The head its school's chain had when the county first submitted the half-month of
     /// the purchase date (`None`: not submitted): an entry above it is a late entry.
     pub frozen_head: Option<i64>,
+    /// The school's and the supplier's names, shown next to their ids.
+    pub school_name: String,
+    pub supplier_name: String,
 }
 
 /// Filters for listing purchases; `None` means "any".
@@ -162,12 +165,16 @@ pub fn hydrate(conn: &mut DbConn, rows: Vec<PurchaseRow>) -> QueryResult<Vec<Ful
         &rows.iter().map(|r| (r.county_code.clone(), half_month_of(r.purchase_date), r.school_id.clone())).collect::<Vec<_>>(),
     )?;
     let supplier_ids: Vec<&String> = rows.iter().map(|r| &r.supplier_id).collect();
-    let terms: std::collections::HashMap<String, i32> = suppliers::table
+    let suppliers: std::collections::HashMap<String, (i32, String)> = suppliers::table
         .filter(suppliers::id.eq_any(supplier_ids))
-        .select((suppliers::id, suppliers::payment_terms_days))
-        .load::<(String, i32)>(conn)?
+        .select((suppliers::id, suppliers::payment_terms_days, suppliers::name))
+        .load::<(String, i32, String)>(conn)?
         .into_iter()
+        .map(|(id, terms, name)| (id, (terms, name)))
         .collect();
+    let school_ids: Vec<&String> = rows.iter().map(|r| &r.school_id).collect();
+    let school_names: std::collections::HashMap<String, String> =
+        schools::table.filter(schools::id.eq_any(school_ids)).select((schools::id, schools::name)).load(conn)?.into_iter().collect();
     Ok(rows
         .into_iter()
         .map(|purchase| {
@@ -178,7 +185,9 @@ pub fn hydrate(conn: &mut DbConn, rows: Vec<PurchaseRow>) -> QueryResult<Vec<Ful
                 voided_by: voids.iter().find(|v| v.voids_id.as_deref() == Some(purchase.id.as_str())).cloned(),
                 confirmation: confirmations.iter().find(|c| c.purchase_id == purchase.id).cloned(),
                 paid_fen: paid.get(&purchase.id).copied().unwrap_or(0),
-                terms_days: terms.get(&purchase.supplier_id).copied().unwrap_or(30),
+                terms_days: suppliers.get(&purchase.supplier_id).map_or(30, |s| s.0),
+                supplier_name: suppliers.get(&purchase.supplier_id).map(|s| s.1.clone()).unwrap_or_default(),
+                school_name: school_names.get(&purchase.school_id).cloned().unwrap_or_default(),
                 frozen_head: frozen
                     .get(&(purchase.county_code.clone(), half_month_of(purchase.purchase_date), purchase.school_id.clone()))
                     .copied(),

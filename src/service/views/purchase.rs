@@ -86,8 +86,12 @@ pub struct PurchaseResponse {
     #[schema(pattern = "^(active|voided|reversal)$")]
     pub status: String,
     pub school_id: String,
+    /// The school's name, next to its id.
+    pub school_name: String,
     pub county_code: String,
     pub supplier_id: String,
+    /// The supplier's name, next to its id.
+    pub supplier_name: String,
     pub purchase_date: NaiveDate,
     pub invoice_no: Option<String>,
     /// Yuan; negative on a void entry.
@@ -239,8 +243,10 @@ impl PurchaseResponse {
             id: p.id,
             kind: p.kind.as_str().to_owned(),
             school_id: p.school_id,
+            school_name: f.school_name,
             county_code: p.county_code,
             supplier_id: p.supplier_id,
+            supplier_name: f.supplier_name,
             purchase_date: p.purchase_date,
             invoice_no: p.invoice_no,
             voids_id: p.voids_id,
