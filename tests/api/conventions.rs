@@ -64,7 +64,7 @@ async fn reports_revalidate_with_etags_and_stay_out_of_shared_caches(db: TestDb)
     assert_ne!(changed.header("etag"), Some(tag.as_str()));
 
     // Exports revalidate the same way.
-    let csv = export(&format!("{url}"), "csv");
+    let csv = export(&url, "csv");
     let tag = t.app.get(&csv, &county).await.header("etag").unwrap_or_default().to_owned();
     assert_eq!(t.app.send(Method::GET, &csv, Some(&county), None, &[("If-None-Match", &tag)]).await.status, 304);
 

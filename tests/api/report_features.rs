@@ -546,14 +546,14 @@ async fn xlsx_export_has_the_json_figures_exactly(db: TestDb) {
         let (name, header, rows) = &sheets[0];
         assert_eq!(name, "报表 Report");
         assert_share_table_matches(&json.json, header, rows);
-        let (_, _, csv_bytes) = fetch(&w.app, &export(&format!("{query}"), "csv"), &tok, None).await;
+        let (_, _, csv_bytes) = fetch(&w.app, &export(&query, "csv"), &tok, None).await;
         assert_eq!(parse_csv(&csv_bytes), (header.clone(), rows.clone()), "CSV and the exact twin hold the same table");
         // The visible sheet: the same columns, figures as numbers equal to the JSON's.
         let v = Visible::read(&bytes, "报表 Report");
         assert_eq!(&v.header, header);
         assert_visible_share_rows(&json.json, &v);
     }
-    let (_, _, bytes) = fetch(&w.app, &export(&format!("{H1}"), "xlsx"), &tok, None).await;
+    let (_, _, bytes) = fetch(&w.app, &export(H1, "xlsx"), &tok, None).await;
     let v = Visible::read(&bytes, "报表 Report");
     assert_eq!(v.heading[0], "南明区 贫困地区农产品采购占比报表 / Poverty-area procurement share report");
     assert_eq!(v.fact("范围 scope"), "南明区（县区 520102）");
@@ -605,7 +605,7 @@ async fn silent_schools_export_as_csv_and_xlsx(db: TestDb) {
     let tok = w.app.token(&Role::Province);
     let url = "/api/v1/reports/silent-schools?scope=province&period=2019-03-H1";
 
-    let (status, headers, bytes) = fetch(&w.app, &export(&format!("{url}"), "csv"), &tok, None).await;
+    let (status, headers, bytes) = fetch(&w.app, &export(url, "csv"), &tok, None).await;
 
     assert_eq!(status, 200);
     assert!(headers["content-disposition"].starts_with("attachment; filename=\"silent-schools_province"));
