@@ -18,8 +18,9 @@ outside it, and each is enforced by the server with a 422 naming the field:
 * magnitudes: a line's quantity × unit price fits the 15 digits an amount has, and a
   payment is at most the purchase's unpaid balance;
 * exclusive or dependent query parameters: a report takes `period` or `from` and `to`, and
-  `period_kind` only with `group_by=period`, `order` only with `order_by`; the overdue list takes exactly one of `county`
-  and `supplier`.
+  `period_kind` only with `group_by=period`, `order` only with `order_by`, at most one unit and
+  one breakdown dimension in `group_by`, `below_target` only without a breakdown; the overdue
+  list takes exactly one of `county` and `supplier`.
 
 `map_case` below rewrites only the cases schemathesis generates as *positive* (it asserts
 that the server accepts them), and only the fields of those rules, so that they are valid
@@ -193,6 +194,18 @@ def _rewrite(case: schemathesis.Case) -> schemathesis.Case:
                 query.setdefault("to", "2019-06-30")
             else:
                 query["period"] = "2019-spring"
+            if "group_by" in query:
+                # At most one unit and one breakdown dimension, and `period` once.
+                kept, slots = [], set()
+                for part in str(query["group_by"]).split(","):
+                    slot = {"prefecture": "unit", "county": "unit", "school": "unit", "tag": "breakdown", "category": "breakdown"}.get(part, part)
+                    if slot not in slots:
+                        slots.add(slot)
+                        kept.append(part)
+                query["group_by"] = ",".join(kept)
+                if "breakdown" in slots:
+                    # `below_target` filters unit rows, not tag or category rows.
+                    query.pop("below_target", None)
             if "period" not in str(query.get("group_by", "")).split(","):
                 query.pop("period_kind", None)
             if "order_by" not in query:

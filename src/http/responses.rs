@@ -47,16 +47,16 @@ fn text_header(description: &str) -> utoipa::openapi::header::Header {
     HeaderBuilder::new().schema(Some(ObjectBuilder::new().schema_type(Type::String).build())).description(Some(description)).build()
 }
 
-/// An entity-tag list as `If-None-Match` takes it (RFC 9110): `*`, or quoted tags, weak or not.
-const IF_NONE_MATCH_PATTERN: &str = r#"^(\*|(W/)?"[!#-~]*"( *, *(W/)?"[!#-~]*")*)$"#;
-
 /// `If-None-Match`, the 304 and the 200's `ETag`, `Cache-Control` (and `Link` on a page).
 fn document_revalidation(op: &mut Operation) {
     let param = ParameterBuilder::new()
         .name("If-None-Match")
         .parameter_in(ParameterIn::Header)
-        .description(Some("The `ETag` of an earlier answer: 304 with no body while the answer is unchanged"))
-        .schema(Some(ObjectBuilder::new().schema_type(Type::String).pattern(Some(IF_NONE_MATCH_PATTERN)).max_length(Some(1000)).build()))
+        .description(Some(
+            "The `ETag` of an earlier answer (or `*`): 304 with no body while the answer is unchanged. \
+             A value that matches no current tag, malformed or not, is ignored (RFC 9110): the answer is the 200.",
+        ))
+        .schema(Some(ObjectBuilder::new().schema_type(Type::String).build()))
         .build();
     op.parameters.get_or_insert_with(Vec::new).push(RefOr::T(param));
     add(op, "304", || {
