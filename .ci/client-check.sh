@@ -113,17 +113,21 @@ ADMIN_PASSWORD=$(sed -nE 's/^    password: (.+)$/\1/p' "$RUN/server.log" | head 
 [[ -n "$ADMIN_PASSWORD" ]] || server_failed "no bootstrap admin password ('    password: …') on the server's stdout"
 step "server ready (pid $SERVER_PID); running .ci/client_check.py"
 
+# A scenario that failed: the server's last lines (its admin password redacted), then its code.
+fail_with_server_log() {
+    [[ "$1" -eq 0 ]] && return 0
+    echo "--- server log (last 40 lines) ---" >&2
+    tail -n 40 "$RUN/server.log" | sed -E 's/^(    password: ).*/\1<redacted>/' >&2
+    exit "$1"
+}
+
 # --- The scenario ----------------------------------------------------------------------------
 set +e
 BASE_URL=$BASE_URL ADMIN_PASSWORD=$ADMIN_PASSWORD CLIENT_PACKAGE=$PKG PYTHONPATH="$GEN" PYTHONDONTWRITEBYTECODE=1 \
     "$VENV/bin/python" "$ROOT/.ci/client_check.py"
 rc=$?
 set -e
-if [[ $rc -ne 0 ]]; then
-    echo "--- server log (last 40 lines) ---" >&2
-    tail -n 40 "$RUN/server.log" | sed -E 's/^(    password: ).*/\1<redacted>/' >&2
-    exit "$rc"
-fi
+fail_with_server_log "$rc"
 
 # --- The TypeScript client: generate, type-check, run -------------------------------------
 TS=$ROOT/.ci/ts-client
@@ -137,9 +141,5 @@ set +e
 BASE_URL=$BASE_URL ADMIN_PASSWORD=$ADMIN_PASSWORD node "$TS/work/out/scenario.js"
 rc=$?
 set -e
-if [[ $rc -ne 0 ]]; then
-    echo "--- server log (last 40 lines) ---" >&2
-    tail -n 40 "$RUN/server.log" | sed -E 's/^(    password: ).*/\1<redacted>/' >&2
-    exit "$rc"
-fi
+fail_with_server_log "$rc"
 step "done"
