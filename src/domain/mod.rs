@@ -11,6 +11,7 @@ pub mod code;
 pub mod division;
 pub mod figures;
 pub mod import;
+pub mod language;
 pub mod ledger;
 pub mod money;
 pub mod period;

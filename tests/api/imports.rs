@@ -24,6 +24,7 @@ both_backends!(
     hostile_and_broken_files_are_4xx_problems_that_write_nothing,
     the_template_downloads_in_both_formats_and_imports_back,
     errors_name_the_row_as_the_spreadsheet_numbers_it_with_crlf_lf_or_cr,
+    error_messages_follow_accept_language_and_codes_do_not,
     only_a_canteen_imports_and_only_into_its_own_school,
 );
 
@@ -461,4 +462,36 @@ async fn only_a_canteen_imports_and_only_into_its_own_school(db: TestDb) {
     assert_eq!(r.json["school_id"], other.as_str());
     assert_eq!(entries(&app, &other).await.len(), 1);
     assert!(entries(&app, &school).await.is_empty());
+}
+
+/// A person's language: `Accept-Language: zh-CN` narrows every message to its Chinese
+/// half, `en` to its English half, anything else keeps both; fields, codes and `detail`
+/// are the same in every language (programs switch on them).
+async fn error_messages_follow_accept_language_and_codes_do_not(db: TestDb) {
+    let World { app, supplier, canteen, .. } = world(db).await;
+    let body = csv(&[format!("2019-03-06,{supplier},FP-9,蔬菜,土豆,3,斤,-2,")]);
+    let send = |lang: Option<&'static str>| {
+        let mut req = actix_web::test::TestRequest::post()
+            .uri("/api/v1/imports")
+            .insert_header(("Authorization", format!("Bearer {canteen}")))
+            .insert_header(("Content-Type", CSV));
+        if let Some(l) = lang {
+            req = req.insert_header(("Accept-Language", l));
+        }
+        req.set_payload(body.clone()).to_request()
+    };
+    let both = app.call(send(None)).await;
+    let zh = app.call(send(Some("zh-CN,zh;q=0.9,en;q=0.8"))).await;
+    let en = app.call(send(Some("en-US,en;q=0.9"))).await;
+    let other = app.call(send(Some("fr-FR"))).await;
+    let message = |r: &Resp| r.problem(422)["errors"][0]["message"].as_str().unwrap_or_default().to_owned();
+    let (m_both, m_zh, m_en) = (message(&both), message(&zh), message(&en));
+    assert_eq!(m_both, format!("{m_zh} / {m_en}"), "both halves by default");
+    assert!(m_zh.starts_with("单价") && !m_zh.contains("unit price"), "{m_zh}");
+    assert!(m_en.starts_with("unit price") && !m_en.chars().any(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c)), "{m_en}");
+    assert_eq!(message(&other), m_both);
+    for r in [&zh, &en, &other] {
+        assert_eq!(errors(r), errors(&both));
+        assert_eq!(r.json["detail"], both.json["detail"]);
+    }
 }

@@ -8,6 +8,7 @@ mod plan;
 pub mod template;
 mod xlsx_file;
 
+use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::NaiveDate;
 use serde::Deserialize;
@@ -18,8 +19,9 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::body::read_limited;
 use super::clock::today_cst;
 use super::export::{self, CsvFile, ExportFormat, XLSX_TYPE, XlsxFile};
+use crate::domain::language;
 use crate::error::Code;
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, FieldError, Problem};
 use crate::http::AppState;
 use crate::http::AuthUser;
 use crate::service::imports::{self as service, ImportPlan, Imported};
@@ -114,6 +116,9 @@ fn replay(stored: &str) -> Result<HttpResponse, ApiError> {
 /// an active (not voided) entry of the school — same supplier, date, invoice number and
 /// total — (`duplicate`) are cell or row errors too.
 ///
+/// **Language.** Every error's message is `中文 / English`; `Accept-Language` narrows it to
+/// the half the caller prefers.
+///
 /// **Re-upload.** The same bytes uploaded again by the same school are recognized: the
 /// answer is the first upload's result with status 200 and `replayed: true`, and nothing
 /// is written.
@@ -125,7 +130,11 @@ fn replay(stored: &str) -> Result<HttpResponse, ApiError> {
 /// a header without a required column a 422 `missing_column` per column.
 #[utoipa::path(
     tag = "imports",
-    params(ImportQuery),
+    params(
+        ImportQuery,
+        ("Accept-Language" = Option<String>, Header,
+            description = "`zh-CN` (or any `zh`): the errors' messages in Chinese only; `en`: in English only; otherwise both, `中文 / English`. Codes, fields and `detail` never change"),
+    ),
     request_body(
         description = "The file itself: CSV (UTF-8, UTF-8 with BOM, or GB18030) or XLSX, at most 5 MiB",
         content((CsvFile = "text/csv"), (XlsxFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")),
@@ -142,6 +151,31 @@ fn replay(stored: &str) -> Result<HttpResponse, ApiError> {
 )]
 #[post("/imports")]
 pub async fn create_import(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: AuthUser,
+    q: super::Query<ImportQuery>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let lang = req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).and_then(language::preferred);
+    import_file(state, req, user, q, payload).await.map_err(|e| in_language(e, lang))
+}
+
+/// The messages of a refused import in the caller's language (see `domain::language`);
+/// codes, fields and `detail` stay as they are.
+fn in_language(e: ApiError, lang: Option<language::Lang>) -> ApiError {
+    let Some(lang) = lang else { return e };
+    let narrowed = |errors: Vec<FieldError>| -> Vec<FieldError> {
+        errors.into_iter().map(|f| FieldError { message: language::narrow(&f.message, lang).to_owned(), ..f }).collect()
+    };
+    match e {
+        ApiError::Validation(errors) => ApiError::Validation(narrowed(errors)),
+        ApiError::Conflict { slug, detail, errors } => ApiError::Conflict { slug, detail, errors: narrowed(errors) },
+        other => other,
+    }
+}
+
+async fn import_file(
     state: web::Data<AppState>,
     req: HttpRequest,
     user: AuthUser,
