@@ -27,7 +27,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
 /// Username and password.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"username": "nanming-bureau", "password": "correct horse battery staple"}))]
 pub struct TokenRequest {
     /// A control character is a 422 (no account has one).
     #[schema(min_length = 1, max_length = 100, pattern = r"^[^\x00-\x1F\x7F-\x9F]*$", example = "admin")]
@@ -160,7 +159,6 @@ pub async fn get_me(user: AuthUser) -> Result<HttpResponse, ApiError> {
 /// A new account.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"username": "nanming-bureau", "password": "at-least-twelve-characters", "role": "county:520102"}))]
 pub struct CreateUserRequest {
     #[schema(pattern = r"^[A-Za-z0-9_.@-]{3,64}$", example = "nanming-bureau")]
     pub username: String,
@@ -236,7 +234,6 @@ pub async fn create_user(state: web::Data<AppState>, user: AuthUser, body: JsonB
 /// An integration token to mint.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"role": "county:520102", "label": "南明区教育局数据对接", "days": 365}))]
 pub struct MintTokenRequest {
     /// The role the token carries, e.g. `canteen:SCHOOL_ID` or `supplier:SUPPLIER_ID`.
     #[schema(pattern = r"^(admin|province|(prefecture|county):[0-9]{6}|(canteen|supplier):[0-9a-fA-F-]{1,64})$")]

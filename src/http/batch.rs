@@ -50,7 +50,6 @@ pub struct BatchItem {
 /// Purchases to record, in order.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"items": [{"idempotency_key": "0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", "purchase": {"school_id": "01938f4e-5b2c-7d1a-9c3e-2f4a6b8c0d1e", "supplier_id": "01938f4e-6c3d-7e2b-8d4f-3a5b7c9d1e2f", "purchase_date": "2019-03-05", "lines": [{"category": "grain", "description": "大米", "quantity": "50", "unit": "kg", "unit_price": "5.20"}]}}]}))]
 pub struct BatchRequest {
     #[schema(min_items = 1, max_items = 1000)]
     pub items: Vec<BatchItem>,

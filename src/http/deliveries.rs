@@ -27,7 +27,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
 /// A delivery a supplier pushes to a school.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"school_id": "01938f4e-5b2c-7d1a-9c3e-2f4a6b8c0d1e", "delivery_date": "2019-03-05", "reference": "DN-20190305-01", "lines": [{"category": "vegetables", "description": "大白菜", "quantity": "25.5", "unit": "kg", "unit_price": "1.80"}]}))]
 pub struct CreateDeliveryRequest {
     #[schema(pattern = r"^[^\x00-\x1F\x7F-\x9F]*$", min_length = 1, max_length = 64)]
     pub school_id: String,
@@ -189,7 +188,6 @@ pub async fn get_delivery(state: web::Data<AppState>, user: AuthUser, id: web::P
 /// How the canteen confirms a delivery.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({}))]
 pub struct ConfirmDeliveryRequest {
     /// A purchase the canteen already recorded for this delivery (same supplier, same
     /// total) to confirm instead of recording a new one.
@@ -257,7 +255,6 @@ fn stored_purchase(stored: &str, today: NaiveDate) -> Result<NewPurchase, ApiErr
 /// Why a delivery or a purchase is disputed.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"reason": "送货数量与送货单不符：实收20公斤"}))]
 pub struct DisputeRequest {
     #[schema(
         pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x1F\x7F-\x9F]*$",

@@ -32,7 +32,6 @@ pub const IDEMPOTENT_REPLAYED: &str = "Idempotent-Replayed";
 /// A purchase to record.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"school_id": "01938f4e-5b2c-7d1a-9c3e-2f4a6b8c0d1e", "supplier_id": "01938f4e-6c3d-7e2b-8d4f-3a5b7c9d1e2f", "purchase_date": "2019-03-05", "invoice_no": "FP-2019-0305-01", "lines": [{"category": "vegetables", "description": "大白菜", "quantity": "25.5", "unit": "kg", "unit_price": "1.80"}, {"category": "eggs", "description": "土鸡蛋", "quantity": "10", "unit": "jin", "unit_price": "7.50", "amount": "75.00"}]}))]
 pub struct CreatePurchaseRequest {
     /// The caller's own school.
     #[schema(pattern = r"^[^\x00-\x1F\x7F-\x9F]*$", min_length = 1, max_length = 64)]
@@ -235,7 +234,6 @@ pub async fn get_purchase(state: web::Data<AppState>, user: AuthUser, id: web::P
 /// Why a purchase is voided.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"reason": "重复录入"}))]
 pub struct VoidRequest {
     #[schema(
         pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x1F\x7F-\x9F]*$",
@@ -313,7 +311,6 @@ pub async fn void_purchase(
 /// A correction: why the entry is voided, and the purchase that replaces it.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"reason": "数量录错：应为25.5公斤", "purchase": {"school_id": "01938f4e-5b2c-7d1a-9c3e-2f4a6b8c0d1e", "supplier_id": "01938f4e-6c3d-7e2b-8d4f-3a5b7c9d1e2f", "purchase_date": "2019-03-05", "lines": [{"category": "vegetables", "description": "大白菜", "quantity": "25.5", "unit": "kg", "unit_price": "1.80"}]}}))]
 pub struct CorrectPurchaseRequest {
     /// Why the entry is voided.
     #[schema(

@@ -148,7 +148,6 @@ pub async fn get_county(state: web::Data<AppState>, _user: AuthUser, code: web::
 /// The full new list of a county's designations.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"designations": [{"valid_from": "2014-01-01", "valid_to": "2020-12-31", "note": "国家扶贫开发工作重点县"}]}))]
 pub struct DesignationsRequest {
     #[schema(max_items = 100)]
     pub designations: Vec<Designation>,

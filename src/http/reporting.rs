@@ -156,7 +156,6 @@ pub async fn list_reporting_lines(state: web::Data<AppState>, _user: AuthUser) -
 /// A county's reporting line, as the administrator records it.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"reports_to": "province", "source": "省教育厅2019年校农结合通知：仁怀市、威宁县直接报省"}))]
 pub struct ReportingLineRequest {
     pub reports_to: Line,
     /// Why (the notice or decision that says so), 1–500 characters.

@@ -56,7 +56,6 @@ impl From<PlacedSchool> for SchoolResponse {
 /// A school to register.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"county_code": "520102", "name": "南明区第一中学", "students": 1200, "address": "贵阳市南明区"}))]
 pub struct CreateSchoolRequest {
     #[schema(value_type = super::reference::GuizhouCountyCode)]
     pub county_code: String,
@@ -184,7 +183,6 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Optio
 /// Fields to change; absent fields stay, `null` clears an optional field.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"students": 1250}))]
 pub struct UpdateSchoolRequest {
     #[schema(
         pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x1F\x7F-\x9F]*$",

@@ -78,7 +78,6 @@ pub async fn dispute_purchase(
 /// A payment to record.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"paid_on": "2019-03-20", "amount": "45.90", "reference": "银行转账 20190320-001"}))]
 pub struct CreatePaymentRequest {
     /// Not in the future (China Standard Time).
     #[schema(example = "2019-04-05")]

@@ -96,7 +96,6 @@ impl From<SupplierWithTags> for SupplierResponse {
 /// A supplier to register.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"name": "惠水县好花红蔬菜专业合作社", "kind": "cooperative", "origin_county_code": "522731", "registration_ref": "93522731MA6DX0000K", "payment_terms_days": 30}))]
 pub struct CreateSupplierRequest {
     #[schema(
         pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x1F\x7F-\x9F]*$",
@@ -218,7 +217,6 @@ pub async fn get_supplier(state: web::Data<AppState>, _user: AuthUser, id: web::
 /// A tag to declare.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"tag": "cooperative", "valid_from": "2019-01-01", "evidence": "农民专业合作社营业执照"}))]
 pub struct DeclareTagRequest {
     pub tag: Tag,
     #[schema(example = "2018-01-01")]
@@ -270,7 +268,6 @@ pub async fn declare_tag(
 /// An optional note on a review (required reason for a revocation).
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"note": "已核对营业执照原件"}))]
 pub struct ReviewRequest {
     #[schema(pattern = r"^[^\x00-\x1F\x7F-\x9F]*$", max_length = 500)]
     pub note: Option<String>,
@@ -328,7 +325,6 @@ pub async fn verify_tag(
 /// A revocation with its reason.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"reason": "营业执照已注销"}))]
 pub struct RevokeRequest {
     #[schema(
         pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x1F\x7F-\x9F]*$",

@@ -55,7 +55,6 @@ impl From<TargetEntry> for TargetYearResponse {
 /// A new target for a year, as an exact fraction (2/3, not 0.6667).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"numerator": 1, "denominator": 2}))]
 pub struct SetTargetRequest {
     /// 0 ≤ numerator ≤ denominator.
     #[schema(minimum = 0, example = 2)]
